@@ -1,0 +1,229 @@
+"""The hand-written JAX baseline: parameters as pytrees and one jax.jit train step.
+
+Data lives on the device as jax arrays; each epoch draws a permutation; the jitted
+step slices its batch indices from that permutation with a step counter carried in
+the state, gathers the batch, takes value_and_grad, applies Adam (written with tree
+maps, no optax) and accumulates loss and correct predictions in the carried state.
+The state buffers are donated so the update happens in place. The last partial batch
+is dropped; only the samples actually trained on are counted.
+
+Variant 'opt' runs STEPS_PER_CALL steps per call with lax.scan over the same step:
+the ceiling when per-call dispatch is removed.
+
+Run by benchmarks/run.py; alone: python benchmarks/hand_jax.py --backend jax --quick
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import Any, Callable
+
+import numpy as np
+
+import workloads as wl
+
+try:
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+except Exception as error:  # noqa: BLE001 - reported as "unavailable", never a crash
+    jax = None
+    IMPORT_ERROR = f"{type(error).__name__}: {error}"
+
+STEPS_PER_CALL = 32
+LEARNING_RATE, BETA_1, BETA_2, EPSILON = 1e-3, 0.9, 0.999, 1e-7
+
+
+def glorot(key: Any, shape: tuple[int, ...], fan_in: int, fan_out: int) -> Any:
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return jax.random.uniform(key, shape, jnp.float32, -limit, limit)
+
+
+def dense_params(key: Any, n_in: int, n_out: int) -> dict[str, Any]:
+    return {"w": glorot(key, (n_in, n_out), n_in, n_out), "b": jnp.zeros((n_out,), jnp.float32)}
+
+
+def init_params(name: str, key: Any) -> dict[str, Any]:
+    keys = jax.random.split(key, 6)
+    if name in ("W1", "W4"):
+        sizes = (wl.MLP_INPUT, *wl.MLP_HIDDEN, wl.CLASSES)
+        return {f"dense{i}": dense_params(keys[i], sizes[i], sizes[i + 1]) for i in range(3)}
+    if name == "W2":
+        return {
+            "conv0": {"w": glorot(keys[0], (3, 3, 3, 32), 27, 288), "b": jnp.zeros((32,), jnp.float32)},
+            "conv1": {"w": glorot(keys[1], (3, 3, 32, 64), 288, 576), "b": jnp.zeros((64,), jnp.float32)},
+            "dense0": dense_params(keys[2], 6 * 6 * 64, 128),
+            "dense1": dense_params(keys[3], 128, wl.CLASSES),
+        }
+    units = wl.LSTM_UNITS
+    return {
+        "embedding": jax.random.uniform(keys[0], (wl.VOCAB, wl.EMBED_DIM), jnp.float32, -0.05, 0.05),
+        "lstm": {  # the four gates (input, forget, cell, output) fused along the last axis
+            "w_input": glorot(keys[1], (wl.EMBED_DIM, 4 * units), wl.EMBED_DIM, 4 * units),
+            "w_hidden": glorot(keys[2], (units, 4 * units), units, 4 * units),
+            "b": jnp.zeros((4 * units,), jnp.float32).at[units:2 * units].set(1.0),
+        },
+        "head": dense_params(keys[3], units, 1),
+    }
+
+
+def mlp(params: dict[str, Any], x: Any) -> Any:
+    for i in range(3):
+        x = x @ params[f"dense{i}"]["w"] + params[f"dense{i}"]["b"]
+        if i < 2:
+            x = jax.nn.relu(x)
+    return x  # (batch, 10) logits
+
+
+def conv_relu_pool(params: dict[str, Any], x: Any) -> Any:
+    x = lax.conv_general_dilated(x, params["w"], (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    x = jax.nn.relu(x + params["b"])
+    return lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+
+def cnn(params: dict[str, Any], x: Any) -> Any:
+    x = conv_relu_pool(params["conv1"], conv_relu_pool(params["conv0"], x))  # (batch, 6, 6, 64)
+    x = jax.nn.relu(x.reshape(x.shape[0], -1) @ params["dense0"]["w"] + params["dense0"]["b"])
+    return x @ params["dense1"]["w"] + params["dense1"]["b"]  # (batch, 10) logits
+
+
+def lstm_classifier(params: dict[str, Any], tokens: Any) -> Any:
+    cell = params["lstm"]
+    embedded = params["embedding"][tokens]  # (batch, time, embed)
+    projected = embedded @ cell["w_input"] + cell["b"]  # all time steps in one matmul
+    batch, units = tokens.shape[0], wl.LSTM_UNITS
+
+    def time_step(carry: tuple[Any, Any], z_input: Any) -> tuple[tuple[Any, Any], None]:
+        hidden, memory = carry
+        z = z_input + hidden @ cell["w_hidden"]
+        i, f, g, o = jnp.split(z, 4, axis=-1)
+        memory = jax.nn.sigmoid(f) * memory + jax.nn.sigmoid(i) * jnp.tanh(g)
+        hidden = jax.nn.sigmoid(o) * jnp.tanh(memory)
+        return (hidden, memory), None
+
+    zeros = jnp.zeros((batch, units), jnp.float32)
+    (hidden, _), _ = lax.scan(time_step, (zeros, zeros), jnp.swapaxes(projected, 0, 1))
+    return hidden @ params["head"]["w"] + params["head"]["b"]  # (batch, 1) logits
+
+
+def loss_and_correct(name: str, logits: Any, y: Any) -> tuple[Any, Any]:
+    """Mean loss of the batch and its count of correct predictions."""
+    if name == "W1":
+        log_probs = jax.nn.log_softmax(logits)
+        loss = -jnp.take_along_axis(log_probs, y[:, None], axis=1).mean()
+        return loss, (logits.argmax(1) == y).sum()
+    if name == "W2":
+        loss = -(y * jax.nn.log_softmax(logits)).sum(1).mean()
+        return loss, (logits.argmax(1) == y.argmax(1)).sum()
+    loss = (jax.nn.softplus(logits) - y * logits).mean()  # binary cross-entropy on logits
+    return loss, ((logits > 0) == (y > 0.5)).sum()
+
+
+APPLY = {"W1": mlp, "W2": cnn, "W3": lstm_classifier, "W4": mlp}
+
+
+def adam(params: Any, grads: Any, optimizer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """One Adam update over the whole pytree (inside the jitted step: fused by XLA)."""
+    t = optimizer["t"] + 1.0
+    m = jax.tree.map(lambda m, g: BETA_1 * m + (1 - BETA_1) * g, optimizer["m"], grads)
+    v = jax.tree.map(lambda v, g: BETA_2 * v + (1 - BETA_2) * g * g, optimizer["v"], grads)
+    step_size = LEARNING_RATE * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
+    params = jax.tree.map(lambda p, m, v: p - step_size * m / (jnp.sqrt(v) + EPSILON), params, m, v)
+    return params, {"t": t, "m": m, "v": v}
+
+
+def make_step(name: str, batch: int) -> Callable:
+    """step(state, x, y, permutation) -> state, training on the batch at state['step']."""
+    apply = APPLY[name]
+
+    def objective(params: Any, xb: Any, yb: Any) -> tuple[Any, Any]:
+        return loss_and_correct(name, apply(params, xb), yb)
+
+    def step(state: dict[str, Any], x: Any, y: Any, permutation: Any) -> dict[str, Any]:
+        index = lax.dynamic_slice_in_dim(permutation, state["step"] * batch, batch)
+        xb, yb = x[index], y[index]
+        (loss, correct), grads = jax.value_and_grad(objective, has_aux=True)(state["params"], xb, yb)
+        params, optimizer = adam(state["params"], grads, state["optimizer"])
+        return {"params": params, "optimizer": optimizer, "step": state["step"] + 1,
+                "loss_sum": state["loss_sum"] + loss, "correct": state["correct"] + correct}
+
+    return step
+
+
+def scan_steps(step: Callable, count: int) -> Callable:
+    """`count` consecutive steps in one call."""
+
+    def many(state: dict[str, Any], x: Any, y: Any, permutation: Any) -> dict[str, Any]:
+        state, _ = lax.scan(lambda s, _: (step(s, x, y, permutation), None), state, None, length=count)
+        return state
+
+    return many
+
+
+def train(name: str, args: Any) -> dict[str, Any]:
+    """Train the workload for args.epochs epochs; return per-epoch times and the summary."""
+    x_np, y_np = wl.make_data(name, args.quick)
+    x, y = jax.device_put(x_np), jax.device_put(y_np)
+    batch = wl.TRAIN_SPECS[name].batch_size
+    steps = x.shape[0] // batch
+    key, init_key = jax.random.split(jax.random.PRNGKey(wl.SEED))
+    params = init_params(name, init_key)
+    state = {"params": params, "step": jnp.zeros((), jnp.int32),
+             "optimizer": {"t": jnp.zeros((), jnp.float32), "m": jax.tree.map(jnp.zeros_like, params),
+                           "v": jax.tree.map(jnp.zeros_like, params)}}
+    step = make_step(name, batch)
+    single = jax.jit(step, donate_argnums=0)
+    if args.variant == "opt":  # fixed shapes: whole scans, then the remaining steps one by one
+        per_call = min(STEPS_PER_CALL, steps)
+        many = jax.jit(scan_steps(step, per_call), donate_argnums=0)
+        calls = [many] * (steps // per_call) + [single] * (steps % per_call)
+    else:
+        calls = [single] * steps
+
+    epoch_seconds, history = [], []
+    start = time.perf_counter()
+    for _ in range(args.epochs):
+        key, permutation_key = jax.random.split(key)
+        permutation = jax.random.permutation(permutation_key, x.shape[0])
+        state = {**state, "step": jnp.zeros((), jnp.int32), "loss_sum": jnp.zeros((), jnp.float32),
+                 "correct": jnp.zeros((), jnp.int32)}
+        for call in calls:
+            state = call(state, x, y, permutation)
+        state = jax.block_until_ready(state)
+        history.append((float(state["loss_sum"]) / steps, int(state["correct"]) / (steps * batch)))
+        now = time.perf_counter()
+        epoch_seconds.append(now - start)
+        start = now
+    extra = {"steps_per_call": STEPS_PER_CALL} if args.variant == "opt" else {}
+    return wl.train_result(epoch_seconds, steps * batch, loss=history[-1][0], accuracy=history[-1][1], **extra)
+
+
+def predict_latency(args: Any) -> dict[str, Any]:
+    """W4: median time of the jitted W1 apply function on a device array, blocking until ready."""
+    params = init_params("W4", jax.random.PRNGKey(wl.SEED))
+    apply = jax.jit(mlp)
+    calls, warmup = wl.predict_calls(args.quick)
+    result = {}
+    for size, array in wl.make_predict_inputs().items():
+        inputs = jax.device_put(array)
+        result[str(size)] = wl.time_calls(lambda: apply(params, inputs).block_until_ready(), calls, warmup)
+    return result
+
+
+def main() -> None:
+    args = wl.runner_arguments(__doc__.splitlines()[0])
+    framework = "hand-opt" if args.variant == "opt" else "hand"
+    if jax is None:
+        wl.emit_unavailable(framework, args.backend, IMPORT_ERROR)
+        return
+    device = jax.devices()[0]
+    environment = {"jax": jax.__version__, "device": f"{device.platform}:{device.id}",
+                   "device_name": getattr(device, "device_kind", device.platform)}
+    jobs = {name: (lambda name=name: train(name, args)) for name in wl.TRAIN_WORKLOADS}
+    jobs["W4"] = lambda: predict_latency(args)
+    wl.run_workloads(framework, args, jobs, environment)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""The base `Callback` and the `CallbackList` that a trainer drives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# Hooks taking `(epoch, logs)` or `(batch, logs)`; the rest take `(logs)` only.
+EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
+BATCH_HOOKS = (
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+RUN_HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_predict_begin",
+    "on_predict_end",
+)
+HOOKS = RUN_HOOKS + EPOCH_HOOKS + BATCH_HOOKS
+# Keras 2 names that `Callback.on_train_batch_begin/end` forward to.
+ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+Logs = Mapping[str, Any] | None
+
+
+class Callback:
+    """Base class of objects whose hooks a trainer calls during fit, evaluate and predict."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        """Give the callback the model being trained."""
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Give the callback the run's parameters (`epochs`, `steps`, `verbose`)."""
+        self.params = params
+
+    def on_train_begin(self, logs: Logs = None) -> None:
+        """Called once when `fit` starts."""
+
+    def on_train_end(self, logs: Logs = None) -> None:
+        """Called once when `fit` ends."""
+
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
+        """Called at the start of each epoch (counted from 0)."""
+
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Called at the end of each epoch with its training and `val_` metrics."""
+
+    def on_test_begin(self, logs: Logs = None) -> None:
+        """Called when evaluation (or validation inside `fit`) starts."""
+
+    def on_test_end(self, logs: Logs = None) -> None:
+        """Called when evaluation ends, with its metrics."""
+
+    def on_predict_begin(self, logs: Logs = None) -> None:
+        """Called when `predict` starts."""
+
+    def on_predict_end(self, logs: Logs = None) -> None:
+        """Called when `predict` ends."""
+
+    def on_train_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Called before each training step; calls `on_batch_begin` unless overridden."""
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Called after each training step; calls `on_batch_end` unless overridden."""
+        self.on_batch_end(batch, logs)
+
+    def on_test_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Called before each evaluation step."""
+
+    def on_test_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Called after each evaluation step."""
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Called before each prediction step."""
+
+    def on_predict_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Called after each prediction step."""
+
+    def on_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Keras 2 name of `on_train_batch_begin`."""
+
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Keras 2 name of `on_train_batch_end`."""
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    """Whether `callback` does something in `hook` (a method override or an attribute)."""
+    method = getattr(callback, hook)
+    return getattr(method, "__func__", method) is not getattr(Callback, hook)
+
+
+class CallbackList(Callback):
+    """Several callbacks called in order; each hook only reaches the callbacks that override it."""
+
+    def __init__(
+        self,
+        callbacks: Iterable[Callback] | None = None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        model: Any = None,
+        **params: Any,
+    ) -> None:
+        super().__init__()
+        self.callbacks: list[Callback] = []
+        for callback in callbacks or []:
+            self._check(callback)
+            self.callbacks.append(callback)
+        self._add_defaults(add_history, add_progbar)
+        self._build_dispatch()
+        if model is not None:
+            self.set_model(model)
+        if params:
+            self.set_params(params)
+
+    @staticmethod
+    def _check(callback: Any) -> None:
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                "callbacks must contain lamina.callbacks.Callback instances, "
+                f"got {type(callback).__name__}: {callback!r}"
+            )
+
+    def _add_defaults(self, add_history: bool, add_progbar: bool) -> None:
+        from lamina.callbacks.history import History
+        from lamina.callbacks.progbar_logger import ProgbarLogger
+
+        # The bar goes first so that an epoch's final line prints before other
+        # callbacks' end-of-epoch messages; History goes last to see final logs.
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.insert(0, ProgbarLogger())
+        if add_history and not any(isinstance(c, History) for c in self.callbacks):
+            self.callbacks.append(History())
+
+    def _build_dispatch(self) -> None:
+        # Bound methods per hook, so that a per-step hook loops over few or no callbacks.
+        self._dispatch: dict[str, list[Any]] = {}
+        for hook in HOOKS:
+            # A train-batch hook also serves callbacks that override only its Keras 2 alias.
+            names = (hook, ALIASES[hook]) if hook in ALIASES else (hook,)
+            self._dispatch[hook] = [
+                getattr(c, hook) for c in self.callbacks if any(_overrides(c, n) for n in names)
+            ]
+
+    def append(self, callback: Callback) -> None:
+        """Add a callback at the end, giving it this list's model and params."""
+        self._check(callback)
+        self.callbacks.append(callback)
+        if self.model is not None:
+            callback.set_model(self.model)
+        if self.params:
+            callback.set_params(self.params)
+        self._build_dispatch()
+
+    def set_model(self, model: Any) -> None:
+        """Give every callback the model."""
+        super().set_model(model)
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Give every callback the run's parameters."""
+        super().set_params(params)
+        for callback in self.callbacks:
+            callback.set_params(params)
+
+    def on_train_begin(self, logs: Logs = None) -> None:
+        """Dispatch `on_train_begin`."""
+        for hook in self._dispatch["on_train_begin"]:
+            hook(logs)
+
+    def on_train_end(self, logs: Logs = None) -> None:
+        """Dispatch `on_train_end`."""
+        for hook in self._dispatch["on_train_end"]:
+            hook(logs)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
+        """Dispatch `on_epoch_begin`."""
+        for hook in self._dispatch["on_epoch_begin"]:
+            hook(epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Dispatch `on_epoch_end`."""
+        for hook in self._dispatch["on_epoch_end"]:
+            hook(epoch, logs)
+
+    def on_test_begin(self, logs: Logs = None) -> None:
+        """Dispatch `on_test_begin`."""
+        for hook in self._dispatch["on_test_begin"]:
+            hook(logs)
+
+    def on_test_end(self, logs: Logs = None) -> None:
+        """Dispatch `on_test_end`."""
+        for hook in self._dispatch["on_test_end"]:
+            hook(logs)
+
+    def on_predict_begin(self, logs: Logs = None) -> None:
+        """Dispatch `on_predict_begin`."""
+        for hook in self._dispatch["on_predict_begin"]:
+            hook(logs)
+
+    def on_predict_end(self, logs: Logs = None) -> None:
+        """Dispatch `on_predict_end`."""
+        for hook in self._dispatch["on_predict_end"]:
+            hook(logs)
+
+    def on_train_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Dispatch `on_train_batch_begin` (and so `on_batch_begin`)."""
+        for hook in self._dispatch["on_train_batch_begin"]:
+            hook(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Dispatch `on_train_batch_end` (and so `on_batch_end`)."""
+        for hook in self._dispatch["on_train_batch_end"]:
+            hook(batch, logs)
+
+    def on_test_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Dispatch `on_test_batch_begin`."""
+        for hook in self._dispatch["on_test_batch_begin"]:
+            hook(batch, logs)
+
+    def on_test_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Dispatch `on_test_batch_end`."""
+        for hook in self._dispatch["on_test_batch_end"]:
+            hook(batch, logs)
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Dispatch `on_predict_batch_begin`."""
+        for hook in self._dispatch["on_predict_batch_begin"]:
+            hook(batch, logs)
+
+    def on_predict_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Dispatch `on_predict_batch_end`."""
+        for hook in self._dispatch["on_predict_batch_end"]:
+            hook(batch, logs)
+
+    # On a list the Keras 2 names are the train-batch hooks themselves.
+    on_batch_begin = on_train_batch_begin
+    on_batch_end = on_train_batch_end

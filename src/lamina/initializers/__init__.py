@@ -1,0 +1,205 @@
+"""Weight initializers. Values are drawn with NumPy on the host, so a seed gives the same weights on every backend."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from lamina.utils import naming, seeding
+
+
+def _fans(shape: Sequence[int]) -> tuple[float, float]:
+    if len(shape) == 0:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    receptive_field = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    return float(shape[-2] * receptive_field), float(shape[-1] * receptive_field)
+
+
+class Initializer:
+    """Call with (shape, dtype) to get a NumPy array of initial values."""
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Initializer":
+        return cls(**config)
+
+    def _rng(self) -> np.random.Generator:
+        seed = getattr(self, "seed", None)
+        return np.random.default_rng(seed) if seed is not None else seeding.numpy_generator()
+
+
+class Zeros(Initializer):
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        return np.zeros(shape, dtype=dtype)
+
+
+class Ones(Initializer):
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        return np.ones(shape, dtype=dtype)
+
+
+class Constant(Initializer):
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = value
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        return np.full(shape, self.value, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return {"value": self.value}
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        return self._rng().uniform(self.minval, self.maxval, size=shape).astype(dtype)
+
+    def get_config(self) -> dict:
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        return self._rng().normal(self.mean, self.stddev, size=shape).astype(dtype)
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+def _truncated_normal(rng: np.random.Generator, stddev: float, shape: Sequence[int]) -> np.ndarray:
+    """Normal draws redrawn until they fall within two standard deviations."""
+    values = rng.normal(0.0, stddev, size=shape)
+    outside = np.abs(values) > 2 * stddev
+    while outside.any():
+        values[outside] = rng.normal(0.0, stddev, size=int(outside.sum()))
+        outside = np.abs(values) > 2 * stddev
+    return values
+
+
+class TruncatedNormal(RandomNormal):
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        return (self.mean + _truncated_normal(self._rng(), self.stddev, shape)).astype(dtype)
+
+
+class VarianceScaling(Initializer):
+    """Variance scale / fan, the fan being fan_in, fan_out or their average."""
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                 seed: int | None = None) -> None:
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}.")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"distribution must be 'truncated_normal', 'untruncated_normal' or 'uniform', "
+                             f"got {distribution!r}.")
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        fan_in, fan_out = _fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, fan)
+        rng = self._rng()
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            values = rng.uniform(-limit, limit, size=shape)
+        elif self.distribution == "untruncated_normal":
+            values = rng.normal(0.0, math.sqrt(variance), size=shape)
+        else:  # the constant is the stddev of a unit normal truncated at two stddevs
+            values = _truncated_normal(rng, math.sqrt(variance) / 0.87962566103423978, shape)
+        return values.astype(dtype)
+
+    def get_config(self) -> dict:
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+def _variance_scaling(name: str, scale: float, mode: str, distribution: str) -> type:
+    def __init__(self: VarianceScaling, seed: int | None = None) -> None:
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self: VarianceScaling) -> dict:
+        return {"seed": self.seed}
+
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                           "__doc__": f"VarianceScaling(scale={scale}, mode={mode!r}, "
+                                                      f"distribution={distribution!r})."})
+
+
+GlorotUniform = _variance_scaling("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _variance_scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _variance_scaling("HeUniform", 2.0, "fan_in", "uniform")
+HeNormal = _variance_scaling("HeNormal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _variance_scaling("LecunUniform", 1.0, "fan_in", "uniform")
+LecunNormal = _variance_scaling("LecunNormal", 1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(Initializer):
+    """A (scaled) orthogonal matrix, from the QR decomposition of a normal draw."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal needs a shape of at least 2 dimensions, got {tuple(shape)}.")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        flat = self._rng().normal(size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(flat)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(dtype)
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = gain
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        return (self.gain * np.eye(*shape)).astype(dtype)
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain}
+
+
+ALL = {cls.__name__: cls for cls in (
+    Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling, GlorotUniform,
+    GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity)}
+ALIASES = {naming.to_snake_case(name): cls for name, cls in ALL.items()}
+ALIASES.update({"zeros": Zeros, "ones": Ones, "uniform": RandomUniform, "normal": RandomNormal})
+
+
+def get(identifier: Any) -> Initializer | None:
+    """An initializer from a name, a config dict, an instance or a callable."""
+    if identifier is None or isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        return naming.lookup("initializer", identifier, {**ALL, **ALIASES})()
+    if isinstance(identifier, dict):
+        cls = naming.lookup("initializer", identifier["class_name"], ALL)
+        return cls.from_config(identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"An initializer must be a name, a config dict or a callable, got {type(identifier).__name__}.")
+
+
+def serialize(initializer: Any) -> Any:
+    if isinstance(initializer, Initializer):
+        return {"module": "lamina.initializers", "class_name": type(initializer).__name__,
+                "config": initializer.get_config(), "registered_name": None}
+    return initializer

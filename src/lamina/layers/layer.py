@@ -1,0 +1,311 @@
+"""The base Layer: weights, sub-layer tracking, building from shapes, symbolic and eager calls, configs."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from lamina import backend, initializers, regularizers, constraints
+from lamina.backend.common import is_float_dtype, standardize_dtype
+from lamina.ops.symbolic import KerasTensor, compute_output_spec, is_symbolic, symbolic_inputs
+from lamina.utils import naming, tree
+
+Shape = tuple
+
+
+class _CallContext:
+    """Whether the outermost call is training; inner layers called without `training` inherit it."""
+
+    training: bool | None = None
+
+
+CALL_CONTEXT = _CallContext()
+
+
+@dataclass
+class InputSpec:
+    """What a layer accepts: a rank and sizes along given axes (None = anything)."""
+
+    ndim: int | None = None
+    min_ndim: int | None = None
+    axes: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Node:
+    """One call of a layer on symbolic tensors: the edge that functional models are made of."""
+
+    layer: "Layer"
+    args: tuple
+    kwargs: dict
+    outputs: Any
+
+    @property
+    def input_tensors(self) -> list[KerasTensor]:
+        return [t for t in tree.flatten((self.args, self.kwargs)) if isinstance(t, KerasTensor)]
+
+
+class Layer:
+    """A unit of computation with its own weights: override `build` to make weights, `call` for the math."""
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
+                 input_shape: Sequence[int | None] | None = None, input_dim: int | None = None,
+                 batch_size: int | None = None, **kwargs: Any) -> None:
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+            batch_size, input_shape = batch_shape[0], batch_shape[1:]
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        self._tracked(_layers=[], _own_variables=[], _seed_generators=[], _inbound_nodes=[], _losses=[])
+        self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        self.dtype = standardize_dtype(dtype or "float32")
+        self._trainable = trainable
+        self.built = False
+        self.input_spec: InputSpec | None = None
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        self._input_shape_argument = (batch_size,) + tuple(input_shape) if input_shape is not None else None
+        parameters = inspect.signature(self.call).parameters
+        self._call_takes_training = "training" in parameters
+        self._build_shapes: Any = None
+
+    def _tracked(self, **attributes: Any) -> None:
+        for key, value in attributes.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if not key.startswith("_") and "_layers" in self.__dict__:
+            self._track(value)
+        object.__setattr__(self, key, value)
+
+    def _track(self, value: Any) -> None:
+        if isinstance(value, Layer):
+            if not any(value is layer for layer in self._layers):
+                self._layers.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, Layer):
+                    self._track(item)
+        elif isinstance(value, backend.impl.SeedGenerator):
+            self._seed_generators.append(value)
+
+    # --- weights ---------------------------------------------------------------------------
+
+    def add_weight(self, *args: Any, shape: Sequence[int] | None = None, initializer: Any = None,
+                   dtype: Any = None, trainable: bool = True, regularizer: Any = None,
+                   constraint: Any = None, name: str | None = None) -> Any:
+        """Create a weight of this layer, initialised now, and track it."""
+        if args and isinstance(args[0], str):  # Keras 2 spelling: add_weight(name, shape, ...)
+            name, args = args[0], args[1:]
+        if args:
+            shape = args[0]
+        dtype = standardize_dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if is_float_dtype(dtype) else "zeros"
+        shape = tuple(int(d) for d in (shape or ()))
+        value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
+        name = name or f"variable_{len(self._own_variables)}"
+        variable = backend.impl.Variable(value, dtype=dtype, trainable=trainable and self._trainable,
+                                         name=name, path=f"{self.name}/{name}")
+        variable._lamina_regularizer = regularizers.get(regularizer)
+        variable._lamina_constraint = constraints.get(constraint)
+        variable._lamina_wants_training = trainable
+        self._own_variables.append(variable)
+        return variable
+
+    def _flat_layers(self) -> list["Layer"]:
+        """This layer's sub-layers, depth first, each once."""
+        seen: dict[int, Layer] = {}
+        for layer in self._layers:
+            for sub in [layer, *layer._flat_layers()]:
+                seen.setdefault(id(sub), sub)
+        return list(seen.values())
+
+    @property
+    def weights(self) -> list[Any]:
+        """Own weights in creation order, then those of sub-layers; each once."""
+        seen: dict[int, Any] = {}
+        for layer in [self, *self._flat_layers()]:
+            for variable in layer._own_variables:
+                seen.setdefault(id(variable), variable)
+        return list(seen.values())
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Any]:
+        return [v for v in self.weights if v.trainable]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Any]:
+        return [v for v in self.weights if not v.trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def seed_state_variables(self) -> list[Any]:
+        """Random-state variables (jax only): trained state, but not weights."""
+        generators = [g for layer in [self, *self._flat_layers()] for g in layer._seed_generators]
+        return [g.state for g in generators if g.state is not None]
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, flag: bool) -> None:
+        for layer in [self, *self._flat_layers()]:
+            layer._trainable = flag
+            for variable in layer._own_variables:
+                variable.trainable = flag and variable._lamina_wants_training
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [backend.impl.convert_to_numpy(v) for v in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Load weights in the order of `weights`; shapes must match."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights on layer {self.name!r} expected a list of {len(own)} arrays, "
+                             f"got {len(weights)}.")
+        for variable, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(f"set_weights: weight {variable.path} has shape {tuple(variable.shape)}, "
+                                 f"got an array of shape {value.shape}.")
+            variable.assign(backend.impl.convert_to_tensor(value, standardize_dtype(variable.dtype)))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"Layer {self.name!r} is not built yet, so it has no weights to count. "
+                             "Call it on data or build it with an input shape first.")
+        return int(sum(int(np.prod(v.shape)) for v in self.weights))
+
+    # --- losses ----------------------------------------------------------------------------
+
+    def add_loss(self, loss: Any) -> None:
+        """Add a term to the training loss (for example an activity penalty computed in `call`)."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list[Any]:
+        """Losses added during the last call, and the penalties of regularized weights."""
+        terms = []
+        for layer in [self, *self._flat_layers()]:
+            terms.extend(layer._losses)
+            for variable in layer._own_variables:
+                if variable._lamina_regularizer is not None:
+                    terms.append(variable._lamina_regularizer(variable))
+        return terms
+
+    def _clear_losses(self) -> None:
+        for layer in [self, *self._flat_layers()]:
+            layer._losses.clear()
+
+    # --- building and calling --------------------------------------------------------------
+
+    def build(self, input_shape: Any) -> None:
+        """Create the weights for inputs of this shape (batch size as None). The default makes none."""
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return inputs
+
+    def _build_for(self, input_shape: Any) -> None:
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            self._build_shapes = input_shape
+
+    def _check_input(self, shape: Shape) -> None:
+        spec = self.input_spec
+        if spec is None:
+            return
+        if spec.ndim is not None and len(shape) != spec.ndim:
+            raise ValueError(f"{type(self).__name__} {self.name!r} expected input of rank {spec.ndim}, "
+                             f"got shape {shape}.")
+        if spec.min_ndim is not None and len(shape) < spec.min_ndim:
+            raise ValueError(f"{type(self).__name__} {self.name!r} expected input of rank at least "
+                             f"{spec.min_ndim}, got shape {shape}.")
+        for axis, size in spec.axes.items():
+            if shape[axis] is not None and shape[axis] != size:
+                what = "last dimension" if axis == -1 else f"dimension {axis}"
+                raise ValueError(f"{type(self).__name__} {self.name!r} expected input with {what} {size}, "
+                                 f"got {shape[axis]} (input shape {shape}).")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        inputs = args[0] if args else kwargs.get("inputs")
+        if isinstance(inputs, KerasTensor) or (tree.is_nested(inputs) and is_symbolic(inputs)):
+            return self._symbolic_call(args, kwargs)
+        if not self.built:
+            self._build_for(tree.map_structure(lambda t: tuple(backend.impl.shape(t)), inputs))
+        training = kwargs.get("training")
+        if training is None:
+            training = CALL_CONTEXT.training
+        if self._call_takes_training:
+            kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        previous, CALL_CONTEXT.training = CALL_CONTEXT.training, training
+        try:
+            return self.call(*args, **kwargs)
+        finally:
+            CALL_CONTEXT.training = previous
+
+    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
+        inputs = args[0] if args else kwargs["inputs"]
+        shapes = tree.map_structure(lambda t: t.shape, inputs)
+        self._build_for(shapes)
+        if isinstance(inputs, KerasTensor):
+            self._check_input(inputs.shape)
+        call_kwargs = {k: v for k, v in kwargs.items() if k != "training" or self._call_takes_training}
+
+        def run(filled: Any) -> Any:
+            filled_args, filled_kwargs = filled
+            return self.call(*filled_args, **filled_kwargs)
+
+        outputs = compute_output_spec(run, (args, call_kwargs))
+        node_index = len(self._inbound_nodes)
+        for index, tensor in enumerate(tree.flatten(outputs)):
+            tensor._history = (self, node_index, index)
+        self._inbound_nodes.append(Node(self, args, call_kwargs, outputs))
+        return outputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        specs = symbolic_inputs(input_shape)
+        self._build_for(input_shape)
+        outputs = compute_output_spec(lambda x: self.call(x), specs)
+        return tree.map_structure(lambda t: t.shape, outputs)
+
+    @property
+    def input(self) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has not been called on a symbolic input yet.")
+        args = self._inbound_nodes[0].args
+        return args[0] if args else None
+
+    @property
+    def output(self) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has not been called on a symbolic input yet.")
+        return self._inbound_nodes[0].outputs
+
+    # --- configs -----------------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        """The constructor arguments that rebuild this layer (without its weights)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_argument is not None:
+            config["batch_input_shape"] = list(self._input_shape_argument)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

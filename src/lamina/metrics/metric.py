@@ -1,0 +1,115 @@
+"""Stateful metrics: state lives in backend variables, so it accumulates on the device without syncing."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from lamina import backend
+from lamina.utils import naming
+
+
+class Metric:
+    """Accumulates a statistic over batches: `update_state`, then `result`, then `reset_state`."""
+
+    def __init__(self, name: str | None = None, dtype: Any = "float32") -> None:
+        self.name = name or naming.to_snake_case(type(self).__name__)
+        self.dtype = dtype
+        self.variables: list[Any] = []
+
+    def add_variable(self, shape: tuple = (), name: str = "total", initial: float = 0.0) -> Any:
+        value = np.full(shape, initial, dtype=self.dtype)
+        variable = backend.impl.Variable(value, dtype=self.dtype, trainable=False, name=name,
+                                         path=f"{self.name}/{name}")
+        variable._lamina_initial = value
+        self.variables.append(variable)
+        return variable
+
+    def update_state(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def result(self) -> Any:
+        raise NotImplementedError
+
+    def reset_state(self) -> None:
+        for variable in self.variables:
+            variable.assign(backend.impl.convert_to_tensor(variable._lamina_initial))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Metric":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+def _weighted(values: Any, sample_weight: Any) -> tuple[Any, Any]:
+    """The sum of (weighted) values and the matching count."""
+    B = backend.impl
+    values = B.cast(values, "float32")
+    if sample_weight is None:
+        return B.sum(values), float(B.size(values))
+    weight = B.cast(sample_weight, "float32")
+    while len(B.shape(weight)) > len(B.shape(values)):
+        weight = B.squeeze(weight, -1)
+    weight = B.broadcast_to(weight, B.shape(values)) if B.shape(weight) != B.shape(values) else weight
+    return B.sum(values * weight), B.sum(weight)
+
+
+class Mean(Metric):
+    """The (weighted) mean of the values given."""
+
+    def __init__(self, name: str | None = "mean", dtype: Any = "float32") -> None:
+        super().__init__(name, dtype)
+        self.total = self.add_variable(name="total")
+        self.count = self.add_variable(name="count")
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        total, count = _weighted(values, sample_weight)
+        self.total.assign_add(total)
+        self.count.assign_add(count)
+
+    def add(self, value: Any, weight: float) -> None:
+        """Add one value that stands for `weight` samples (a batch mean and the batch size)."""
+        self.total.assign_add(value * weight)
+        self.count.assign_add(weight)
+
+    def result(self) -> Any:
+        B = backend.impl
+        return B.divide(self.total.value, B.maximum(self.count.value, 1e-12))
+
+
+class Sum(Metric):
+    def __init__(self, name: str | None = "sum", dtype: Any = "float32") -> None:
+        super().__init__(name, dtype)
+        self.total = self.add_variable(name="total")
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        self.total.assign_add(_weighted(values, sample_weight)[0])
+
+    def result(self) -> Any:
+        return self.total.value
+
+
+class MeanMetricWrapper(Mean):
+    """The mean over samples of fn(y_true, y_pred), a per-sample function."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, dtype: Any = "float32",
+                 **fn_options: Any) -> None:
+        super().__init__(name or getattr(fn, "__name__", "metric"), dtype)
+        self.fn = fn
+        self.fn_options = fn_options
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        Mean.update_state(self, self.fn(y_true, y_pred, **self.fn_options), sample_weight)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype, **self.fn_options}

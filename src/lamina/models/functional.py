@@ -1,0 +1,140 @@
+"""Functional models: a graph of layer calls from symbolic inputs to outputs, run in topological order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina.layers.input_layer import InputLayer
+from lamina.layers.layer import Layer, Node
+from lamina.models.model import Model
+from lamina.ops.symbolic import KerasTensor
+from lamina.utils import tree
+
+
+def _topological_nodes(outputs: list[KerasTensor]) -> list[Node]:
+    """Every node that the outputs depend on, each after the nodes that feed it."""
+    ordered: list[Node] = []
+    state: dict[int, str] = {}
+
+    def visit(tensor: KerasTensor) -> None:
+        if tensor._history is None:
+            raise ValueError(f"{tensor} was not made by a layer: functional outputs must come from lamina.Input "
+                             "through layer calls.")
+        layer, node_index, _ = tensor._history
+        node = layer._inbound_nodes[node_index]
+        if state.get(id(node)) == "done":
+            return
+        if state.get(id(node)) == "visiting":
+            raise ValueError("The functional graph has a cycle.")
+        state[id(node)] = "visiting"
+        for parent in node.input_tensors:
+            visit(parent)
+        state[id(node)] = "done"
+        ordered.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    return ordered
+
+
+class _Step:
+    """One node of the execution plan, with its argument lookup resolved ahead of time."""
+
+    __slots__ = ("call", "takes_training", "single_input", "args", "kwargs", "output_ids")
+
+    def __init__(self, node: Node) -> None:
+        self.call = node.layer.call
+        self.takes_training = node.layer._call_takes_training
+        simple = len(node.args) == 1 and isinstance(node.args[0], KerasTensor) and not node.kwargs
+        self.single_input = id(node.args[0]) if simple else None
+        self.args, self.kwargs = node.args, {k: v for k, v in node.kwargs.items() if k != "training"}
+        self.output_ids = [id(t) for t in tree.flatten(node.outputs)]
+
+    def run(self, values: dict[int, Any], training: Any) -> None:
+        extra = {"training": training} if self.takes_training else {}
+        if self.single_input is not None:
+            outputs = self.call(values[self.single_input], **extra)
+        else:
+            fill = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
+            args = tree.map_structure(fill, self.args)
+            kwargs = tree.map_structure(fill, self.kwargs)
+            outputs = self.call(*args, **kwargs, **extra)
+        if len(self.output_ids) == 1:
+            values[self.output_ids[0]] = outputs
+        else:
+            for key, value in zip(self.output_ids, tree.flatten(outputs)):
+                values[key] = value
+
+
+class Functional(Model):
+    """A model defined by `Model(inputs, outputs)`."""
+
+    def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._inputs_structure, self._outputs_structure = inputs, outputs
+        self.inputs: list[KerasTensor] = tree.flatten(inputs)
+        self.outputs: list[KerasTensor] = tree.flatten(outputs)
+        for tensor in self.inputs:
+            if tensor._history is None or not isinstance(tensor._history[0], InputLayer):
+                raise ValueError(f"Model inputs must be tensors made by lamina.Input, got {tensor}.")
+        self._nodes = _topological_nodes(self.outputs)
+        used_inputs = {id(t) for node in self._nodes for t in node.input_tensors} | {id(t) for t in self.outputs}
+        for tensor in self.inputs:
+            if id(tensor) not in used_inputs:
+                raise ValueError(f"Input {tensor.name!r} is not connected to any output.")
+        missing = [t for node in self._nodes for t in node.input_tensors
+                   if isinstance(t._history[0], InputLayer) and all(t is not i for i in self.inputs)]
+        if missing:
+            raise ValueError(f"The outputs depend on input {missing[0].name!r}, which is not among the model inputs.")
+        self._steps = [_Step(node) for node in self._nodes if not isinstance(node.layer, InputLayer)]
+        for node in self._nodes:
+            self._track(node.layer)
+        self._input_ids = [id(t) for t in self.inputs]
+        self._output_ids = [id(t) for t in self.outputs]
+        self.built = True
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t._history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        if isinstance(self._outputs_structure, dict):
+            return sorted(self._outputs_structure)
+        return [t._history[0].name for t in self.outputs]
+
+    @property
+    def input_shapes(self) -> list[tuple]:
+        return [t.shape for t in self.inputs]
+
+    def _flatten_inputs(self, inputs: Any) -> list[Any]:
+        if isinstance(inputs, dict) and not isinstance(self._inputs_structure, dict):
+            names = self.input_names
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(f"Model {self.name!r} expects inputs {names}; the dict given lacks {missing}.")
+            return [inputs[n] for n in names]
+        flat = tree.flatten(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s), got {len(flat)}.")
+        return flat
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        values = dict(zip(self._input_ids, self._flatten_inputs(inputs)))
+        for step in self._steps:
+            step.run(values, training)
+        if len(self._output_ids) == 1 and not tree.is_nested(self._outputs_structure):
+            return values[self._output_ids[0]]
+        return tree.unflatten_as(self._outputs_structure, [values[i] for i in self._output_ids])
+
+    def get_config(self) -> dict:
+        from lamina.saving import functional_config
+
+        return functional_config.functional_to_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Functional":
+        from lamina.saving import functional_config
+
+        return functional_config.functional_from_config(config, custom_objects)

@@ -1,0 +1,111 @@
+"""Sequential: a plain stack of layers, each feeding the next."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from lamina.layers.input_layer import InputLayer
+from lamina.layers.layer import Layer
+from lamina.models.model import Model
+from lamina.ops.symbolic import KerasTensor
+
+
+class Sequential(Model):
+    """A linear stack of layers; `add` layers one by one or pass them to the constructor."""
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
+                 trainable: bool = True, **kwargs: Any) -> None:
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._input_layer: InputLayer | None = None
+        self._stack: list[Layer] = []
+        self.inputs: list[KerasTensor] = []
+        self.outputs: list[KerasTensor] = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: Any) -> None:
+        """Append a layer (or an Input) to the stack, building it at once when the input shape is known."""
+        if isinstance(layer, KerasTensor) and layer._history and isinstance(layer._history[0], InputLayer):
+            layer = layer._history[0]
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a Layer, got {type(layer).__name__}: {layer!r}.")
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("An InputLayer can only be the first layer of a Sequential model.")
+            self._input_layer = layer
+            self.inputs, self.outputs = [layer.output_tensor], [layer.output_tensor]
+            self.built = True
+            return
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(f"Sequential model {self.name!r} already has a layer named {layer.name!r}; "
+                             "layer names must be unique.")
+        if not self._stack and self._input_layer is None and layer._input_shape_argument is not None:
+            self.add(InputLayer(batch_shape=layer._input_shape_argument))
+        self._stack.append(layer)
+        self._track(layer)
+        if self.outputs:
+            self.outputs = [layer(self.outputs[0])]
+        self._refresh_plan()
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise ValueError(f"Sequential model {self.name!r} has no layers to pop.")
+        layer = self._stack.pop()
+        self._layers.remove(layer)
+        if self._input_layer is not None:
+            self._rebuild_symbolic()
+        self._refresh_plan()
+        return layer
+
+    def _refresh_plan(self) -> None:
+        self._plan = [(layer.call, layer._call_takes_training) for layer in self._stack]
+
+    def _rebuild_symbolic(self) -> None:
+        tensor = self._input_layer.output_tensor
+        for layer in self._stack:
+            tensor = layer(tensor)
+        self.outputs = [tensor]
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._stack)
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self._stack[-1].name] if self._stack else [self.name]
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build every layer for inputs of `input_shape` (batch axis included, may be None)."""
+        if self._input_layer is None:
+            if input_shape is None:
+                raise ValueError(f"Sequential model {self.name!r} has no input shape: pass input_shape to its "
+                                 "first layer, add an Input, or call build(input_shape).")
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape))
+            self.inputs = [self._input_layer.output_tensor]
+        self._rebuild_symbolic()
+        self.built = True
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        x = inputs
+        for call, takes_training in self._plan:
+            x = call(x, training=training) if takes_training else call(x)
+        return x
+
+    def get_config(self) -> dict:
+        from lamina.saving import registry
+
+        layers = []
+        if self._input_layer is not None:
+            layers.append(registry.serialize_layer(self._input_layer))
+        layers.extend(registry.serialize_layer(layer) for layer in self._stack)
+        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        from lamina.saving import registry
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            model.add(registry.deserialize_layer(layer_config, custom_objects))
+        return model

@@ -1,0 +1,121 @@
+"""The Optimizer base: slots as backend variables, and one vectorised update over all variables."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from lamina import backend
+from lamina.utils import naming
+
+
+class Optimizer:
+    """Updates trainable variables from their gradients. Subclasses write `build_slots` and `update`."""
+
+    def __init__(self, learning_rate: float = 0.001, weight_decay: float | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None, name: str | None = None, **kwargs: Any) -> None:
+        if "lr" in kwargs:  # the Keras 2 spelling
+            learning_rate = kwargs.pop("lr")
+        if kwargs.get("decay", 0) == 0:  # Keras 2's decay=0 means no decay; any other value is unsupported
+            kwargs.pop("decay", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError("Give at most one of clipnorm and global_clipnorm.")
+        self.name = name or naming.to_snake_case(type(self).__name__)
+        self.weight_decay, self.clipnorm, self.clipvalue, self.global_clipnorm = \
+            weight_decay, clipnorm, clipvalue, global_clipnorm
+        self._initial_learning_rate = float(learning_rate)
+        self.built = False
+        self.variables: list[Any] = []
+
+    # --- state ------------------------------------------------------------------------------------
+
+    def _state_variable(self, value: Any, name: str, dtype: str = "float32") -> Any:
+        variable = backend.impl.Variable(np.asarray(value, dtype=dtype), dtype=dtype, trainable=False,
+                                         name=name, path=f"{self.name}/{name}")
+        self.variables.append(variable)
+        return variable
+
+    def build(self, variables: Sequence[Any]) -> None:
+        """Create the iteration counter, the learning rate and the slots for these variables."""
+        self.iterations = self._state_variable(0, "iteration", "int64")
+        self._learning_rate = self._state_variable(self._initial_learning_rate, "learning_rate")
+        self._trained_variables = list(variables)
+        self.build_slots(self._trained_variables)
+        self.built = True
+
+    def build_slots(self, variables: Sequence[Any]) -> None:
+        """Create per-variable state (momenta, ...)."""
+
+    def slots_like(self, variables: Sequence[Any], name: str) -> list[Any]:
+        return [self._state_variable(np.zeros(tuple(v.shape), dtype="float32"), f"{name}_{i}")
+                for i, v in enumerate(variables)]
+
+    @property
+    def learning_rate(self) -> float:
+        if not self.built:
+            return self._initial_learning_rate
+        return float(backend.impl.convert_to_numpy(self._learning_rate))
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self._initial_learning_rate = float(value)
+        if self.built:
+            self._learning_rate.assign(backend.impl.convert_to_tensor(np.float32(value)))
+
+    lr = learning_rate
+
+    # --- updates ------------------------------------------------------------------------------------
+
+    def apply(self, grads: Sequence[Any], variables: Sequence[Any] | None = None) -> None:
+        """One step: clip, update every variable at once, decay, constrain, count."""
+        B = backend.impl
+        variables = list(variables) if variables is not None else self._trained_variables
+        if not self.built:
+            self.build(variables)
+        grads = self._clip(list(grads))
+        learning_rate = self._learning_rate.value
+        new_values = self.update(grads, variables, learning_rate)
+        if self.weight_decay:
+            new_values = B.foreach_add(new_values, variables, alpha=-learning_rate * self.weight_decay)
+        B.foreach_assign(variables, new_values)
+        for variable in variables:
+            if variable._lamina_constraint is not None:
+                variable.assign(variable._lamina_constraint(variable.value))
+        self.iterations.assign_add(1)
+
+    def apply_gradients(self, grads_and_vars: Sequence[tuple[Any, Any]]) -> None:
+        """Keras's spelling of `apply`: a list of (gradient, variable) pairs."""
+        grads, variables = zip(*grads_and_vars)
+        self.apply(grads, variables)
+
+    def _clip(self, grads: list[Any]) -> list[Any]:
+        B = backend.impl
+        if self.clipvalue is not None:
+            grads = [B.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        if self.clipnorm is not None:
+            grads = B.foreach_clip_by_norm(grads, self.clipnorm)
+        if self.global_clipnorm is not None:
+            norm = B.global_norm(grads)
+            grads = B.foreach_mul(grads, B.minimum(1.0, self.global_clipnorm / B.maximum(norm, 1e-12)))
+        return grads
+
+    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> list[Any]:
+        """The new values of `variables` (and assign the slots)."""
+        raise NotImplementedError
+
+    def _step_count(self) -> Any:
+        """The 1-based number of the step being taken, as a float tensor."""
+        B = backend.impl
+        return B.cast(self.iterations.value, "float32") + 1.0
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "learning_rate": self.learning_rate, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        return cls(**config)

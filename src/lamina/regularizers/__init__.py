@@ -1,0 +1,90 @@
+"""Weight penalties added to the training loss: L1, L2 and both."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from lamina import backend
+from lamina.utils import naming
+
+
+class Regularizer:
+    """Call with a weight to get its penalty (a scalar tensor)."""
+
+    def __call__(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Regularizer":
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, x: Any) -> Any:
+        B = backend.impl
+        penalty = 0.0
+        if self.l1:
+            penalty = penalty + self.l1 * B.sum(B.abs(x))
+        if self.l2:
+            penalty = penalty + self.l2 * B.sum(B.square(x))
+        return penalty
+
+    def get_config(self) -> dict:
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    def __init__(self, l1: float = 0.01) -> None:
+        super().__init__(l1=l1)
+
+    def get_config(self) -> dict:
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    def __init__(self, l2: float = 0.01) -> None:
+        super().__init__(l2=l2)
+
+    def get_config(self) -> dict:
+        return {"l2": self.l2}
+
+
+def l1(l1: float = 0.01) -> L1:
+    return L1(l1)
+
+
+def l2(l2: float = 0.01) -> L2:
+    return L2(l2)
+
+
+def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
+    return L1L2(l1, l2)
+
+
+ALL = {"L1": L1, "L2": L2, "L1L2": L1L2}
+NAMES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+
+
+def get(identifier: Any) -> Callable[[Any], Any] | None:
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str):
+        return naming.lookup("regularizer", identifier, {**ALL, **NAMES})()
+    if isinstance(identifier, dict):
+        return naming.lookup("regularizer", identifier["class_name"], ALL).from_config(identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"A regularizer must be a name, a config dict or a callable, got {type(identifier).__name__}.")
+
+
+def serialize(regularizer: Any) -> Any:
+    if isinstance(regularizer, Regularizer):
+        return {"module": "lamina.regularizers", "class_name": type(regularizer).__name__,
+                "config": regularizer.get_config(), "registered_name": None}
+    return regularizer

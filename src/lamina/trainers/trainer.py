@@ -1,0 +1,510 @@
+"""compile / fit / evaluate / predict: one trainer a reader can follow from `fit` to the optimizer step.
+
+The numerical steps live in the backend's StepRunner; this module checks the inputs, moves in-memory data
+to the device once per call, walks epochs and steps, and drives the callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from lamina import backend, losses, metrics as metrics_module, optimizers
+from lamina.callbacks import CallbackList
+from lamina.metrics.metric import Mean, Metric
+from lamina.trainers import data_adapter
+from lamina.trainers.compile_utils import CompileLoss, CompileMetrics, flat_outputs
+from lamina.utils import naming, tree
+
+
+class NotCompiledError(ValueError, RuntimeError):
+    """fit/evaluate before compile."""
+
+
+class MetricLogs(Mapping):
+    """Metric results read on demand: reading one synchronises with the device, so callbacks read rarely."""
+
+    def __init__(self, metrics: Sequence[Metric]) -> None:
+        self._metrics = {metric.name: metric for metric in metrics}
+
+    def __getitem__(self, name: str) -> float:
+        return float(backend.impl.convert_to_numpy(self._metrics[name].result()))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._metrics)
+
+    def __len__(self) -> int:
+        return len(self._metrics)
+
+
+class Trainer:
+    """The training and inference features of a Model."""
+
+    def __init__(self) -> None:
+        self.compiled = False
+        self.optimizer: optimizers.Optimizer | None = None
+        self.stop_training = False
+        self.history = None
+        self._runner = None
+        self._compile_loss: CompileLoss | None = None
+        self._compile_metrics: CompileMetrics | None = None
+        self._loss_tracker: Mean | None = None
+        self._compile_config: dict | None = None
+
+    # --- compile ---------------------------------------------------------------------------------
+
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
+                weighted_metrics: Any = None, run_eagerly: bool = False, steps_per_execution: int = 1,
+                jit_compile: Any = "auto", **kwargs: Any) -> None:
+        """Choose the optimizer, loss(es) and metrics for training."""
+        if kwargs:
+            raise TypeError(f"compile got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        self.optimizer = optimizers.get(optimizer)
+        names = self.output_names
+        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        for identifier in tree.flatten(metrics) + tree.flatten(weighted_metrics):
+            if isinstance(identifier, str) and identifier not in ("accuracy", "acc", "crossentropy", "ce"):
+                naming.lookup("metric", identifier, {**metrics_module.NAMES, **metrics_module.CLASSES})
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names, self._compile_loss)
+        self._loss_tracker = Mean(name="loss")
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+                                "metrics": metrics, "weighted_metrics": weighted_metrics}
+        self.run_eagerly = run_eagerly
+        self.steps_per_execution = steps_per_execution
+        self.compiled = True
+        self._runner = None
+
+    @property
+    def loss(self) -> Any:
+        return self._compile_config["loss"] if self._compile_config else None
+
+    @property
+    def metrics(self) -> list[Metric]:
+        """The loss tracker, each output's loss tracker, then the compiled metrics."""
+        if not self.compiled:
+            return []
+        found = [self._loss_tracker]
+        if self._compile_loss is not None:
+            found += self._compile_loss.metrics
+        return found + self._compile_metrics.metrics
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [metric.name for metric in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # --- fit -------------------------------------------------------------------------------------
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: Sequence[Any] | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1, **kwargs: Any) -> Any:
+        """Train for `epochs` epochs; returns the History of losses and metrics per epoch."""
+        if "nb_epoch" in kwargs:  # the Keras 1 spelling
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        self._require_compiled("fit")
+        backend.require_training("fit")
+        batch_size = _check_batch_size(batch_size, x)
+        if not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}.")
+        train, validation = self._fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
+                                           steps_per_epoch, validation_steps)
+        steps = train.steps if isinstance(train, data_adapter.GeneratorData) else math.ceil(train.count / batch_size)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                     epochs=epochs, steps=steps, verbose=verbose)
+        device_data = train.to_device() if isinstance(train, data_adapter.ArrayData) else None
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs: dict[str, float] = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            if device_data is not None:
+                self._train_epoch_on_arrays(device_data, train.count, batch_size, shuffle, callback_list)
+            else:
+                self._train_epoch_on_batches(train, callback_list)
+            logs = self._metric_values()
+            if validation is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_data(validation, validation_batch_size or batch_size, None)
+                logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return self.history
+
+    def fit_generator(self, generator: Any, steps_per_epoch: int | None = None, epochs: int = 1,
+                      verbose: Any = 1, callbacks: Sequence[Any] | None = None, validation_data: Any = None,
+                      validation_steps: int | None = None, class_weight: dict | None = None,
+                      max_queue_size: int = 10, workers: int = 1, use_multiprocessing: bool = False,
+                      shuffle: bool = True, initial_epoch: int = 0) -> Any:
+        """Keras 2's spelling of fit on a generator."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+                        class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def _fit_data(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None, validation_split: float,
+                  validation_data: Any, steps_per_epoch: int | None, validation_steps: int | None) -> tuple:
+        if data_adapter.is_generator_like(x):
+            if validation_split:
+                raise ValueError("validation_split needs in-memory arrays; with a generator, pass validation_data.")
+            train: Any = data_adapter.GeneratorData(x, steps_per_epoch)
+        else:
+            train = self._checked_arrays(x, y, sample_weight, class_weight)
+            if validation_split and validation_data is None:
+                train, validation_data = train.split(validation_split)
+        validation = None
+        if validation_data is not None:
+            validation = self._validation(validation_data, validation_steps)
+        return train, validation
+
+    def _validation(self, validation_data: Any, steps: int | None) -> Any:
+        if isinstance(validation_data, data_adapter.ArrayData):
+            return validation_data
+        if data_adapter.is_generator_like(validation_data):
+            return data_adapter.GeneratorData(validation_data, steps)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be (x_val, y_val), (x_val, y_val, sample_weight) or a "
+                             f"generator, got {type(validation_data).__name__}.")
+        return self._checked_arrays(*validation_data, prefix="validation_data ")
+
+    def _train_epoch_on_arrays(self, data: tuple, count: int, batch_size: int, shuffle: Any,
+                               callback_list: CallbackList) -> None:
+        B = backend.impl
+        runner = self._get_runner()
+        order = B.random_permutation(count) if shuffle else B.arange(count)
+        full, rest = divmod(count, batch_size)
+        rows = B.reshape(order[: full * batch_size], (full, batch_size))
+        logs = MetricLogs(self.metrics)
+        step, per_call = 0, runner.steps_per_call
+        while step < full and not self.stop_training:
+            taken = min(per_call, full - step)
+            callback_list.on_train_batch_begin(step)
+            runner.train_arrays(data, rows[step:step + taken])
+            step += taken
+            callback_list.on_train_batch_end(step - 1, logs)
+        if rest and not self.stop_training:
+            callback_list.on_train_batch_begin(step)
+            runner.train_arrays(data, B.reshape(order[full * batch_size:], (1, rest)))
+            callback_list.on_train_batch_end(step, logs)
+
+    def _train_epoch_on_batches(self, train: data_adapter.GeneratorData, callback_list: CallbackList) -> None:
+        runner = self._get_runner()
+        logs = MetricLogs(self.metrics)
+        for step, batch in enumerate(train.epoch()):
+            if batch.y is None and self._compile_loss is not None:
+                raise ValueError("The generator yielded batches without targets: yield (x, y) or (x, y, weights).")
+            self._check_inputs(batch.x)
+            self._ensure_ready(batch)
+            callback_list.on_train_batch_begin(step)
+            runner.train_batch(*batch.to_device())
+            callback_list.on_train_batch_end(step, logs)
+            if self.stop_training:
+                break
+
+    # --- evaluate --------------------------------------------------------------------------------
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: Sequence[Any] | None = None,
+                 return_dict: bool = False, **kwargs: Any) -> Any:
+        """The loss and metrics on these data: a scalar with no metrics, else a list (or a dict)."""
+        if kwargs:
+            raise TypeError(f"evaluate got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        self._require_compiled("evaluate")
+        backend.require_training("evaluate")
+        batch_size = _check_batch_size(batch_size, x)
+        if data_adapter.is_generator_like(x):
+            data: Any = data_adapter.GeneratorData(x, steps)
+        else:
+            data = self._checked_arrays(x, y, sample_weight)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        logs = self._evaluate_data(data, batch_size, (callbacks, verbose))
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def evaluate_generator(self, generator: Any, steps: int | None = None, callbacks: Sequence[Any] | None = None,
+                           max_queue_size: int = 10, workers: int = 1, use_multiprocessing: bool = False,
+                           verbose: Any = 0) -> Any:
+        """Keras 2's spelling of evaluate on a generator."""
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def _evaluate_data(self, data: Any, batch_size: int, callback_setup: tuple | None) -> dict[str, float]:
+        """Run the test steps over `data`; callbacks only when called from evaluate (not fit's validation)."""
+        runner = self._get_runner(data)
+        steps = data.steps if isinstance(data, data_adapter.GeneratorData) else math.ceil(data.count / batch_size)
+        callback_list = None
+        if callback_setup is not None:
+            callbacks, verbose = callback_setup
+            callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, epochs=1, steps=steps,
+                                         verbose=verbose)
+            callback_list.on_test_begin()
+        self.reset_metrics()
+        logs = MetricLogs(self.metrics)
+        for step, run in enumerate(self._test_calls(data, batch_size, runner)):
+            if callback_list:
+                callback_list.on_test_batch_begin(step)
+            run()
+            if callback_list:
+                callback_list.on_test_batch_end(step, logs)
+        values = self._metric_values()
+        if callback_list:
+            callback_list.on_test_end(values)
+        return values
+
+    def _test_calls(self, data: Any, batch_size: int, runner: Any) -> Iterator[Any]:
+        if isinstance(data, data_adapter.GeneratorData):
+            for batch in data.epoch():
+                self._check_inputs(batch.x)
+                yield lambda batch=batch: runner.test_batch(*batch.to_device())
+            return
+        device_data = data.to_device()
+        for rows in _row_blocks(data.count, batch_size, runner.steps_per_call):
+            yield lambda rows=rows: runner.test_arrays(device_data, rows)
+
+    # --- predict ---------------------------------------------------------------------------------
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
+                callbacks: Sequence[Any] | None = None, **kwargs: Any) -> Any:
+        """The model's outputs for x, as NumPy arrays, computed batch by batch."""
+        if kwargs:
+            raise TypeError(f"predict got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        batch_size = _check_batch_size(batch_size, x)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if data_adapter.is_generator_like(x):
+            return self._predict_batches(data_adapter.GeneratorData(x, steps), callbacks, verbose)
+        if isinstance(x, np.ndarray) and not callbacks and verbose == 0 and len(x) <= batch_size and self.built:
+            return self._predict_small(x)
+        data = data_adapter.array_data(x)
+        self._check_inputs(data.x)
+        runner = self._get_runner(data)
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, epochs=1,
+                                     steps=math.ceil(data.count / batch_size), verbose=verbose)
+        callback_list.on_predict_begin()
+        device_x = data.to_device()[0]
+        chunks = []
+        for step, rows in enumerate(_row_blocks(data.count, batch_size, runner.steps_per_call)):
+            callback_list.on_predict_batch_begin(step)
+            chunks.append(runner.predict_arrays(device_x, rows))
+            callback_list.on_predict_batch_end(step, {})
+        callback_list.on_predict_end()
+        return _concatenate_outputs(chunks)
+
+    def _predict_small(self, x: np.ndarray) -> Any:
+        """The short path for one batch of an array: the per-call cost is what small predictions pay."""
+        if x.dtype == np.float64:
+            x = x.astype(np.float32)
+        self._check_inputs(x)
+        runner = self._runner if self._runner is not None else self._get_runner(data_adapter.array_data(x))
+        return tree.map_structure(backend.impl.convert_to_numpy, runner.predict_batch(backend.impl.convert_to_tensor(x)))
+
+    def _predict_batches(self, data: data_adapter.GeneratorData, callbacks: Any, verbose: int) -> Any:
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, epochs=1, steps=data.steps,
+                                     verbose=verbose)
+        callback_list.on_predict_begin()
+        chunks = []
+        for step, batch in enumerate(data.epoch()):
+            self._check_inputs(batch.x)
+            runner = self._get_runner(batch)
+            callback_list.on_predict_batch_begin(step)
+            chunks.append(runner.predict_batch(batch.to_device()[0]))
+            callback_list.on_predict_batch_end(step, {})
+        callback_list.on_predict_end()
+        return _concatenate_outputs(chunks)
+
+    def predict_generator(self, generator: Any, steps: int | None = None, callbacks: Sequence[Any] | None = None,
+                          max_queue_size: int = 10, workers: int = 1, use_multiprocessing: bool = False,
+                          verbose: Any = 0) -> Any:
+        """Keras 2's spelling of predict on a generator."""
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    # --- single batches --------------------------------------------------------------------------
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       return_dict: bool = False) -> Any:
+        """One optimizer step on this batch; returns the running loss and metrics."""
+        self._require_compiled("train_on_batch")
+        backend.require_training("train_on_batch")
+        data = self._checked_arrays(x, y, sample_weight, class_weight)
+        self._get_runner().train_batch(*data.to_device())
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
+        """Loss and metrics on this batch alone."""
+        self._require_compiled("test_on_batch")
+        backend.require_training("test_on_batch")
+        data = self._checked_arrays(x, y, sample_weight)
+        runner = self._get_runner()
+        self.reset_metrics()
+        runner.test_batch(*data.to_device())
+        return self._batch_result(return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        data = data_adapter.array_data(x)
+        self._check_inputs(data.x)
+        return tree.map_structure(backend.impl.convert_to_numpy,
+                                  self._get_runner(data).predict_batch(data.to_device()[0]))
+
+    def _batch_result(self, return_dict: bool) -> Any:
+        logs = self._metric_values()
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    # --- shared plumbing -------------------------------------------------------------------------
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise NotCompiledError(f"You must call compile() before {what}(): the model has no optimizer or loss yet.")
+
+    def _metric_values(self) -> dict[str, float]:
+        return {metric.name: float(backend.impl.convert_to_numpy(metric.result())) for metric in self.metrics}
+
+    def _checked_arrays(self, x: Any, y: Any, sample_weight: Any = None, class_weight: dict | None = None,
+                        prefix: str = "") -> data_adapter.ArrayData:
+        """Array inputs after every check that can fail before training starts."""
+        try:
+            data = data_adapter.array_data(x, y, sample_weight)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{prefix}{error}") from None
+        if y is None and self._compile_loss is not None:
+            raise ValueError(f"{prefix}y is required to compute the loss, got None.")
+        self._check_inputs(data.x)
+        self._ensure_ready(data)
+        if y is not None and self._compile_loss is not None:
+            self._check_targets(data.y)
+        if class_weight is not None:
+            data.sample_weight = _class_sample_weights(class_weight, data.y, data.sample_weight)
+        return data
+
+    def _check_inputs(self, x: Any) -> None:
+        """x must match the model's inputs (sizes that the model fixes); unbuilt models are built from it."""
+        if not self.built:
+            shapes = tree.map_structure(lambda a: (None,) + tuple(backend.impl.shape(a))[1:], x)
+            self.build(shapes)
+            return
+        expected = getattr(self, "inputs", None)
+        if not expected:
+            return
+        given = self._flatten_inputs(x) if hasattr(self, "_flatten_inputs") else tree.flatten(x)
+        if len(given) != len(expected):
+            raise ValueError(f"Model {self.name!r} expects {len(expected)} input(s), got {len(given)}.")
+        for tensor, array in zip(expected, given):
+            shape = tuple(backend.impl.shape(array))
+            name = tensor.name or "input"
+            if len(shape) != len(tensor.shape):
+                raise ValueError(f"Input {name!r} of model {self.name!r} expected shape {tensor.shape} "
+                                 f"(rank {len(tensor.shape)}), got x with shape {shape} (rank {len(shape)}).")
+            for axis, (want, got) in enumerate(zip(tensor.shape[1:], shape[1:]), start=1):
+                if want is not None and want != got:
+                    consumer = _first_consumer(self, tensor)
+                    where = f"{consumer} expected" if consumer else f"Input {name!r} expected"
+                    dimension = "last dimension" if axis == len(shape) - 1 else f"dimension {axis}"
+                    raise ValueError(f"{where} input with {dimension} {want}, got {got} "
+                                     f"(x has shape {shape}, the model expects {tensor.shape}).")
+
+    def _check_targets(self, y: Any) -> None:
+        """Sparse labels must index a class of the output."""
+        names = self.output_names
+        targets = flat_outputs(y, names, "y") if len(names) > 1 else [y]
+        outputs = getattr(self, "outputs", None) or []
+        for index, (loss, target) in enumerate(zip(self._compile_loss.losses, targets)):
+            function = getattr(type(loss), "function", None)
+            if function is not losses.sparse_categorical_crossentropy or not isinstance(target, np.ndarray):
+                continue
+            classes = outputs[index].shape[-1] if index < len(outputs) else None
+            if target.size and (target.min() < 0 or (classes is not None and target.max() >= classes)):
+                bad = int(target.min()) if target.min() < 0 else int(target.max())
+                raise ValueError(f"y holds the label {bad}, but sparse_categorical_crossentropy on output "
+                                 f"{names[index]!r} needs labels in 0..{(classes or 1) - 1} "
+                                 f"({classes} classes).")
+
+    def _ensure_ready(self, data: Any) -> None:
+        """Build the metrics (they need the shapes of targets and predictions) and the optimizer slots."""
+        if not self.compiled or self._compile_metrics.built or getattr(data, "y", None) is None:
+            return
+        names = self.output_names
+        targets = flat_outputs(data.y, names, "y") if len(names) > 1 else [data.y]
+        y_true_shapes = [tuple(backend.impl.shape(t)) for t in targets]
+        self._compile_metrics.build(y_true_shapes, self._output_shapes(data.x))
+
+    def _output_shapes(self, x: Any) -> list[tuple]:
+        outputs = getattr(self, "outputs", None)
+        if not outputs:
+            from lamina.ops.symbolic import KerasTensor, compute_output_spec
+
+            specs = tree.map_structure(lambda a: KerasTensor((None,) + tuple(backend.impl.shape(a))[1:],
+                                                             backend.impl.dtype_of(a)), x)
+            outputs = tree.flatten(compute_output_spec(lambda inputs: self(inputs), specs))
+        return [tuple(t.shape) for t in outputs]
+
+    def _get_runner(self, data: Any = None) -> Any:
+        """The backend's compiled steps for this model, made once per compile."""
+        if data is not None and not self.built:
+            self._check_inputs(data.x)
+        if self._runner is None:
+            if self.compiled and self.optimizer is not None and not self.optimizer.built:
+                self.optimizer.build(self.trainable_weights)
+            self._runner = backend.impl.StepRunner(self)
+        return self._runner
+
+
+def _check_batch_size(batch_size: Any, x: Any) -> int:
+    if batch_size is None:
+        return 32
+    if data_adapter.is_generator_like(x):
+        raise ValueError("batch_size must not be given when x is a generator: the generator makes the batches.")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)
+
+
+def _row_blocks(count: int, batch_size: int, per_call: int) -> Iterator[Any]:
+    """Index rows (calls x batch) over samples in order: blocks of full batches, then the partial batch."""
+    B = backend.impl
+    full, rest = divmod(count, batch_size)
+    for start in range(0, full, per_call):
+        taken = min(per_call, full - start)
+        yield B.reshape(B.arange(start * batch_size, (start + taken) * batch_size), (taken, batch_size))
+    if rest:
+        yield B.reshape(B.arange(full * batch_size, count), (1, rest))
+
+
+def _concatenate_outputs(chunks: list[Any]) -> Any:
+    B = backend.impl
+    if not chunks:
+        raise ValueError("predict received no data: the input has no samples or the generator yielded nothing.")
+    flat = [tree.flatten(chunk) for chunk in chunks]
+    joined = [np.concatenate([B.convert_to_numpy(chunk[i]) for chunk in flat]) for i in range(len(flat[0]))]
+    return tree.unflatten_as(chunks[0], joined)
+
+
+def _first_consumer(model: Any, tensor: Any) -> str | None:
+    """'Dense' for the first layer fed by this input, to name it in errors."""
+    for layer in getattr(model, "layers", []):
+        for node in layer._inbound_nodes:
+            if any(t is tensor for t in node.input_tensors):
+                return type(layer).__name__
+    return None
+
+
+def _class_sample_weights(class_weight: dict, y: Any, sample_weight: Any) -> np.ndarray:
+    labels = np.asarray(y)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = labels.reshape(len(labels), -1)[:, 0].astype(int)
+    weights = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float32)
+    return weights if sample_weight is None else weights * np.asarray(sample_weight, dtype=np.float32)

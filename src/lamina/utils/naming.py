@@ -1,0 +1,35 @@
+"""Names: snake_case class names, unique layer names, and lookups that suggest the closest name."""
+
+from __future__ import annotations
+
+import collections
+import difflib
+import re
+from typing import Any, Mapping
+
+_name_counts: collections.Counter = collections.Counter()
+
+
+def to_snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """'dense', then 'dense_1', 'dense_2', ... for the life of the process."""
+    count = _name_counts[base]
+    _name_counts[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def lookup(kind: str, identifier: str, table: Mapping[str, Any]) -> Any:
+    """table[identifier], or a ValueError that names the closest valid names."""
+    if identifier in table:
+        return table[identifier]
+    folded = {key.lower(): key for key in table}
+    if identifier.lower() in folded:
+        return table[folded[identifier.lower()]]
+    close = difflib.get_close_matches(identifier, list(table), n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    valid = ", ".join(sorted(k for k in table if k.islower() or "_" in k)[:40])
+    raise ValueError(f"Unknown {kind} {identifier!r}.{hint} Valid names include: {valid}.")
