@@ -1,0 +1,200 @@
+"""NumPy-like ops of the jax backend: jax.numpy, with Variables unwrapped to their arrays."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import jax.numpy as jnp
+
+from lamina.backend.common import normalize_axis
+from lamina.backend.jax.core import to_jax_dtype, unwrap
+
+
+def _unwrapping(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        return fn(*[unwrap(a) for a in args], **kwargs)
+
+    return op
+
+
+abs = _unwrapping(jnp.abs)
+negative = _unwrapping(jnp.negative)
+exp = _unwrapping(jnp.exp)
+log = _unwrapping(jnp.log)
+log1p = _unwrapping(jnp.log1p)
+sqrt = _unwrapping(jnp.sqrt)
+square = _unwrapping(jnp.square)
+sign = _unwrapping(jnp.sign)
+floor = _unwrapping(jnp.floor)
+ceil = _unwrapping(jnp.ceil)
+round = _unwrapping(jnp.round)
+sin = _unwrapping(jnp.sin)
+cos = _unwrapping(jnp.cos)
+tanh = _unwrapping(jnp.tanh)
+logical_not = _unwrapping(jnp.logical_not)
+isnan = _unwrapping(jnp.isnan)
+add = _unwrapping(jnp.add)
+subtract = _unwrapping(jnp.subtract)
+multiply = _unwrapping(jnp.multiply)
+divide = _unwrapping(jnp.true_divide)
+power = _unwrapping(jnp.power)
+maximum = _unwrapping(jnp.maximum)
+minimum = _unwrapping(jnp.minimum)
+equal = _unwrapping(jnp.equal)
+not_equal = _unwrapping(jnp.not_equal)
+greater = _unwrapping(jnp.greater)
+greater_equal = _unwrapping(jnp.greater_equal)
+less = _unwrapping(jnp.less)
+less_equal = _unwrapping(jnp.less_equal)
+logical_and = _unwrapping(jnp.logical_and)
+logical_or = _unwrapping(jnp.logical_or)
+matmul = _unwrapping(jnp.matmul)
+where = _unwrapping(jnp.where)
+clip = _unwrapping(jnp.clip)
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:
+    return jnp.einsum(subscripts, *[unwrap(o) for o in operands])
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return jnp.sum(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    x = jnp.asarray(unwrap(x))
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.float32)
+    return jnp.mean(x, axis=normalize_axis(axis), keepdims=keepdims)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return jnp.prod(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return jnp.var(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return jnp.std(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return jnp.max(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return jnp.min(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    return jnp.argmax(unwrap(x), axis=axis, keepdims=keepdims)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    return jnp.argmin(unwrap(x), axis=axis, keepdims=keepdims)
+
+
+def cumsum(x: Any, axis: int = 0) -> Any:
+    return jnp.cumsum(unwrap(x), axis=axis)
+
+
+def reshape(x: Any, newshape: Sequence[int]) -> Any:
+    return jnp.reshape(unwrap(x), tuple(newshape))
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
+    return jnp.transpose(unwrap(x), axes)
+
+
+def expand_dims(x: Any, axis: int) -> Any:
+    return jnp.expand_dims(unwrap(x), axis)
+
+
+def squeeze(x: Any, axis: int | None = None) -> Any:
+    return jnp.squeeze(unwrap(x), axis)
+
+
+def concatenate(xs: Sequence[Any], axis: int = 0) -> Any:
+    return jnp.concatenate([unwrap(x) for x in xs], axis=axis)
+
+
+def stack(xs: Sequence[Any], axis: int = 0) -> Any:
+    return jnp.stack([unwrap(x) for x in xs], axis=axis)
+
+
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
+    return jnp.split(unwrap(x), indices_or_sections, axis=axis)
+
+
+def tile(x: Any, repeats: Sequence[int]) -> Any:
+    return jnp.tile(unwrap(x), tuple(repeats))
+
+
+def repeat(x: Any, repeats: int, axis: int | None = None) -> Any:
+    return jnp.repeat(unwrap(x), repeats, axis=axis)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Any:
+    return jnp.broadcast_to(unwrap(x), tuple(shape))
+
+
+def take(x: Any, indices: Any, axis: int | None = None) -> Any:
+    return jnp.take(unwrap(x), unwrap(indices), axis=axis)
+
+
+def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
+    return jnp.take_along_axis(unwrap(x), unwrap(indices), axis=axis)
+
+
+def pad(x: Any, pad_width: Sequence[Sequence[int]], constant_values: float = 0) -> Any:
+    return jnp.pad(unwrap(x), pad_width, constant_values=constant_values)
+
+
+def flip(x: Any, axis: Any = None) -> Any:
+    return jnp.flip(unwrap(x), axis=normalize_axis(axis))
+
+
+def zeros(shape: Sequence[int], dtype: Any = "float32") -> Any:
+    return jnp.zeros(tuple(shape), dtype=to_jax_dtype(dtype))
+
+
+def ones(shape: Sequence[int], dtype: Any = "float32") -> Any:
+    return jnp.ones(tuple(shape), dtype=to_jax_dtype(dtype))
+
+
+def full(shape: Sequence[int], fill_value: Any, dtype: Any = "float32") -> Any:
+    return jnp.full(tuple(shape), fill_value, dtype=to_jax_dtype(dtype))
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Any:
+    return jnp.zeros_like(unwrap(x), dtype=to_jax_dtype(dtype) if dtype else None)
+
+
+def ones_like(x: Any, dtype: Any = None) -> Any:
+    return jnp.ones_like(unwrap(x), dtype=to_jax_dtype(dtype) if dtype else None)
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Any:
+    return jnp.arange(start, stop, step, dtype=to_jax_dtype(dtype) if dtype else None)
+
+
+def eye(n: int, dtype: Any = "float32") -> Any:
+    return jnp.eye(n, dtype=to_jax_dtype(dtype))
+
+
+def one_hot(x: Any, num_classes: int, dtype: Any = "float32") -> Any:
+    import jax
+
+    return jax.nn.one_hot(unwrap(x), num_classes, dtype=to_jax_dtype(dtype))
+
+
+def shape(x: Any) -> tuple[int, ...]:
+    return tuple(unwrap(x).shape)
+
+
+def size(x: Any) -> int:
+    return int(jnp.size(unwrap(x)))
