@@ -90,20 +90,21 @@ def cnn(params: dict[str, Any], x: Any) -> Any:
 
 def lstm_classifier(params: dict[str, Any], tokens: Any) -> Any:
     cell = params["lstm"]
-    embedded = params["embedding"][tokens]  # (batch, time, embed)
-    projected = embedded @ cell["w_input"] + cell["b"]  # all time steps in one matmul
+    embedded = params["embedding"][tokens.T]  # (time, batch, embed): time-major for the scan
     batch, units = tokens.shape[0], wl.LSTM_UNITS
 
-    def time_step(carry: tuple[Any, Any], z_input: Any) -> tuple[tuple[Any, Any], None]:
+    # The input projection stays inside the step: hoisting it out as one big matmul
+    # measured 2x slower on XLA:CPU (its gradient slices a (time, batch, 4*units) array).
+    def time_step(carry: tuple[Any, Any], x_t: Any) -> tuple[tuple[Any, Any], None]:
         hidden, memory = carry
-        z = z_input + hidden @ cell["w_hidden"]
+        z = x_t @ cell["w_input"] + hidden @ cell["w_hidden"] + cell["b"]  # (batch, 4*units)
         i, f, g, o = jnp.split(z, 4, axis=-1)
         memory = jax.nn.sigmoid(f) * memory + jax.nn.sigmoid(i) * jnp.tanh(g)
         hidden = jax.nn.sigmoid(o) * jnp.tanh(memory)
         return (hidden, memory), None
 
     zeros = jnp.zeros((batch, units), jnp.float32)
-    (hidden, _), _ = lax.scan(time_step, (zeros, zeros), jnp.swapaxes(projected, 0, 1))
+    (hidden, _), _ = lax.scan(time_step, (zeros, zeros), embedded)
     return hidden @ params["head"]["w"] + params["head"]["b"]  # (batch, 1) logits
 
 

@@ -90,7 +90,8 @@ def device_synchronizer(backend: str) -> tuple[Callable[[], None], dict[str, Any
         if torch.cuda.is_available():
             return torch.cuda.synchronize, {"torch": torch.__version__, "device": "cuda",
                                             "device_name": torch.cuda.get_device_name()}
-        return (lambda: None), {"torch": torch.__version__, "device": "cpu", "torch_threads": torch.get_num_threads()}
+        return (lambda: None), {"torch": torch.__version__, "device": "cpu", "device_name": "cpu",
+                                "torch_threads": torch.get_num_threads()}
     import jax
 
     device = jax.devices()[0]

@@ -1,0 +1,58 @@
+"""Multi-array ops for optimizers, over lists: the numpy backend does not train, but keeps the surface."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+Arrays = Sequence[Any]
+
+
+def _per_item(ys: Any, count: int) -> Sequence[Any]:
+    """ys as one value per item: a list stays as it is, one scalar or array is repeated."""
+    return ys if isinstance(ys, (list, tuple)) else [ys] * count
+
+
+def foreach_add(xs: Arrays, ys: Any, alpha: Any = 1.0) -> list[np.ndarray]:
+    """x + alpha * y for every pair; ys may be one scalar for all."""
+    return [np.add(x, np.multiply(y, alpha)) for x, y in zip(xs, _per_item(ys, len(xs)))]
+
+
+def foreach_mul(xs: Arrays, ys: Any) -> list[np.ndarray]:
+    return [np.multiply(x, y) for x, y in zip(xs, _per_item(ys, len(xs)))]
+
+
+def foreach_div(xs: Arrays, ys: Any) -> list[np.ndarray]:
+    return [np.divide(x, y) for x, y in zip(xs, _per_item(ys, len(xs)))]
+
+
+def foreach_sqrt(xs: Arrays) -> list[np.ndarray]:
+    return [np.sqrt(x) for x in xs]
+
+
+def foreach_lerp(xs: Arrays, ys: Arrays, weight: float) -> list[np.ndarray]:
+    """x + weight * (y - x), the moving average update."""
+    return [np.add(x, np.multiply(np.subtract(y, x), weight)) for x, y in zip(xs, ys)]
+
+
+def foreach_maximum(xs: Arrays, ys: Arrays) -> list[np.ndarray]:
+    return [np.maximum(x, y) for x, y in zip(xs, ys)]
+
+
+def _norm(x: Any) -> np.ndarray:
+    return np.sqrt(np.sum(np.square(x)))
+
+
+def foreach_clip_by_norm(xs: Arrays, max_norm: float) -> list[np.ndarray]:
+    """Scale each array so that its own L2 norm is at most max_norm."""
+    return [np.multiply(x, np.minimum(max_norm / np.maximum(_norm(x), 1e-12), 1.0)) for x in xs]
+
+
+def foreach_assign(variables: Arrays, values: Arrays) -> None:
+    for variable, value in zip(variables, values):
+        variable.assign(value)
+
+
+def global_norm(xs: Arrays) -> np.ndarray:
+    return np.sqrt(sum(np.sum(np.square(x)) for x in xs))

@@ -1,0 +1,138 @@
+"""Pooling layers (channels_last): MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global poolings."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from lamina import backend
+from lamina.layers.convolution import normalize_data_format, normalize_tuple
+from lamina.layers.layer import InputSpec, Layer
+
+
+class Pooling(Layer):
+    """Max or average over sliding windows of the spatial axes; subclasses fix `rank` and `mode`."""
+
+    rank: int = 2
+    mode: str = "max"
+
+    def __init__(self, pool_size: int | Sequence[int] = 2, strides: int | Sequence[int] | None = None,
+                 padding: str = "valid", data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        padding = padding.lower() if isinstance(padding, str) else padding
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{owner} padding must be 'valid' or 'same', got {padding!r}.")
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size", owner)
+        self.strides = normalize_tuple(strides if strides is not None else self.pool_size, self.rank, "strides",
+                                       owner)
+        self.padding = padding
+        self.data_format = normalize_data_format(data_format, owner)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs: Any) -> Any:
+        pool = backend.impl.max_pool if self.mode == "max" else backend.impl.average_pool
+        return pool(inputs, self.pool_size, self.strides, self.padding)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding, "data_format": self.data_format}
+
+
+class MaxPooling1D(Pooling):
+    """Maximum over windows of (batch, steps, channels)."""
+
+    rank, mode = 1, "max"
+
+
+class MaxPooling2D(Pooling):
+    """Maximum over windows of (batch, height, width, channels)."""
+
+    rank, mode = 2, "max"
+
+
+class MaxPooling3D(Pooling):
+    """Maximum over windows of (batch, depth, height, width, channels)."""
+
+    rank, mode = 3, "max"
+
+
+class AveragePooling1D(Pooling):
+    """Average over windows of (batch, steps, channels)."""
+
+    rank, mode = 1, "average"
+
+
+class AveragePooling2D(Pooling):
+    """Average over windows of (batch, height, width, channels)."""
+
+    rank, mode = 2, "average"
+
+
+class AveragePooling3D(Pooling):
+    """Average over windows of (batch, depth, height, width, channels)."""
+
+    rank, mode = 3, "average"
+
+
+class GlobalPooling(Layer):
+    """Max or average over all spatial axes; keepdims keeps them as size 1."""
+
+    rank: int = 2
+    mode: str = "max"
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(data_format, type(self).__name__)
+        self.keepdims = keepdims
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs: Any) -> Any:
+        reduce = backend.impl.max if self.mode == "max" else backend.impl.mean
+        return reduce(inputs, axis=tuple(range(1, self.rank + 1)), keepdims=self.keepdims)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalMaxPooling1D(GlobalPooling):
+    """Maximum over all positions of (batch, steps, channels)."""
+
+    rank, mode = 1, "max"
+
+
+class GlobalMaxPooling2D(GlobalPooling):
+    """Maximum over all positions of (batch, height, width, channels)."""
+
+    rank, mode = 2, "max"
+
+
+class GlobalMaxPooling3D(GlobalPooling):
+    """Maximum over all positions of (batch, depth, height, width, channels)."""
+
+    rank, mode = 3, "max"
+
+
+class GlobalAveragePooling1D(GlobalPooling):
+    """Average over all positions of (batch, steps, channels)."""
+
+    rank, mode = 1, "average"
+
+
+class GlobalAveragePooling2D(GlobalPooling):
+    """Average over all positions of (batch, height, width, channels)."""
+
+    rank, mode = 2, "average"
+
+
+class GlobalAveragePooling3D(GlobalPooling):
+    """Average over all positions of (batch, depth, height, width, channels)."""
+
+    rank, mode = 3, "average"
+
+
+# The short names Keras also exports.
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                                     GlobalAveragePooling3D)

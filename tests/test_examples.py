@@ -1,0 +1,89 @@
+"""The Keras tutorial programs in examples/ run unchanged (but for the import) on torch and jax, and learn."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, **kwargs):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module(name).main(**kwargs)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+def loss_went_down(history: dict) -> bool:
+    return history["loss"][-1] < history["loss"][0]
+
+
+def test_mlp_softmax(training_backend):
+    result = run_example("mlp_softmax")
+    assert loss_went_down(result["history"])
+    assert list(result["history"]) == ["loss", "accuracy"] or set(result["history"]) == {"loss", "accuracy"}
+    assert len(result["history"]["loss"]) == 10
+    assert result["accuracy"] > 0.5
+    assert result["predictions"].shape == (5, 10)
+    np.testing.assert_allclose(result["predictions"].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_mlp_sgd_with_validation_data(training_backend, capsys):
+    result = run_example("mlp_sgd_validation")
+    assert set(result["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert loss_went_down(result["history"])
+    score = result["score"]
+    assert isinstance(score, list) and len(score) == 2
+    assert "Test accuracy:" in capsys.readouterr().out
+
+
+def test_mnist_mlp_with_integer_labels(training_backend):
+    result = run_example("mnist_mlp")
+    assert loss_went_down(result["history"])
+    assert result["accuracy"] > 0.9
+
+
+def test_pima_binary_150_epochs(training_backend):
+    result = run_example("pima_binary", epochs=60 if training_backend == "jax" else 150)
+    assert result["scores"][1] > 0.9
+    assert loss_went_down(result["history"])
+
+
+def test_cifar_cnn(training_backend):
+    result = run_example("cifar_cnn")
+    assert loss_went_down(result["history"])
+    assert {"val_loss", "val_accuracy"} <= set(result["history"])
+
+
+@pytest.mark.parametrize("recurrent", ["lstm", "simple_rnn"])
+def test_imdb_recurrent(training_backend, recurrent):
+    result = run_example("imdb_recurrent", recurrent=recurrent)
+    assert loss_went_down(result["history"])
+    assert result["accuracy"] > 0.6
+
+
+def test_custom_layer_trains(training_backend):
+    result = run_example("custom_layer")
+    assert loss_went_down(result["history"])
+    assert result["loss"] < 0.1 * result["history"]["loss"][0]
+
+
+def test_fit_generator_and_fit_with_generator(training_backend):
+    result = run_example("generator_fit")
+    assert len(result["fit_generator"]["loss"]) == 5
+    assert result["fit"]["loss"][-1] < result["fit_generator"]["loss"][0]
+    assert result["score"][1] > 0.8
+
+
+def test_functional_two_inputs_two_outputs(training_backend):
+    result = run_example("functional_two_heads")
+    history = result["history"]
+    assert {"loss", "score_loss", "label_loss", "label_accuracy"} <= set(history)
+    assert loss_went_down(history)
+    assert result["evaluate"]["label_accuracy"] > 0.8
