@@ -241,6 +241,9 @@ class Layer:
         inputs = args[0] if args else kwargs.get("inputs")
         if isinstance(inputs, KerasTensor) or (tree.is_nested(inputs) and is_symbolic(inputs)):
             return self._symbolic_call(args, kwargs)
+        if isinstance(inputs, np.ndarray) and args:  # users call models on NumPy arrays too
+            inputs = backend.impl.convert_to_tensor(inputs)
+            args = (inputs, *args[1:])
         if not self.built:
             self._build_for(tree.map_structure(lambda t: tuple(backend.impl.shape(t)), inputs))
         training = kwargs.get("training")

@@ -73,6 +73,10 @@ class Recurrent(Layer):
     def bias_initial_value(self) -> Any:
         return self.bias_initializer
 
+    def input_bias(self) -> Any:
+        """The bias added to the input projection (GRU keeps a second, recurrent one)."""
+        return self.bias
+
     def build(self, input_shape: tuple) -> None:
         features = input_shape[-1]
         if features is None:
@@ -108,7 +112,7 @@ class Recurrent(Layer):
                              f"({', '.join(self.state_names)}), got {len(states)}.")
         return [B.convert_to_tensor(s) for s in states]
 
-    def call(self, inputs: Any, initial_state: Any = None, training: bool | None = None, mask: Any = None) -> Any:
+    def call(self, inputs: Any, initial_state: Any = None, training: bool | None = None) -> Any:
         """inputs (batch, time, features) -> (batch, units), or (batch, time, units) with return_sequences."""
         B = backend.impl
         states = self._initial_states(inputs, initial_state)
@@ -134,8 +138,7 @@ class Recurrent(Layer):
         Recurrent dropout masks only the h that enters the recurrent matmul, never the carried state.
         """
         B = backend.impl
-        input_bias = self.bias if self.bias is None or len(self.bias_shape()) == 1 else self.bias[0]
-        projected = B.dense(inputs, self.kernel, input_bias)  # (batch, time, gates * units)
+        projected = B.dense(inputs, self.kernel, self.input_bias())  # (batch, time, gates * units)
 
         def step(x_t: Any, states: list[Any]) -> tuple[Any, list[Any]]:
             h = states[0] if recurrent_mask is None else B.multiply(states[0], recurrent_mask)
@@ -243,6 +246,9 @@ class GRU(Recurrent):
 
     def bias_shape(self) -> tuple[int, ...]:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def input_bias(self) -> Any:
+        return self.bias[0] if self.bias is not None and self.reset_after else self.bias
 
     def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any) -> tuple[Any, list[Any]]:
         B = backend.impl

@@ -16,7 +16,7 @@ from lamina.utils import tree
 
 def _as_array(value: Any, name: str) -> Any:
     """A NumPy array (or a backend tensor left as it is), after checking that it holds numbers."""
-    if backend.impl.is_tensor(value):
+    if backend.impl.is_tensor(value) and not isinstance(value, np.ndarray):
         return value
     if hasattr(value, "to_numpy"):  # pandas
         value = value.to_numpy()

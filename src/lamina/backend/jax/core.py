@@ -34,7 +34,8 @@ class Variable(VariableMixin):
 
     def __init__(self, value: Any, dtype: Any = None, trainable: bool = True, name: str | None = None,
                  path: str | None = None) -> None:
-        self._value = convert_to_tensor(value, dtype)
+        with jax.ensure_compile_time_eval():  # a layer built while tracing must still hold a concrete value
+            self._value = convert_to_tensor(value, dtype)
         self.trainable = trainable
         self._init_names(name, path)
 

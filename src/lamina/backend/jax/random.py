@@ -18,8 +18,10 @@ class SeedGenerator:
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
         start = seed if seed is not None else int(seeding.numpy_generator().integers(0, 2**31 - 1))
-        self.state = Variable(np.asarray(jax.random.key_data(jax.random.PRNGKey(start))), dtype="uint32",
-                              trainable=False, name="seed_state", path="seed_generator/seed_state")
+        with jax.ensure_compile_time_eval():
+            key = np.asarray(jax.random.key_data(jax.random.PRNGKey(start)))
+        self.state = Variable(key, dtype="uint32", trainable=False, name="seed_state",
+                              path="seed_generator/seed_state")
 
     def next(self) -> Any:
         key, new_state = jax.random.split(self.state.value)

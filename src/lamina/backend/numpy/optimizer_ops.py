@@ -16,15 +16,15 @@ def _per_item(ys: Any, count: int) -> Sequence[Any]:
 
 def foreach_add(xs: Arrays, ys: Any, alpha: Any = 1.0) -> list[np.ndarray]:
     """x + alpha * y for every pair; ys may be one scalar for all."""
-    return [np.add(x, np.multiply(y, alpha)) for x, y in zip(xs, _per_item(ys, len(xs)))]
+    return [x + y * alpha for x, y in zip(xs, _per_item(ys, len(xs)))]
 
 
 def foreach_mul(xs: Arrays, ys: Any) -> list[np.ndarray]:
-    return [np.multiply(x, y) for x, y in zip(xs, _per_item(ys, len(xs)))]
+    return [x * y for x, y in zip(xs, _per_item(ys, len(xs)))]
 
 
 def foreach_div(xs: Arrays, ys: Any) -> list[np.ndarray]:
-    return [np.divide(x, y) for x, y in zip(xs, _per_item(ys, len(xs)))]
+    return [x / y for x, y in zip(xs, _per_item(ys, len(xs)))]
 
 
 def foreach_sqrt(xs: Arrays) -> list[np.ndarray]:
@@ -33,7 +33,7 @@ def foreach_sqrt(xs: Arrays) -> list[np.ndarray]:
 
 def foreach_lerp(xs: Arrays, ys: Arrays, weight: float) -> list[np.ndarray]:
     """x + weight * (y - x), the moving average update."""
-    return [np.add(x, np.multiply(np.subtract(y, x), weight)) for x, y in zip(xs, ys)]
+    return [x + weight * (y - x) for x, y in zip(xs, ys)]
 
 
 def foreach_maximum(xs: Arrays, ys: Arrays) -> list[np.ndarray]:
@@ -46,7 +46,7 @@ def _norm(x: Any) -> np.ndarray:
 
 def foreach_clip_by_norm(xs: Arrays, max_norm: float) -> list[np.ndarray]:
     """Scale each array so that its own L2 norm is at most max_norm."""
-    return [np.multiply(x, np.minimum(max_norm / np.maximum(_norm(x), 1e-12), 1.0)) for x in xs]
+    return [x * np.minimum(max_norm / np.maximum(_norm(x), 1e-12), 1.0) for x in xs]
 
 
 def foreach_assign(variables: Arrays, values: Arrays) -> None:

@@ -120,7 +120,7 @@ def is_tensor(x: Any) -> bool:
 
 
 def cast(x: Any, dtype: Any) -> torch.Tensor:
-    return convert_to_tensor(x).to(to_torch_dtype(dtype))
+    return convert_to_tensor(x, dtype)
 
 
 def dtype_of(x: Any) -> str:

@@ -123,17 +123,25 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     x = _t(x)
+    axis = normalize_axis(axis)
     if axis is None:
         return _reduce(torch.prod, x, None, keepdims)
-    return torch.prod(x, dim=axis, keepdim=keepdims)
+    for dim in sorted((axis,) if isinstance(axis, int) else axis, key=lambda d: d % x.ndim, reverse=True):
+        x = torch.prod(x, dim=dim, keepdim=keepdims)  # torch multiplies along one axis at a time
+    return x
+
+
+def _floating(x: Any) -> torch.Tensor:
+    x = _t(x)
+    return x if x.is_floating_point() else x.float()
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    return torch.var(_t(x), dim=normalize_axis(axis), keepdim=keepdims, correction=0)
+    return torch.var(_floating(x), dim=normalize_axis(axis), keepdim=keepdims, correction=0)
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    return torch.std(_t(x), dim=normalize_axis(axis), keepdim=keepdims, correction=0)
+    return torch.std(_floating(x), dim=normalize_axis(axis), keepdim=keepdims, correction=0)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
@@ -203,6 +211,8 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> torch.Tensor:
 
 def take(x: Any, indices: Any, axis: int | None = None) -> torch.Tensor:
     x, indices = _t(x), _t(indices).long()
+    size = x.numel() if axis is None else x.shape[axis]
+    indices = torch.where(indices < 0, indices + size, indices)  # numpy counts negative indices from the end
     if axis is None:
         return x.reshape(-1)[indices]
     if indices.ndim == 1:

@@ -1,0 +1,266 @@
+"""save_model / load_model / save_weights / load_weights: the .keras file of Keras 3, read without trust.
+
+A .keras file is a zip of
+    metadata.json       {"keras_version", "lamina_version", "backend", "date_saved"}
+    config.json         {"module", "class_name", "config", "registered_name", "compile_config", "build_config"}
+    model.weights.npz   every weight by path ("layers/dense/vars/0"), and "optimizer/vars/N" once trained
+(Keras 3 writes model.weights.h5; see keras_file for why Lamina uses .npz). Loading finds classes and
+functions by name only: it never imports a module named in the file, unpickles, or runs stored code.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from lamina import backend, losses, metrics as metrics_module
+from lamina.saving import keras_file, registry, weights
+
+KERAS_VERSION = "3.0.0"  # the Keras release whose file layout Lamina writes
+_LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+
+
+# --- save ------------------------------------------------------------------------------------------------
+
+
+def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, zipped: bool | None = None) -> None:
+    """Save architecture, weights, compile arguments and optimizer state to a `.keras` file, atomically."""
+    path = _checked_path(filepath, (".keras",), "save_model")
+    if zipped is False:
+        raise ValueError("save_model(zipped=False) would write an unzipped folder, which Lamina does not support; "
+                         "leave zipped unset to write the .keras zip.")
+    _check_overwrite(path, overwrite)
+    config = {**registry.serialize_layer(model), "compile_config": _compile_config(model),
+              "build_config": _build_config(model)}
+    arrays = weights.to_arrays({**weights.layer_variables(model),
+                                **weights.optimizer_variables(getattr(model, "optimizer", None))})
+    metadata = {"keras_version": KERAS_VERSION, "lamina_version": _lamina_version(), "backend": backend.backend(),
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    keras_file.write_archive(path, {"metadata.json": keras_file.encode_json(metadata, "metadata"),
+                                    "config.json": keras_file.encode_json(config, f"config of model {model.name!r}"),
+                                    keras_file.WEIGHTS_MEMBER: keras_file.encode_npz(arrays)})
+
+
+def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+    """Save the model's weights (not the optimizer state) to a `.weights.npz` file, atomically."""
+    path = _checked_path(filepath, (".weights.npz",), "save_weights")
+    _check_overwrite(path, overwrite)
+    data = keras_file.encode_npz(weights.to_arrays(weights.layer_variables(model)))
+    keras_file.atomic_write(path, lambda stream: stream.write(data))
+
+
+def _checked_path(filepath: Any, suffixes: tuple[str, ...], what: str) -> Path:
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError(f"{what} expects a file path, got {type(filepath).__name__}: {filepath!r:.100}.")
+    path = Path(filepath)
+    if path.name.endswith(suffixes):
+        return path
+    expected = " or ".join(repr(suffix) for suffix in suffixes)
+    if path.suffix in (".h5", ".hdf5"):
+        raise ValueError(f"{what}: {str(path)!r} is an HDF5 (.h5) path; Lamina does not read or write HDF5 "
+                         f"files. Use a path ending in {expected}.")
+    raise ValueError(f"{what} expects a path ending in {expected}, got {str(path)!r}.")
+
+
+def _check_overwrite(path: Path, overwrite: bool) -> None:
+    if not overwrite and path.exists():
+        raise ValueError(f"{str(path)!r} already exists and overwrite=False; pass overwrite=True to replace it.")
+
+
+def _lamina_version() -> str:
+    import lamina
+
+    return lamina.__version__
+
+
+def _build_config(model: Any) -> dict | None:
+    """{"input_shape": ...} of a built model: what `build` needs to make the weights again."""
+    if not model.built:
+        return None
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        shapes = [list(tensor.shape) for tensor in inputs]
+        return {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
+    shapes = model._build_shapes
+    return None if shapes is None else {"input_shape": _plain_shapes(shapes)}
+
+
+def _plain_shapes(shapes: Any) -> Any:
+    if isinstance(shapes, dict):
+        return {key: _plain_shapes(value) for key, value in shapes.items()}
+    return [_plain_shapes(item) if isinstance(item, (list, tuple, dict)) else item for item in shapes]
+
+
+# --- compile arguments -------------------------------------------------------------------------------------
+
+
+def _compile_config(model: Any) -> dict | None:
+    """The compile arguments as JSON, or None (with a warning) when one of them cannot be found by name."""
+    given = getattr(model, "_compile_config", None)
+    if not getattr(model, "compiled", False) or given is None:
+        return None
+    try:
+        return {"optimizer": _serialize_compile_item(model.optimizer),
+                "loss": _serialize_compile_item(given["loss"]),
+                "loss_weights": _serialize_compile_item(given["loss_weights"]),
+                "metrics": _serialize_compile_item(given["metrics"]),
+                "weighted_metrics": _serialize_compile_item(given["weighted_metrics"]),
+                "run_eagerly": bool(getattr(model, "run_eagerly", False)),
+                "steps_per_execution": int(getattr(model, "steps_per_execution", 1))}
+    except ValueError as error:
+        warnings.warn(f"Model {model.name!r} is saved without its compile arguments: {error} "
+                      "After loading it, call compile() again.", stacklevel=3)
+        return None
+
+
+def _serialize_compile_item(value: Any) -> Any:
+    """A loss, metric or optimizer (or a list or dict of them) as a name or a Keras-layout dict."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_serialize_compile_item(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _serialize_compile_item(item) for key, item in value.items()}
+    name = getattr(value, "__name__", None)
+    if isinstance(value, type):
+        if registry.builtin_module(value) is not None:
+            return name  # compile accepts the names of built-in classes
+        _require_savable(value)
+        return {"module": value.__module__, "class_name": name, "config": {},
+                "registered_name": registry.get_registered_name(value)}
+    if callable(value) and name is not None and not hasattr(value, "get_config"):
+        if losses.FUNCTIONS.get(name) is value or getattr(metrics_module, name, None) is value:
+            return name
+        return registry.serialize_function(value)
+    _require_savable(type(value))
+    return registry.serialize_object(value)
+
+
+def _require_savable(cls: type) -> None:
+    if registry.builtin_module(cls) is None and ">" not in registry.get_registered_name(cls):
+        raise ValueError(f"{cls.__name__} is not a Lamina built-in and is not registered; decorate it with "
+                         "@lamina.saving.register_lamina_serializable().")
+
+
+def _compile_from_config(model: Any, config: Any, custom_objects: dict | None) -> None:
+    if not isinstance(config, dict):
+        raise ValueError(f"'compile_config' must be a dict or null, got {config!r:.100}.")
+
+    def restore(value: Any) -> Any:
+        if isinstance(value, dict) and "class_name" in value:
+            return registry.deserialize_object(value, custom_objects)
+        if isinstance(value, dict):
+            return {key: restore(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [restore(item) for item in value]
+        return value
+
+    steps = config.get("steps_per_execution", 1)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"'steps_per_execution' in compile_config must be a positive integer, got {steps!r}.")
+    model.compile(optimizer=restore(config.get("optimizer", "rmsprop")), loss=restore(config.get("loss")),
+                  loss_weights=restore(config.get("loss_weights")), metrics=restore(config.get("metrics")),
+                  weighted_metrics=restore(config.get("weighted_metrics")),
+                  run_eagerly=bool(config.get("run_eagerly", False)), steps_per_execution=steps)
+
+
+# --- load ------------------------------------------------------------------------------------------------
+
+
+def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None, compile: bool = True,
+               safe_mode: bool = True) -> Any:
+    """Rebuild a model saved by save_model: architecture, weights, and (if compile) compile state.
+
+    Any fault of the file raises ValueError naming the file and the fault. `safe_mode` is accepted for
+    Keras compatibility: Lamina never stores code, so it never runs code from a file, whatever its value.
+    """
+    path = _checked_path(filepath, (".keras",), "load_model")
+    if not path.is_file():
+        raise ValueError(f"Cannot load {str(path)!r}: no such file.")
+    try:
+        with keras_file.open_archive(path) as archive:
+            config = keras_file.decode_json(
+                keras_file.read_member(archive, "config.json", keras_file.MAX_CONFIG_BYTES), "config.json")
+            arrays = _read_weights(archive)
+        return _rebuild(config, arrays, custom_objects, compile, str(path))
+    except _LOAD_ERRORS as error:
+        raise ValueError(f"Cannot load {str(path)!r}: {error}") from error
+
+
+def _read_weights(archive: Any) -> dict:
+    names = archive.namelist()
+    if keras_file.WEIGHTS_MEMBER not in names and "model.weights.h5" in names:
+        raise ValueError("its weights are in model.weights.h5 (HDF5, as Keras writes them), which Lamina does "
+                         f"not read; Lamina stores them in {keras_file.WEIGHTS_MEMBER}.")
+    return keras_file.decode_npz(keras_file.read_member(archive, keras_file.WEIGHTS_MEMBER,
+                                                        keras_file.MAX_MEMBER_BYTES))
+
+
+def _rebuild(config: Any, arrays: dict, custom_objects: dict | None, compile: bool, where: str) -> Any:
+    from lamina.models.model import Model
+
+    if not isinstance(config, dict):
+        raise ValueError(f"config.json must hold a JSON object, got {type(config).__name__}.")
+    model = registry.deserialize_layer(config, custom_objects)
+    if not isinstance(model, Model):
+        raise ValueError(f"config.json describes a {type(model).__name__}, which is not a model.")
+    build_config = config.get("build_config")
+    if not model.built and isinstance(build_config, dict) and build_config.get("input_shape") is not None:
+        model.build(_shapes(build_config["input_shape"]))
+    layer_arrays = {key: value for key, value in arrays.items() if not key.startswith("optimizer/")}
+    weights.assign(weights.layer_variables(model), layer_arrays)
+    if compile and config.get("compile_config") is not None:
+        _compile_from_config(model, config["compile_config"], custom_objects)
+        optimizer_arrays = {key: value for key, value in arrays.items() if key.startswith("optimizer/")}
+        if optimizer_arrays:
+            _restore_optimizer(model, optimizer_arrays, where)
+    return model
+
+
+def _restore_optimizer(model: Any, arrays: dict, where: str) -> None:
+    model.optimizer.build(model.trainable_weights)
+    try:
+        weights.assign(weights.optimizer_variables(model.optimizer), arrays, "optimizer variables")
+    except ValueError as error:
+        # the model itself loaded; only the training state is lost, as when Keras skips it
+        warnings.warn(f"{where}: the optimizer state was not restored ({error}); training resumes with a fresh "
+                      "optimizer state.", stacklevel=4)
+
+
+def _shapes(value: Any) -> Any:
+    """A saved input shape (JSON lists) as tuples, for one input, a list of inputs or a dict of inputs."""
+    if isinstance(value, dict):
+        return {key: _shapes(item) for key, item in value.items()}
+    if not isinstance(value, list):
+        raise ValueError(f"'input_shape' in build_config must be a list, got {value!r:.100}.")
+    if all(item is None or (isinstance(item, int) and not isinstance(item, bool)) for item in value):
+        return tuple(value)
+    return [_shapes(item) for item in value]
+
+
+# --- weights only ----------------------------------------------------------------------------------------
+
+
+def load_weights(model: Any, filepath: str | os.PathLike) -> None:
+    """Load weights saved by save_weights (`.weights.npz`) or by save_model (`.keras`) into a built model."""
+    path = _checked_path(filepath, (".weights.npz", ".keras"), "load_weights")
+    if not path.is_file():
+        raise ValueError(f"Cannot load weights from {str(path)!r}: no such file.")
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} is not built, so it has no weights to load into yet; build it "
+                         "(or call it on data) first.")
+    try:
+        if path.name.endswith(".keras"):
+            with keras_file.open_archive(path) as archive:
+                arrays = _read_weights(archive)
+            arrays = {key: value for key, value in arrays.items() if not key.startswith("optimizer/")}
+        else:
+            if path.stat().st_size > keras_file.MAX_MEMBER_BYTES:
+                raise ValueError(f"it is larger than the limit of {keras_file.MAX_MEMBER_BYTES} bytes.")
+            arrays = keras_file.decode_npz(path.read_bytes())
+        weights.assign(weights.layer_variables(model), arrays)
+    except _LOAD_ERRORS as error:
+        raise ValueError(f"Cannot load weights from {str(path)!r}: {error}") from error

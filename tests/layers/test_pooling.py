@@ -1,0 +1,89 @@
+"""Pooling layers through check_layer, against a NumPy pooling written with explicit window loops."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from check import check_layer
+from lamina.layers import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
+                           GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool2D, MaxPooling1D,
+                           MaxPooling2D, MaxPooling3D)
+
+
+def pool_reference(x: np.ndarray, pool_size: tuple, strides: tuple, padding: str, mode: str) -> np.ndarray:
+    """channels_last pooling; with 'same', padded cells count neither in the max nor in the average."""
+    spatial = x.shape[1:-1]
+    if padding == "same":
+        out_sizes = [math.ceil(n / s) for n, s in zip(spatial, strides)]
+        starts = [max((o - 1) * s + p - n, 0) // 2 for o, s, p, n in zip(out_sizes, strides, pool_size, spatial)]
+    else:
+        out_sizes = [(n - p) // s + 1 for n, p, s in zip(spatial, pool_size, strides)]
+        starts = [0] * len(spatial)
+    output = np.zeros((x.shape[0], *out_sizes, x.shape[-1]))
+    for position in np.ndindex(*out_sizes):
+        cells = tuple(slice(max(o * s - start, 0), o * s - start + p)
+                      for o, s, start, p in zip(position, strides, starts, pool_size))
+        window = x[(slice(None), *cells)].reshape(x.shape[0], -1, x.shape[-1])
+        output[(slice(None), *position)] = window.max(axis=1) if mode == "max" else window.mean(axis=1)
+    return output
+
+
+@pytest.mark.parametrize("layer_class,mode", [(MaxPooling1D, "max"), (AveragePooling1D, "average")])
+@pytest.mark.parametrize("pool_size,strides,padding,expected_steps", [
+    (2, None, "valid", 3), (3, 1, "valid", 5), (3, 2, "same", 4), (2, None, "same", 4)])
+def test_pooling_1d(layer_class: type, mode: str, pool_size: int, strides: int | None, padding: str,
+                    expected_steps: int) -> None:
+    steps = strides or pool_size
+    check_layer(lambda: layer_class(pool_size, strides, padding), (2, 7, 3),
+                lambda x, w: pool_reference(x, (pool_size,), (steps,), padding, mode),
+                expected_output_shape=(2, expected_steps, 3))
+
+
+@pytest.mark.parametrize("layer_class,mode", [(MaxPooling2D, "max"), (AveragePooling2D, "average")])
+@pytest.mark.parametrize("padding,expected", [("valid", (2, 3)), ("same", (3, 3))])
+def test_pooling_2d(layer_class: type, mode: str, padding: str, expected: tuple) -> None:
+    check_layer(lambda: layer_class(padding=padding), (2, 5, 6, 2),
+                lambda x, w: pool_reference(x, (2, 2), (2, 2), padding, mode),
+                expected_output_shape=(2, *expected, 2))
+
+
+@pytest.mark.parametrize("layer_class,mode", [(MaxPooling3D, "max"), (AveragePooling3D, "average")])
+def test_pooling_3d(layer_class: type, mode: str) -> None:
+    check_layer(lambda: layer_class((2, 2, 1), strides=1), (1, 3, 3, 2, 2),
+                lambda x, w: pool_reference(x, (2, 2, 1), (1, 1, 1), "valid", mode),
+                expected_output_shape=(1, 2, 2, 2, 2))
+
+
+@pytest.mark.parametrize("layer_class,reduce", [
+    (GlobalMaxPooling1D, np.max), (GlobalAveragePooling1D, np.mean)])
+def test_global_pooling_1d(layer_class: type, reduce: np.ufunc) -> None:
+    check_layer(layer_class, (2, 5, 3), lambda x, w: reduce(x, axis=1), expected_output_shape=(2, 3))
+
+
+@pytest.mark.parametrize("layer_class,reduce", [
+    (GlobalMaxPooling2D, np.max), (GlobalAveragePooling2D, np.mean)])
+def test_global_pooling_2d_keepdims(layer_class: type, reduce: np.ufunc) -> None:
+    check_layer(lambda: layer_class(keepdims=True), (2, 4, 3, 3), lambda x, w: reduce(x, axis=(1, 2), keepdims=True),
+                expected_output_shape=(2, 1, 1, 3))
+
+
+def test_short_alias_and_config() -> None:
+    layer = MaxPool2D(pool_size=3, strides=(1, 2))
+    assert isinstance(layer, MaxPooling2D)
+    config = layer.get_config()
+    assert (config["pool_size"], config["strides"], config["padding"]) == ((3, 3), (1, 2), "valid")
+    assert MaxPooling2D().get_config()["strides"] == (2, 2)  # strides default to pool_size
+
+
+@pytest.mark.parametrize("arguments,message", [
+    ({"padding": "causal"}, "padding must be 'valid' or 'same'"),
+    ({"pool_size": (2, 2, 2)}, "pool_size"),
+    ({"strides": -1}, "strides"),
+    ({"data_format": "channels_first"}, "not supported"),
+])
+def test_bad_arguments_are_named(arguments: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MaxPooling2D(**arguments)
