@@ -9,26 +9,24 @@ from lamina.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
 from lamina.utils import naming
 
 
-def _matching_ranks(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
-    """Drop a trailing size-1 axis from whichever side has one more axis than the other."""
+def _match_mean(matches: Any) -> Any:
+    """Per-sample values: the mean over the last axis, except for one value per sample already."""
     B = backend.impl
-    if len(B.shape(y_true)) == len(B.shape(y_pred)) + 1 and B.shape(y_true)[-1] == 1:
-        y_true = B.squeeze(y_true, -1)
-    if len(B.shape(y_pred)) == len(B.shape(y_true)) + 1 and B.shape(y_pred)[-1] == 1:
-        y_pred = B.squeeze(y_pred, -1)
-    return y_true, y_pred
+    matches = B.cast(matches, "float32")
+    return B.mean(matches, axis=-1) if len(B.shape(matches)) > 1 else matches
 
 
 def accuracy(y_true: Any, y_pred: Any) -> Any:
     B = backend.impl
-    y_true, y_pred = _matching_ranks(y_true, y_pred)
-    return B.cast(B.equal(B.cast(y_true, "float32"), B.cast(y_pred, "float32")), "float32")
+    y_true, y_pred = losses.squeeze_or_expand_to_same_rank(B.convert_to_tensor(y_true), B.convert_to_tensor(y_pred))
+    return _match_mean(B.equal(B.cast(y_true, "float32"), B.cast(y_pred, "float32")))
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
     B = backend.impl
+    y_true, y_pred = losses.squeeze_or_expand_to_same_rank(B.convert_to_tensor(y_true), B.convert_to_tensor(y_pred))
     predicted = B.cast(B.greater(y_pred, threshold), "float32")
-    return B.mean(B.cast(B.equal(B.cast(y_true, "float32"), predicted), "float32"), axis=-1)
+    return _match_mean(B.equal(B.cast(y_true, "float32"), predicted))
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> Any:

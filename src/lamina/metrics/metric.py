@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from lamina import backend
+from lamina.losses import squeeze_or_expand_to_same_rank
 from lamina.utils import naming
 
 
@@ -57,9 +58,9 @@ def _weighted(values: Any, sample_weight: Any) -> tuple[Any, Any]:
     values = B.cast(values, "float32")
     if sample_weight is None:
         return B.sum(values), float(B.size(values))
-    weight = B.cast(sample_weight, "float32")
-    while len(B.shape(weight)) > len(B.shape(values)):
-        weight = B.squeeze(weight, -1)
+    values, weight = squeeze_or_expand_to_same_rank(values, B.cast(sample_weight, "float32"))
+    while len(B.shape(weight)) < len(B.shape(values)):  # a weight per sample covers all of its values
+        weight = B.expand_dims(weight, -1)
     weight = B.broadcast_to(weight, B.shape(values)) if B.shape(weight) != B.shape(values) else weight
     return B.sum(values * weight), B.sum(weight)
 

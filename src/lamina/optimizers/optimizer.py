@@ -10,6 +10,11 @@ from lamina import backend
 from lamina.utils import naming
 
 
+# Keras 3 options that Lamina does not implement, with the values that leave them off.
+_UNUSED_KERAS_OPTIONS = {"decay": 0.0, "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                         "loss_scale_factor": None, "gradient_accumulation_steps": None}
+
+
 class Optimizer:
     """Updates trainable variables from their gradients. Subclasses write `build_slots` and `update`."""
 
@@ -18,12 +23,16 @@ class Optimizer:
                  global_clipnorm: float | None = None, name: str | None = None, **kwargs: Any) -> None:
         if "lr" in kwargs:  # the Keras 2 spelling
             learning_rate = kwargs.pop("lr")
-        if kwargs.get("decay", 0) == 0:  # Keras 2's decay=0 means no decay; any other value is unsupported
-            kwargs.pop("decay", None)
+        for key, default in _UNUSED_KERAS_OPTIONS.items():  # accepted when they ask for nothing
+            if key in kwargs and kwargs[key] in (default, None):
+                kwargs.pop(key)
         if kwargs:
-            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
-        if clipnorm is not None and global_clipnorm is not None:
-            raise ValueError("Give at most one of clipnorm and global_clipnorm.")
+            raise TypeError(f"{type(self).__name__} got unexpected or unsupported keyword argument(s): "
+                            f"{', '.join(f'{k}={v!r}' for k, v in sorted(kwargs.items()))}.")
+        clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        if sum(value is not None for value in clipping.values()) > 1:
+            given = ", ".join(f"{k}={v}" for k, v in clipping.items() if v is not None)
+            raise ValueError(f"Give at most one of clipnorm, clipvalue and global_clipnorm, got {given}.")
         self.name = name or naming.to_snake_case(type(self).__name__)
         self.weight_decay, self.clipnorm, self.clipvalue, self.global_clipnorm = \
             weight_decay, clipnorm, clipvalue, global_clipnorm
@@ -78,10 +87,10 @@ class Optimizer:
             self.build(variables)
         grads = self._clip(list(grads))
         learning_rate = self._learning_rate.value
-        new_values = self.update(grads, variables, learning_rate)
-        if self.weight_decay:
-            new_values = B.foreach_add(new_values, variables, alpha=-learning_rate * self.weight_decay)
-        B.foreach_assign(variables, new_values)
+        values = variables
+        if self.weight_decay:  # decoupled decay, before the update: variable -= variable * weight_decay * lr
+            values = B.foreach_add(variables, variables, alpha=-learning_rate * self.weight_decay)
+        B.foreach_assign(variables, self.update(grads, values, learning_rate))
         for variable in variables:
             if variable._lamina_constraint is not None:
                 variable.assign(variable._lamina_constraint(variable.value))
@@ -94,13 +103,13 @@ class Optimizer:
 
     def _clip(self, grads: list[Any]) -> list[Any]:
         B = backend.impl
-        if self.clipvalue is not None:
-            grads = [B.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        if self.clipnorm is not None:
-            grads = B.foreach_clip_by_norm(grads, self.clipnorm)
-        if self.global_clipnorm is not None:
+        if self.clipnorm:
+            return B.foreach_clip_by_norm(grads, self.clipnorm)
+        if self.global_clipnorm:
             norm = B.global_norm(grads)
-            grads = B.foreach_mul(grads, B.minimum(1.0, self.global_clipnorm / B.maximum(norm, 1e-12)))
+            return B.foreach_mul(grads, B.minimum(1.0, self.global_clipnorm / B.maximum(norm, 1e-12)))
+        if self.clipvalue:
+            return [B.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> list[Any]:

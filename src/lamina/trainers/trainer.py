@@ -285,7 +285,8 @@ class Trainer:
         verbose = 1 if verbose == "auto" else int(verbose)
         if data_adapter.is_generator_like(x):
             return self._predict_batches(data_adapter.GeneratorData(x, steps), callbacks, verbose)
-        if isinstance(x, np.ndarray) and not callbacks and verbose == 0 and len(x) <= batch_size and self.built:
+        if (isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.ndim and not callbacks and verbose == 0
+                and len(x) <= batch_size and self.built):
             return self._predict_small(x)
         data = data_adapter.array_data(x)
         self._check_inputs(data.x)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import jax
@@ -88,7 +89,7 @@ def average_pool(inputs: Any, pool_size: Sequence[int], strides: Sequence[int], 
     window, steps = _window(inputs, pool_size, strides)
     summed = lax.reduce_window(inputs, 0.0, lax.add, window, steps, padding.upper())
     if padding.lower() == "valid":
-        return summed / float(jnp.prod(jnp.array(pool_size)))
+        return summed / float(math.prod(pool_size))  # a Python number: works under jit and eval_shape
     counts = lax.reduce_window(jnp.ones((1, *inputs.shape[1:-1], 1), inputs.dtype), 0.0, lax.add, window, steps,
                                "SAME")
     return summed / counts

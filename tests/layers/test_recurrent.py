@@ -1,0 +1,207 @@
+"""SimpleRNN, LSTM and GRU through check_layer, against NumPy step-by-step references; and a tiny model trains."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import lamina
+from check import check_layer, make_input
+from lamina import activations, backend
+from lamina.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def run_reference(cell: Callable, x: np.ndarray, states: list[np.ndarray], go_backwards: bool) -> tuple:
+    """Step `cell(x_t, states) -> states` over time; returns the stacked h's (processing order) and last states."""
+    outputs = []
+    for t in (reversed(range(x.shape[1])) if go_backwards else range(x.shape[1])):
+        states = cell(x[:, t], states)
+        outputs.append(states[0])
+    return np.stack(outputs, axis=1), states
+
+
+def simple_rnn_reference(x: np.ndarray, weights: list, activation: Callable = np.tanh,
+                         go_backwards: bool = False) -> tuple:
+    kernel, recurrent_kernel, bias = weights
+
+    def cell(x_t: np.ndarray, states: list) -> list:
+        return [activation(x_t @ kernel + states[0] @ recurrent_kernel + bias)]
+
+    return run_reference(cell, x, [np.zeros((x.shape[0], recurrent_kernel.shape[0]))], go_backwards)
+
+
+def lstm_reference(x: np.ndarray, weights: list, activation: Callable = np.tanh, gate: Callable = sigmoid,
+                   go_backwards: bool = False, states: list | None = None) -> tuple:
+    """Keras's LSTM: kernel columns are the gates i, f, c, o."""
+    kernel, recurrent_kernel, bias = weights
+    units = recurrent_kernel.shape[0]
+
+    def cell(x_t: np.ndarray, states: list) -> list:
+        h, c = states
+        z = x_t @ kernel + h @ recurrent_kernel + bias
+        i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+        c = gate(f) * c + gate(i) * activation(g)
+        return [gate(o) * activation(c), c]
+
+    states = states or [np.zeros((x.shape[0], units))] * 2
+    return run_reference(cell, x, states, go_backwards)
+
+
+def gru_reference(x: np.ndarray, weights: list, reset_after: bool = True, go_backwards: bool = False) -> tuple:
+    """Keras's GRU: kernel columns are the gates z, r, h; reset_after keeps a separate recurrent bias."""
+    kernel, recurrent_kernel, bias = weights
+    units = recurrent_kernel.shape[0]
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, np.zeros(3 * units))
+
+    def cell(x_t: np.ndarray, states: list) -> list:
+        h = states[0]
+        x_z, x_r, x_h = np.split(x_t @ kernel + input_bias, 3, axis=-1)
+        h_z, h_r, h_h = np.split(h @ recurrent_kernel + recurrent_bias, 3, axis=-1)
+        z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+        if reset_after:
+            candidate = np.tanh(x_h + r * h_h)
+        else:
+            candidate = np.tanh(x_h + (r * h) @ recurrent_kernel[:, 2 * units:])
+        return [z * h + (1 - z) * candidate]
+
+    return run_reference(cell, x, [np.zeros((x.shape[0], units))], go_backwards)
+
+
+SHAPE = (2, 5, 3)  # (batch, time, features)
+
+
+def test_simple_rnn_last_output() -> None:
+    check_layer(lambda: SimpleRNN(4), SHAPE, lambda x, w: simple_rnn_reference(x, w)[1][0],
+                expected_output_shape=(2, 4))
+
+
+def test_simple_rnn_relu_sequences_backwards_with_state() -> None:
+    def reference(x: np.ndarray, w: list) -> list:
+        outputs, states = simple_rnn_reference(x, w, relu, go_backwards=True)
+        return [outputs, *states]
+
+    check_layer(lambda: SimpleRNN(4, activation="relu", return_sequences=True, return_state=True, go_backwards=True),
+                SHAPE, reference, expected_output_shape=[(2, 5, 4), (2, 4)])
+
+
+def test_simple_rnn_generic_path() -> None:
+    check_layer(lambda: SimpleRNN(4, activation="sigmoid", return_sequences=True), SHAPE,
+                lambda x, w: simple_rnn_reference(x, w, sigmoid)[0], expected_output_shape=(2, 5, 4))
+
+
+def test_lstm_last_output() -> None:
+    check_layer(lambda: LSTM(4), SHAPE, lambda x, w: lstm_reference(x, w)[1][0], expected_output_shape=(2, 4))
+
+
+def test_lstm_sequences_state_backwards() -> None:
+    def reference(x: np.ndarray, w: list) -> list:
+        outputs, states = lstm_reference(x, w, go_backwards=True)
+        return [outputs, *states]
+
+    check_layer(lambda: LSTM(4, return_sequences=True, return_state=True, go_backwards=True), SHAPE, reference,
+                expected_output_shape=[(2, 5, 4), (2, 4), (2, 4)])
+
+
+def test_lstm_generic_path_matches_its_reference() -> None:
+    check_layer(lambda: LSTM(4, activation="relu", recurrent_activation="hard_sigmoid", return_sequences=True),
+                SHAPE, lambda x, w: lstm_reference(x, w, relu, lambda z: np.clip((z + 3) / 6, 0, 1))[0],
+                expected_output_shape=(2, 5, 4), atol=2e-5)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+@pytest.mark.parametrize("layer_class", [SimpleRNN, LSTM])
+def test_fused_and_generic_paths_agree(name: str, layer_class: type) -> None:
+    x = make_input(SHAPE)
+    with backend.use(name) as B:
+        fused = layer_class(4, return_sequences=True)
+        generic = layer_class(4, return_sequences=True, activation=lambda z: activations.tanh(z))  # not fusable
+        tensor = B.convert_to_tensor(x)
+        fused(tensor)
+        generic(tensor)
+        generic.set_weights(fused.get_weights())
+        np.testing.assert_allclose(B.convert_to_numpy(generic(tensor)), B.convert_to_numpy(fused(tensor)), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_lstm_initial_state(name: str) -> None:
+    x = make_input(SHAPE)
+    rng = np.random.default_rng(2)
+    h0, c0 = rng.standard_normal((2, 2, 4)).astype(np.float32)
+    with backend.use(name) as B:
+        layer = LSTM(4)
+        outputs = B.convert_to_numpy(layer(B.convert_to_tensor(x), initial_state=[h0, c0]))
+        np.testing.assert_allclose(outputs, lstm_reference(x, layer.get_weights(), states=[h0, c0])[1][0], atol=1e-5)
+        with pytest.raises(ValueError, match="initial_state must hold 2"):
+            layer(B.convert_to_tensor(x), initial_state=[h0])
+
+
+def test_gru_reset_after() -> None:
+    check_layer(lambda: GRU(4), SHAPE, lambda x, w: gru_reference(x, w)[1][0], expected_output_shape=(2, 4))
+
+
+def test_gru_reset_before_sequences_backwards() -> None:
+    check_layer(lambda: GRU(4, reset_after=False, return_sequences=True, go_backwards=True), SHAPE,
+                lambda x, w: gru_reference(x, w, reset_after=False, go_backwards=True)[0],
+                expected_output_shape=(2, 5, 4))
+
+
+def test_weight_shapes_and_forget_bias() -> None:
+    with backend.use("torch") as B:
+        lstm, gru = LSTM(3), GRU(3)
+        lstm(B.zeros(SHAPE))
+        gru(B.zeros(SHAPE))
+    assert [tuple(w.shape) for w in lstm.weights] == [(3, 12), (3, 12), (12,)]
+    assert [tuple(w.shape) for w in gru.weights] == [(3, 9), (3, 9), (2, 9)]
+    np.testing.assert_array_equal(lstm.get_weights()[2], [0] * 3 + [1] * 3 + [0] * 6)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_dropout_only_while_training(name: str) -> None:
+    x = make_input(SHAPE)
+    with backend.use(name) as B:
+        layer = LSTM(4, dropout=0.5, recurrent_dropout=0.5, seed=1)
+        plain = LSTM(4)
+        tensor = B.convert_to_tensor(x)
+        inference = B.convert_to_numpy(layer(tensor))
+        plain(tensor)
+        plain.set_weights(layer.get_weights())
+        np.testing.assert_allclose(inference, B.convert_to_numpy(plain(tensor)), atol=1e-6)
+        training = B.convert_to_numpy(layer(tensor, training=True))
+    assert training.shape == (2, 4) and np.all(np.isfinite(training))
+    assert not np.allclose(training, inference)
+
+
+@pytest.mark.parametrize("arguments,message", [
+    ({"units": 0}, "units"),
+    ({"dropout": 1.5}, "dropout must be in"),
+    ({"recurrent_dropout": -0.1}, "recurrent_dropout"),
+    ({"stateful": True}, "stateful=True is not supported"),
+])
+def test_bad_arguments_are_named(arguments: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LSTM(**{"units": 4, **arguments})
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_embedding_lstm_model_learns(name: str) -> None:
+    """Does the sequence contain token 1? A tiny Embedding -> LSTM -> Dense model lowers its loss."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(2, 6, size=(128, 6))
+    y = rng.integers(0, 2, size=128)
+    x[y == 1, rng.integers(0, 6, size=int(y.sum()))] = 1
+    with backend.use(name):
+        lamina.set_random_seed(0)
+        model = lamina.Sequential([Embedding(6, 8), LSTM(8), Dense(1, activation="sigmoid")])
+        model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.02), loss="binary_crossentropy")
+        losses = model.fit(x, y.astype("float32"), epochs=4, batch_size=32, verbose=0).history["loss"]
+    assert losses[-1] < 0.8 * losses[0], losses
