@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -91,6 +92,10 @@ def run_one(framework: str, backend: str, args: argparse.Namespace) -> dict[str,
         process.kill()
         stdout, stderr = process.communicate()
         timed_out = True
+    except BaseException:  # Ctrl-C or SIGTERM: never leave the runner behind
+        process.kill()
+        process.wait()
+        raise
     result = last_result(stdout)
     seconds = time.perf_counter() - started
     if result is None:
@@ -192,6 +197,7 @@ def environment_lines(runs: list[dict[str, Any]]) -> list[str]:
 
 def main() -> None:
     args = parse_arguments()
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     runs = []
     for backend in args.backends:
         for framework in args.frameworks:

@@ -15,7 +15,7 @@ def batches(batch_size: int = 32, seed: int = 0):
         yield x, y
 
 
-def main(epochs: int = 5) -> dict:
+def main(epochs: int = 10) -> dict:
     model = Sequential()
     model.add(Dense(16, activation="relu", input_dim=10))
     model.add(Dense(1, activation="sigmoid"))

@@ -27,7 +27,7 @@ def loss_went_down(history: dict) -> bool:
 def test_mlp_softmax(training_backend):
     result = run_example("mlp_softmax")
     assert loss_went_down(result["history"])
-    assert list(result["history"]) == ["loss", "accuracy"] or set(result["history"]) == {"loss", "accuracy"}
+    assert set(result["history"]) == {"loss", "accuracy"}
     assert len(result["history"]["loss"]) == 10
     assert result["accuracy"] > 0.5
     assert result["predictions"].shape == (5, 10)
@@ -76,7 +76,7 @@ def test_custom_layer_trains(training_backend):
 
 def test_fit_generator_and_fit_with_generator(training_backend):
     result = run_example("generator_fit")
-    assert len(result["fit_generator"]["loss"]) == 5
+    assert len(result["fit_generator"]["loss"]) == 10
     assert result["fit"]["loss"][-1] < result["fit_generator"]["loss"][0]
     assert result["score"][1] > 0.8
 

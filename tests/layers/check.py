@@ -73,15 +73,13 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
     for name in names:
         with backend.use(name) as B:
             layer = make_layer()
-            tensor = B.convert_to_tensor(x)
-            outputs = layer(tensor, **call_kwargs)
+            symbolic = layer(lamina.Input(shape=tuple(input_shape[1:]), dtype=input_dtype), **call_kwargs)  # builds
             if weights is None:
                 weights = layer.get_weights()
-            else:
-                layer.set_weights(weights)
-                outputs = layer(tensor, **call_kwargs)
-            results[name] = flat_numpy(outputs)
-            check_shapes(layer, input_shape, input_dtype, results[name], expected_output_shape, call_kwargs)
+            layer.set_weights(weights)
+            tensor = B.convert_to_tensor(x)
+            results[name] = flat_numpy(layer(tensor, **call_kwargs))
+            check_shapes(layer, input_shape, symbolic, results[name], expected_output_shape)
             if name == names[0]:
                 check_config_round_trip(layer, tensor, weights, results[name], atol, call_kwargs)
     first = results[names[0]]
@@ -96,17 +94,19 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
     return first
 
 
-def check_shapes(layer: Any, input_shape: Sequence[int], input_dtype: str, outputs: list[np.ndarray],
-                 expected: Any, call_kwargs: dict) -> None:
-    """Eager shapes equal `expected`, and the symbolic call gives the same shapes with batch None."""
+def check_shapes(layer: Any, input_shape: Sequence[int], symbolic: Any, outputs: list[np.ndarray],
+                 expected: Any) -> None:
+    """Eager shapes equal `expected`; symbolic outputs and compute_output_shape agree, with batch None."""
     shapes = [tuple(o.shape) for o in outputs]
     if expected is not None:
         expected = list(expected) if isinstance(expected, list) else [tuple(expected)]
         assert shapes == [tuple(s) for s in expected], f"output shapes {shapes}, expected {expected}"
-    symbolic = layer(lamina.Input(shape=tuple(input_shape[1:]), dtype=input_dtype), **call_kwargs)
     symbolic = symbolic if isinstance(symbolic, (list, tuple)) else [symbolic]
     assert [tuple(t.shape) for t in symbolic] == [(None, *s[1:]) for s in shapes], \
         f"symbolic shapes {[t.shape for t in symbolic]}, eager shapes {shapes}"
+    computed = layer.compute_output_shape((None, *input_shape[1:]))
+    computed = computed if isinstance(computed, list) else [computed]
+    assert [tuple(s) for s in computed] == [tuple(t.shape) for t in symbolic], f"compute_output_shape: {computed}"
 
 
 def check_config_round_trip(layer: Any, tensor: Any, weights: list[np.ndarray], outputs: list[np.ndarray],
@@ -135,7 +135,7 @@ def check_gradients(make_layer: Callable[[], Any], x: np.ndarray, weights: list[
     for name, compute in (("torch", torch_gradients), ("jax", jax_gradients)):
         with backend.use(name):
             layer = make_layer()
-            layer(backend.impl.convert_to_tensor(x), **call_kwargs)
+            layer(lamina.Input(shape=x.shape[1:], dtype=str(x.dtype)), **call_kwargs)  # builds, compiles nothing
             layer.set_weights(weights)
             gradients[name] = compute(layer, x, probes, call_kwargs)
             assert len(gradients[name]) == len(layer.trainable_weights) + (x.dtype.kind == "f")

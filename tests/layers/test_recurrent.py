@@ -173,7 +173,7 @@ def test_dropout_only_while_training(name: str) -> None:
         plain = LSTM(4)
         tensor = B.convert_to_tensor(x)
         inference = B.convert_to_numpy(layer(tensor))
-        plain(tensor)
+        plain(lamina.Input(shape=SHAPE[1:]))
         plain.set_weights(layer.get_weights())
         np.testing.assert_allclose(inference, B.convert_to_numpy(plain(tensor)), atol=1e-6)
         training = B.convert_to_numpy(layer(tensor, training=True))
@@ -202,6 +202,6 @@ def test_embedding_lstm_model_learns(name: str) -> None:
     with backend.use(name):
         lamina.set_random_seed(0)
         model = lamina.Sequential([Embedding(6, 8), LSTM(8), Dense(1, activation="sigmoid")])
-        model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.02), loss="binary_crossentropy")
-        losses = model.fit(x, y.astype("float32"), epochs=4, batch_size=32, verbose=0).history["loss"]
-    assert losses[-1] < 0.8 * losses[0], losses
+        model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.05), loss="binary_crossentropy")
+        losses = model.fit(x, y.astype("float32"), epochs=5, batch_size=32, verbose=0).history["loss"]
+    assert losses[-1] < 0.5 * losses[0], losses

@@ -108,7 +108,10 @@ def rewrite(path: Path, replace: dict[str, bytes | None]) -> None:
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     for name, value in replace.items():
-        members.pop(name, None) if value is None else members.__setitem__(name, value)
+        if value is None:
+            members.pop(name, None)
+        else:
+            members[name] = value
     with zipfile.ZipFile(path, "w") as archive:
         for name, value in members.items():
             archive.writestr(name, value)
@@ -164,6 +167,28 @@ def test_node_indices_count_only_this_models_calls(tmp_path):
     assert head["inbound_nodes"][0]["args"][0]["config"]["keras_history"] == [shared.name, 0, 0]
     x = RNG.normal(size=(5, 4)).astype("float32")
     np.testing.assert_array_equal(load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_calls_are_replayed_whatever_order_the_layers_are_listed_in(tmp_path):
+    model = two_in_two_out()
+    path = saved(model, tmp_path)
+    config = read_json(path, "config.json")
+    config["config"]["layers"].reverse()
+    rewrite(path, {"config.json": json.dumps(config).encode()})
+    x = [RNG.normal(size=(3, 4)).astype("float32") for _ in range(2)]
+    for got, expected in zip(load_model(path).predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_calls_that_wait_on_each_other_are_refused(tmp_path):
+    inputs = Input((4,))
+    model = Model(inputs, Dense(2, name="second")(Dense(4, name="first")(inputs)))
+    path = saved(model, tmp_path)
+    config = read_json(path, "config.json")
+    first = next(entry for entry in config["config"]["layers"] if entry["name"] == "first")
+    first["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["second", 0, 0]
+    rewrite(path, {"config.json": json.dumps(config).encode()})
+    expect_load_error(path, "cycle")
 
 
 def test_dict_outputs_stay_a_dict(tmp_path):
@@ -271,7 +296,8 @@ def test_compile_config_and_optimizer_state_are_restored(tmp_path):
     model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     loaded = load_model(saved(model, tmp_path))
     assert loaded.compiled and type(loaded.optimizer) is type(model.optimizer)
-    assert int(ops.convert_to_numpy(loaded.optimizer.iterations)) == int(ops.convert_to_numpy(model.optimizer.iterations)) == 6
+    iterations = [int(ops.convert_to_numpy(m.optimizer.iterations)) for m in (loaded, model)]
+    assert iterations == [6, 6]
     np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6)
     # the Adam moments came back too: one more epoch moves both models alike
     model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
@@ -508,6 +534,25 @@ def test_a_valid_file_loads_without_pickle_or_marshal(tmp_path, monkeypatch):
     for module, name in ((pickle, "load"), (pickle, "loads"), (marshal, "loads"), (marshal, "load")):
         monkeypatch.setattr(module, name, lambda *a, **k: pytest.fail("unpickling or unmarshalling was attempted"))
     load_model(path)
+
+
+def test_damaged_files_always_raise_value_error(tmp_path):
+    model = Sequential([Dense(3, input_dim=4), Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(*data(16, 4, 2), epochs=1, verbose=0)
+    good = saved(model, tmp_path).read_bytes()
+    path = tmp_path / "damaged.keras"
+    damaged = [good[:size] for size in range(0, len(good), max(1, len(good) // 40))]
+    for position in RNG.integers(0, len(good), 40):
+        flipped = bytearray(good)
+        flipped[position] ^= 0xFF
+        damaged.append(bytes(flipped))
+    for content in damaged:
+        path.write_bytes(content)
+        try:
+            load_model(path)
+        except ValueError as error:
+            assert str(path) in str(error)
 
 
 def test_missing_file_and_wrong_suffix(tmp_path):

@@ -12,8 +12,17 @@ def linear(x: Any) -> Any:
     return x
 
 
-def relu(x: Any) -> Any:
-    return backend.impl.relu(x)
+def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> Any:
+    """max(x, 0); with the options: x above `threshold` (else 0), capped at `max_value`, sloped below."""
+    B = backend.impl
+    if not negative_slope and max_value is None and not threshold:
+        return B.relu(x)
+    output = B.where(B.greater(x, threshold), x, 0.0)
+    if max_value is not None:
+        output = B.minimum(output, max_value)
+    if negative_slope:
+        output = output + negative_slope * B.minimum(x - threshold, 0.0)
+    return output
 
 
 def relu6(x: Any) -> Any:
@@ -26,6 +35,11 @@ def sigmoid(x: Any) -> Any:
 
 def hard_sigmoid(x: Any) -> Any:
     return backend.impl.hard_sigmoid(x)
+
+
+def hard_silu(x: Any) -> Any:
+    """x * hard_sigmoid(x), also known as hard_swish."""
+    return x * backend.impl.hard_sigmoid(x)
 
 
 def tanh(x: Any) -> Any:
@@ -64,6 +78,12 @@ def softsign(x: Any) -> Any:
     return backend.impl.softsign(x)
 
 
+def mish(x: Any) -> Any:
+    """x * tanh(softplus(x))."""
+    B = backend.impl
+    return x * B.tanh(B.softplus(x))
+
+
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> Any:
     return backend.impl.leaky_relu(x, negative_slope)
 
@@ -73,9 +93,10 @@ def exponential(x: Any) -> Any:
 
 
 ALL: dict[str, Callable[..., Any]] = {fn.__name__: fn for fn in (
-    linear, relu, relu6, sigmoid, hard_sigmoid, tanh, softmax, log_softmax, elu, selu, gelu, silu,
-    softplus, softsign, leaky_relu, exponential)}
+    linear, relu, relu6, sigmoid, hard_sigmoid, hard_silu, tanh, softmax, log_softmax, elu, selu, gelu, silu,
+    softplus, softsign, mish, leaky_relu, exponential)}
 ALL["swish"] = silu
+ALL["hard_swish"] = hard_silu
 
 
 def get(identifier: Any) -> Callable[[Any], Any]:

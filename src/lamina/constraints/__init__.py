@@ -23,11 +23,15 @@ class Constraint:
 
 
 class NonNeg(Constraint):
+    """Sets negative weights to 0."""
+
     def __call__(self, w: Any) -> Any:
         return backend.impl.maximum(w, 0.0)
 
 
 class MaxNorm(Constraint):
+    """Scales down the weights whose norm along `axis` exceeds `max_value`."""
+
     def __init__(self, max_value: float = 2.0, axis: int = 0) -> None:
         self.max_value, self.axis = max_value, axis
 
@@ -40,7 +44,25 @@ class MaxNorm(Constraint):
         return {"max_value": self.max_value, "axis": self.axis}
 
 
+class MinMaxNorm(Constraint):
+    """Moves each norm along `axis` towards [min_value, max_value], by the fraction `rate` per step."""
+
+    def __init__(self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0, axis: int = 0) -> None:
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w: Any) -> Any:
+        B = backend.impl
+        norms = B.sqrt(B.sum(B.square(w), axis=self.axis, keepdims=True))
+        desired = self.rate * B.clip(norms, self.min_value, self.max_value) + (1.0 - self.rate) * norms
+        return w * (desired / (norms + 1e-7))
+
+    def get_config(self) -> dict:
+        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
+
+
 class UnitNorm(Constraint):
+    """Scales the weights to norm 1 along `axis`."""
+
     def __init__(self, axis: int = 0) -> None:
         self.axis = axis
 
@@ -52,8 +74,8 @@ class UnitNorm(Constraint):
         return {"axis": self.axis}
 
 
-ALL = {"NonNeg": NonNeg, "MaxNorm": MaxNorm, "UnitNorm": UnitNorm}
-NAMES = {"non_neg": NonNeg, "max_norm": MaxNorm, "unit_norm": UnitNorm}
+ALL = {"NonNeg": NonNeg, "MaxNorm": MaxNorm, "MinMaxNorm": MinMaxNorm, "UnitNorm": UnitNorm}
+NAMES = {"non_neg": NonNeg, "max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "unit_norm": UnitNorm}
 
 
 def get(identifier: Any) -> Callable[[Any], Any] | None:

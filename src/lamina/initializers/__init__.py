@@ -100,8 +100,13 @@ class VarianceScaling(Initializer):
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
                  seed: int | None = None) -> None:
+        if scale <= 0.0:
+            raise ValueError(f"scale must be a positive float, got {scale!r}.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}.")
+        distribution = distribution.lower()
+        if distribution == "normal":  # Keras's older name for the truncated normal
+            distribution = "truncated_normal"
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
             raise ValueError(f"distribution must be 'truncated_normal', 'untruncated_normal' or 'uniform', "
                              f"got {distribution!r}.")
@@ -171,6 +176,8 @@ class Identity(Initializer):
         self.gain = gain
 
     def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        if len(shape) != 2:
+            raise ValueError(f"Identity needs a 2D shape, got {tuple(shape)}.")
         return (self.gain * np.eye(*shape)).astype(dtype)
 
     def get_config(self) -> dict:
@@ -181,7 +188,8 @@ ALL = {cls.__name__: cls for cls in (
     Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling, GlorotUniform,
     GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity)}
 ALIASES = {naming.to_snake_case(name): cls for name, cls in ALL.items()}
-ALIASES.update({"zeros": Zeros, "ones": Ones, "uniform": RandomUniform, "normal": RandomNormal})
+ALIASES.update({"zeros": Zeros, "ones": Ones, "uniform": RandomUniform, "normal": RandomNormal,
+                "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity})
 
 
 def get(identifier: Any) -> Initializer | None:

@@ -68,9 +68,11 @@ class Recurrent(Layer):
     # --- weights ---------------------------------------------------------------------------------
 
     def bias_shape(self) -> tuple[int, ...]:
+        """One bias per kernel column."""
         return (self.gates * self.units,)
 
     def bias_initial_value(self) -> Any:
+        """The initializer of the bias (LSTM sets its forget-gate part to ones)."""
         return self.bias_initializer
 
     def input_bias(self) -> Any:
@@ -129,9 +131,10 @@ class Recurrent(Layer):
         return [output, *states] if self.return_state else output
 
     def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any) -> tuple[Any, list[Any]]:
+        """The recurrence: (outputs (batch, time, units) in processing order, final states)."""
         raise NotImplementedError
 
-    def _generic(self, cell: Callable[[Any, Any], tuple[Any, list[Any]]], inputs: Any, states: list[Any],
+    def _generic(self, cell: Callable[[Any, Any, list[Any]], tuple[Any, list[Any]]], inputs: Any, states: list[Any],
                  recurrent_mask: Any) -> tuple[Any, list[Any]]:
         """Run `cell(projected_input_t, h_for_matmul, states)` over time with the backend's generic rnn.
 

@@ -80,7 +80,7 @@ class Optimizer:
     # --- updates ------------------------------------------------------------------------------------
 
     def apply(self, grads: Sequence[Any], variables: Sequence[Any] | None = None) -> None:
-        """One step: clip, update every variable at once, decay, constrain, count."""
+        """One step: clip, decay, update every variable at once, constrain, count."""
         B = backend.impl
         variables = list(variables) if variables is not None else self._trained_variables
         if not self.built:
@@ -92,8 +92,9 @@ class Optimizer:
             values = B.foreach_add(variables, variables, alpha=-learning_rate * self.weight_decay)
         B.foreach_assign(variables, self.update(grads, values, learning_rate))
         for variable in variables:
-            if variable._lamina_constraint is not None:
-                variable.assign(variable._lamina_constraint(variable.value))
+            constraint = getattr(variable, "_lamina_constraint", None)  # set by Layer.add_weight
+            if constraint is not None:
+                variable.assign(constraint(variable.value))
         self.iterations.assign_add(1)
 
     def apply_gradients(self, grads_and_vars: Sequence[tuple[Any, Any]]) -> None:

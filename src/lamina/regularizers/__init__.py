@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Callable
 
 from lamina import backend
@@ -22,9 +24,18 @@ class Regularizer:
         return cls(**config)
 
 
+def _factor(value: Any, name: str) -> float:
+    """A penalty factor: a finite float >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < math.inf:
+        raise ValueError(f"{name} must be a non-negative float, got {value!r}.")
+    return float(value)
+
+
 class L1L2(Regularizer):
+    """l1 * sum(|x|) + l2 * sum(x ** 2)."""
+
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1, self.l2 = _factor(l1, "l1"), _factor(l2, "l2")
 
     def __call__(self, x: Any) -> Any:
         B = backend.impl
@@ -40,6 +51,8 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """l1 * sum(|x|)."""
+
     def __init__(self, l1: float = 0.01) -> None:
         super().__init__(l1=l1)
 
@@ -48,6 +61,8 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """l2 * sum(x ** 2)."""
+
     def __init__(self, l2: float = 0.01) -> None:
         super().__init__(l2=l2)
 
@@ -55,20 +70,17 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-def l1(l1: float = 0.01) -> L1:
-    return L1(l1)
-
-
-def l2(l2: float = 0.01) -> L2:
-    return L2(l2)
+l1 = L1
+l2 = L2
 
 
 def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
+    """An L1L2 with both penalties; its defaults (0.01 each) are also what the name 'l1_l2' gives."""
     return L1L2(l1, l2)
 
 
 ALL = {"L1": L1, "L2": L2, "L1L2": L1L2}
-NAMES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+NAMES = {"l1": L1, "l2": L2, "l1_l2": l1_l2}
 
 
 def get(identifier: Any) -> Callable[[Any], Any] | None:

@@ -13,7 +13,8 @@ this model, so a layer shared with another model numbers its nodes the same in b
 
 from __future__ import annotations
 
-from typing import Any
+import collections
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -88,8 +89,8 @@ def functional_to_config(model: Any) -> dict:
 # --- config -> model ----------------------------------------------------------------------------------
 
 
-class _NotReady(Exception):
-    """A node's input tensor is not made yet: replay the node in a later pass."""
+Key = tuple[str, int]  # (layer name, node index): one saved call
+Made = dict[Key, list[KerasTensor]]  # the flat output tensors of each call made so far
 
 
 def functional_from_config(config: dict, custom_objects: dict[str, Any] | None = None) -> Any:
@@ -98,10 +99,11 @@ def functional_from_config(config: dict, custom_objects: dict[str, Any] | None =
 
     for key, kind in (("layers", list), ("input_layers", (list, dict)), ("output_layers", (list, dict))):
         if not isinstance(config.get(key), kind):
-            raise ValueError(f"A functional config needs {key!r} as a list, got {config.get(key)!r:.100}.")
+            raise ValueError(f"A functional config needs {key!r} as a list (or a dict of tensors), "
+                             f"got {config.get(key)!r:.100}.")
     layers: dict[str, Layer] = {}
-    queues: list[tuple[str, list[Any]]] = []  # per layer, the calls still to replay, in order
-    made: dict[tuple[str, int], list[KerasTensor]] = {}  # (layer name, node index) -> output tensors
+    calls: dict[Key, dict] = {}  # the saved calls to replay
+    made: Made = {}
     for entry in config["layers"]:
         layer = registry.deserialize_layer(entry, custom_objects)
         name = entry.get("name", layer.name)
@@ -113,53 +115,82 @@ def functional_from_config(config: dict, custom_objects: dict[str, Any] | None =
             raise ValueError(f"Layer {name!r}: 'inbound_nodes' must be a list of {{'args', 'kwargs'}} dicts.")
         if isinstance(layer, InputLayer):
             made[(name, 0)] = [layer.output_tensor]
-        queues.append((name, list(nodes)))
-    _replay(queues, layers, made)
+        first = 1 if isinstance(layer, InputLayer) else 0
+        calls.update({(name, first + index): node for index, node in enumerate(nodes)})
+    _replay(calls, layers, made)
     inputs = _tensors(config["input_layers"], made)
     outputs = _tensors(config["output_layers"], made)
     return Functional(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
 
-def _replay(queues: list[tuple[str, list[Any]]], layers: dict[str, Layer],
-            made: dict[tuple[str, int], list[KerasTensor]]) -> None:
-    """Call each layer on its saved inputs, pass after pass, until every call is made."""
-    counts = {name: sum(1 for key in made if key[0] == name) for name in layers}
-    while any(queue for _, queue in queues):
-        progress = False
-        for name, queue in queues:
-            while queue:
-                try:
-                    args = _decode(queue[0].get("args", []), layers, made)
-                    kwargs = _decode(queue[0].get("kwargs", {}), layers, made)
-                except _NotReady:
-                    break
-                if not isinstance(args, list) or not isinstance(kwargs, dict):
-                    raise ValueError(f"Layer {name!r}: a node needs 'args' as a list and 'kwargs' as a dict.")
-                made[(name, counts[name])] = tree.flatten(layers[name](*args, **kwargs))
-                counts[name] += 1
-                queue.pop(0)
-                progress = True
-        if not progress:
-            waiting = [name for name, queue in queues if queue]
-            raise ValueError(f"The functional config cannot be replayed: the calls of layer(s) {waiting} wait for "
-                             "tensors that no saved call makes.")
+def _replay(calls: dict[Key, dict], layers: dict[str, Layer], made: Made) -> None:
+    """Make every saved call once the calls it reads from are made (and, per layer, in saved order)."""
+    missing: dict[Key, int] = {}  # call -> how many of the calls it needs are not made yet
+    followers: dict[Key, list[Key]] = {}
+    ready: collections.deque[Key] = collections.deque()
+    for key, node in calls.items():
+        needs = {ref for ref in _references(node) if ref not in made}
+        if (key[0], key[1] - 1) in calls:
+            needs.add((key[0], key[1] - 1))
+        for ref in needs:
+            if ref[0] not in layers:
+                raise ValueError(f"A saved call of layer {key[0]!r} uses the output of layer {ref[0]!r}, which the "
+                                 "config does not hold.")
+            if ref not in calls:
+                raise ValueError(f"A saved call of layer {key[0]!r} uses call {ref[1]} of layer {ref[0]!r}, which "
+                                 "the config does not hold.")
+            followers.setdefault(ref, []).append(key)
+        missing[key] = len(needs)
+        if not needs:
+            ready.append(key)
+    while ready:
+        key = ready.popleft()
+        args, kwargs = _decode(calls[key].get("args", []), made), _decode(calls[key].get("kwargs", {}), made)
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise ValueError(f"Layer {key[0]!r}: a saved call needs 'args' as a list and 'kwargs' as a dict.")
+        made[key] = tree.flatten(layers[key[0]](*args, **kwargs))
+        for follower in followers.pop(key, []):
+            missing[follower] -= 1
+            if missing[follower] == 0:
+                ready.append(follower)
+    waiting = sorted({key[0] for key in calls if key not in made})
+    if waiting:
+        raise ValueError(f"The functional config cannot be replayed: the calls of layer(s) {waiting} wait on each "
+                         "other in a cycle.")
 
 
-def _decode(value: Any, layers: dict[str, Layer], made: dict[tuple[str, int], list[KerasTensor]]) -> Any:
-    if isinstance(value, dict) and value.get("class_name") == TENSOR:
-        history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
-        if not _is_history(history):
-            raise ValueError(f"A saved tensor needs 'keras_history' as [layer_name, node_index, tensor_index], "
-                             f"got {history!r:.100}.")
-        if history[0] not in layers:
-            raise ValueError(f"A saved call uses the output of layer {history[0]!r}, which the config does not hold.")
-        if (history[0], history[1]) not in made:
-            raise _NotReady
+def _history_of(value: Any) -> list | None:
+    """The [layer_name, node_index, tensor_index] of a saved tensor, or None for any other value."""
+    if not (isinstance(value, dict) and value.get("class_name") == TENSOR):
+        return None
+    history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
+    if not _is_history(history):
+        raise ValueError(f"A saved tensor needs 'keras_history' as [layer_name, node_index, tensor_index], "
+                         f"got {history!r:.100}.")
+    return history
+
+
+def _references(value: Any) -> Iterator[Key]:
+    """The calls whose outputs a saved argument structure reads."""
+    history = _history_of(value)
+    if history is not None:
+        yield (history[0], history[1])
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+
+
+def _decode(value: Any, made: Made) -> Any:
+    history = _history_of(value)
+    if history is not None:
         return _pick(made, history)
     if isinstance(value, dict):
-        return {key: _decode(item, layers, made) for key, item in value.items()}
+        return {key: _decode(item, made) for key, item in value.items()}
     if isinstance(value, list):
-        return [_decode(item, layers, made) for item in value]
+        return [_decode(item, made) for item in value]
     return value
 
 
@@ -168,7 +199,7 @@ def _is_history(value: Any) -> bool:
             and all(isinstance(i, int) and not isinstance(i, bool) for i in value[1:]))
 
 
-def _pick(made: dict[tuple[str, int], list[KerasTensor]], history: list) -> KerasTensor:
+def _pick(made: Made, history: list) -> KerasTensor:
     name, node_index, tensor_index = history
     tensors = made.get((name, node_index))
     if tensors is None or not 0 <= tensor_index < len(tensors):
@@ -176,7 +207,7 @@ def _pick(made: dict[tuple[str, int], list[KerasTensor]], history: list) -> Kera
     return tensors[tensor_index]
 
 
-def _tensors(value: Any, made: dict[tuple[str, int], list[KerasTensor]]) -> Any:
+def _tensors(value: Any, made: Made) -> Any:
     """Model inputs or outputs: a list when several, one tensor when one, a dict when saved as a dict."""
     if isinstance(value, dict):
         return {key: _tensors(item, made) for key, item in value.items()}

@@ -25,7 +25,7 @@ MAX_CONFIG_BYTES = 64 * 1024**2  # config.json and metadata.json
 WEIGHTS_MEMBER = "model.weights.npz"
 
 # What reading a damaged zip or npy can raise, besides ValueError: each is reported as a ValueError.
-READ_ERRORS = (ValueError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OverflowError)
+READ_ERRORS = (ValueError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OverflowError)
 
 
 # --- writing ---------------------------------------------------------------------------------------------
@@ -120,6 +120,9 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
         info = archive.getinfo(name)
     except KeyError:
         raise ValueError(f"the archive has no {name!r} (it holds {archive.namelist()[:10]}).") from None
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+        raise ValueError(f"{name!r} is encrypted or uses compression method {info.compress_type}; a .keras file "
+                         "holds stored or deflated members only.")
     if info.file_size > limit:
         raise ValueError(f"{name!r} declares {info.file_size} bytes, over the limit of {limit}.")
     try:

@@ -102,7 +102,7 @@ def builtin_module(cls: type) -> str | None:
 def _builtin_class(class_name: str, module: str | None) -> Any:
     """The built-in class of this name; a module naming a family ("keras.losses") picks that family first."""
     tables = _builtin_tables()
-    parts = set((module or "").split("."))
+    parts = set(module.split(".")) if isinstance(module, str) else set()
     tables.sort(key=lambda table: table[0].split(".")[-1] not in parts)  # the named family first
     for _, lookup in tables:
         found = lookup(class_name)
@@ -179,8 +179,8 @@ def deserialize_function(config: Any, custom_objects: dict[str, Any] | None = No
         found = get_registered_object(key, custom_objects) if isinstance(key, str) else None
         if found is not None:
             return found
-    module = config.get("module") or ""
-    for _, table in sorted(_builtin_functions(), key=lambda t: t[0].split(".")[-1] not in module):
+    parts = set(config["module"].split(".")) if isinstance(config.get("module"), str) else set()
+    for _, table in sorted(_builtin_functions(), key=lambda t: t[0].split(".")[-1] not in parts):
         if name in table:
             return table[name]
     raise ValueError(f"Unknown function {name!r}: pass it in custom_objects={{{name!r}: {name}}} or decorate it "

@@ -20,7 +20,7 @@ from lamina import backend, losses, metrics as metrics_module
 from lamina.saving import keras_file, registry, weights
 
 KERAS_VERSION = "3.0.0"  # the Keras release whose file layout Lamina writes
-_LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+_LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, AttributeError)
 
 
 # --- save ------------------------------------------------------------------------------------------------

@@ -27,17 +27,20 @@ class NotCompiledError(ValueError, RuntimeError):
 class MetricLogs(Mapping):
     """Metric results read on demand: reading one synchronises with the device, so callbacks read rarely."""
 
-    def __init__(self, metrics: Sequence[Metric]) -> None:
-        self._metrics = {metric.name: metric for metric in metrics}
+    def __init__(self, model: "Trainer") -> None:
+        self._model = model
+
+    def _metrics(self) -> dict[str, Metric]:
+        return {metric.name: metric for metric in self._model.metrics}
 
     def __getitem__(self, name: str) -> float:
-        return float(backend.impl.convert_to_numpy(self._metrics[name].result()))
+        return float(backend.impl.convert_to_numpy(self._metrics()[name].result()))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._metrics)
+        return iter(self._metrics())
 
     def __len__(self) -> int:
-        return len(self._metrics)
+        return len(self._model.metrics)
 
 
 class Trainer:
@@ -186,7 +189,7 @@ class Trainer:
         order = B.random_permutation(count) if shuffle else B.arange(count)
         full, rest = divmod(count, batch_size)
         rows = B.reshape(order[: full * batch_size], (full, batch_size))
-        logs = MetricLogs(self.metrics)
+        logs = MetricLogs(self)
         step, per_call = 0, runner.steps_per_call
         while step < full and not self.stop_training:
             taken = min(per_call, full - step)
@@ -200,13 +203,13 @@ class Trainer:
             callback_list.on_train_batch_end(step, logs)
 
     def _train_epoch_on_batches(self, train: data_adapter.GeneratorData, callback_list: CallbackList) -> None:
-        runner = self._get_runner()
-        logs = MetricLogs(self.metrics)
+        logs = MetricLogs(self)
         for step, batch in enumerate(train.epoch()):
             if batch.y is None and self._compile_loss is not None:
                 raise ValueError("The generator yielded batches without targets: yield (x, y) or (x, y, weights).")
             self._check_inputs(batch.x)
             self._ensure_ready(batch)
+            runner = self._get_runner()
             callback_list.on_train_batch_begin(step)
             runner.train_batch(*batch.to_device())
             callback_list.on_train_batch_end(step, logs)
@@ -243,7 +246,6 @@ class Trainer:
 
     def _evaluate_data(self, data: Any, batch_size: int, callback_setup: tuple | None) -> dict[str, float]:
         """Run the test steps over `data`; callbacks only when called from evaluate (not fit's validation)."""
-        runner = self._get_runner(data)
         steps = data.steps if isinstance(data, data_adapter.GeneratorData) else math.ceil(data.count / batch_size)
         callback_list = None
         if callback_setup is not None:
@@ -252,8 +254,8 @@ class Trainer:
                                          verbose=verbose)
             callback_list.on_test_begin()
         self.reset_metrics()
-        logs = MetricLogs(self.metrics)
-        for step, run in enumerate(self._test_calls(data, batch_size, runner)):
+        logs = MetricLogs(self)
+        for step, run in enumerate(self._test_calls(data, batch_size)):
             if callback_list:
                 callback_list.on_test_batch_begin(step)
             run()
@@ -264,12 +266,15 @@ class Trainer:
             callback_list.on_test_end(values)
         return values
 
-    def _test_calls(self, data: Any, batch_size: int, runner: Any) -> Iterator[Any]:
+    def _test_calls(self, data: Any, batch_size: int) -> Iterator[Any]:
         if isinstance(data, data_adapter.GeneratorData):
             for batch in data.epoch():
                 self._check_inputs(batch.x)
+                self._ensure_ready(batch)
+                runner = self._get_runner()
                 yield lambda batch=batch: runner.test_batch(*batch.to_device())
             return
+        runner = self._get_runner()
         device_data = data.to_device()
         for rows in _row_blocks(data.count, batch_size, runner.steps_per_call):
             yield lambda rows=rows: runner.test_arrays(device_data, rows)
@@ -441,6 +446,7 @@ class Trainer:
         targets = flat_outputs(data.y, names, "y") if len(names) > 1 else [data.y]
         y_true_shapes = [tuple(backend.impl.shape(t)) for t in targets]
         self._compile_metrics.build(y_true_shapes, self._output_shapes(data.x))
+        self._runner = None  # the steps must carry the new metrics' state
 
     def _output_shapes(self, x: Any) -> list[tuple]:
         outputs = getattr(self, "outputs", None)

@@ -29,6 +29,9 @@ _TORCH_DTYPES = {
 def to_torch_dtype(dtype: Any) -> torch.dtype:
     if isinstance(dtype, torch.dtype):
         return dtype
+    found = _TORCH_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    if found is not None:  # the common case, kept off the slow path: cast runs several times per step
+        return found
     name = standardize_dtype(dtype)
     if name not in _TORCH_DTYPES:
         raise ValueError(f"dtype {name!r} is not supported by the torch backend.")
@@ -120,7 +123,10 @@ def is_tensor(x: Any) -> bool:
 
 
 def cast(x: Any, dtype: Any) -> torch.Tensor:
-    return convert_to_tensor(x, dtype)
+    torch_dtype = to_torch_dtype(dtype)
+    if isinstance(x, torch.Tensor) and x.device == DEVICE:
+        return x if x.dtype == torch_dtype else x.to(torch_dtype)
+    return convert_to_tensor(x, torch_dtype)
 
 
 def dtype_of(x: Any) -> str:

@@ -1,0 +1,199 @@
+"""Five optimizer steps on torch and on jax against NumPy versions of Keras's update formulas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lamina import backend, optimizers
+
+BACKENDS = ["torch", "jax"]
+STEPS = 5
+rng = np.random.default_rng(2)
+SHAPES = [(3,), (3,), (3,)]
+# The last variable's gradients are tiny (~1e-7), so epsilon's place in the formulas changes its steps.
+SCALES = [1.0, 1.0, 1e-7]
+INITIAL = [rng.normal(size=shape).astype("float32") for shape in SHAPES]
+GRADIENTS = [[(scale * rng.normal(size=shape)).astype("float32") for shape, scale in zip(SHAPES, SCALES)]
+             for _ in range(STEPS)]
+
+
+# --- NumPy references, one variable at a time, in float64 ------------------------------------------------
+
+def sgd(lr=0.01, momentum=0.0, nesterov=False):
+    def step(x, g, state, t):
+        if not momentum:
+            return x - lr * g
+        state["m"] = momentum * state.get("m", 0.0) - lr * g
+        return x + (momentum * state["m"] - lr * g if nesterov else state["m"])
+    return step
+
+
+def adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
+    def step(x, g, state, t):
+        state["m"] = beta_1 * state.get("m", 0.0) + (1 - beta_1) * g
+        state["v"] = beta_2 * state.get("v", 0.0) + (1 - beta_2) * g * g
+        v = state["v"]
+        if amsgrad:
+            state["v_hat"] = v = np.maximum(state.get("v_hat", 0.0), v)
+        alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)  # bias correction folded into the rate
+        return x - alpha * state["m"] / (np.sqrt(v) + epsilon)  # epsilon after the square root
+    return step
+
+
+def rmsprop(lr=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
+    def step(x, g, state, t):
+        state["v"] = rho * state.get("v", 0.0) + (1 - rho) * g * g
+        denominator = state["v"]
+        if centered:
+            state["a"] = rho * state.get("a", 0.0) + (1 - rho) * g
+            denominator = denominator - state["a"] ** 2
+        increment = lr * g / np.sqrt(denominator + epsilon)  # epsilon inside the square root
+        if momentum:
+            state["m"] = momentum * state.get("m", 0.0) + increment
+            return x - state["m"]
+        return x - increment
+    return step
+
+
+def reference(update, lr, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    """Keras's order per step: clip the gradients, decay the variables, then update."""
+    values = [x.astype("float64") for x in INITIAL]
+    states = [{} for _ in values]
+    for t, grads in enumerate(GRADIENTS, start=1):
+        grads = [g.astype("float64") for g in grads]
+        if clipnorm:
+            grads = [g * clipnorm / max(np.linalg.norm(g), clipnorm) for g in grads]
+        elif global_clipnorm:
+            norm = np.sqrt(sum((g**2).sum() for g in grads))
+            grads = [g * global_clipnorm / max(norm, global_clipnorm) for g in grads]
+        elif clipvalue:
+            grads = [np.clip(g, -clipvalue, clipvalue) for g in grads]
+        if weight_decay:
+            values = [x - x * weight_decay * lr for x in values]
+        values = [update(x, g, state, t) for x, g, state in zip(values, grads, states)]
+    return values
+
+
+# name -> (optimizer factory, NumPy update, learning rate, options of the base class)
+CASES = {
+    "sgd": (lambda: optimizers.SGD(), sgd(), 0.01, {}),
+    "sgd_momentum": (lambda: optimizers.SGD(0.1, momentum=0.9), sgd(0.1, 0.9), 0.1, {}),
+    "sgd_nesterov": (lambda: optimizers.SGD(0.1, momentum=0.8, nesterov=True), sgd(0.1, 0.8, True), 0.1, {}),
+    "sgd_clipvalue": (lambda: optimizers.SGD(0.1, clipvalue=0.3), sgd(0.1), 0.1, {"clipvalue": 0.3}),
+    "sgd_weight_decay": (lambda: optimizers.SGD(0.1, momentum=0.5, weight_decay=0.2), sgd(0.1, 0.5), 0.1,
+                         {"weight_decay": 0.2}),
+    "adam": (lambda: optimizers.Adam(), adam(), 0.001, {}),
+    "adam_amsgrad": (lambda: optimizers.Adam(amsgrad=True, beta_2=0.9), adam(beta_2=0.9, amsgrad=True), 0.001, {}),
+    "adam_clipnorm": (lambda: optimizers.Adam(clipnorm=0.5), adam(), 0.001, {"clipnorm": 0.5}),
+    "adam_weight_decay": (lambda: optimizers.Adam(learning_rate=0.01, weight_decay=0.5), adam(0.01), 0.01,
+                          {"weight_decay": 0.5}),
+    "rmsprop": (lambda: optimizers.RMSprop(), rmsprop(), 0.001, {}),
+    "rmsprop_momentum_centered": (lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True),
+                                  rmsprop(0.01, momentum=0.9, centered=True), 0.01, {}),
+    "rmsprop_global_clipnorm": (lambda: optimizers.RMSprop(0.01, rho=0.8, global_clipnorm=1.0),
+                                rmsprop(0.01, rho=0.8), 0.01, {"global_clipnorm": 1.0}),
+}
+
+
+def _run(factory, backend_name: str) -> tuple[list[np.ndarray], optimizers.Optimizer]:
+    with backend.use(backend_name) as B:
+        variables = [B.Variable(x) for x in INITIAL]
+        optimizer = factory()
+        for grads in GRADIENTS:
+            optimizer.apply([B.convert_to_tensor(g) for g in grads], variables)
+        return [np.asarray(B.convert_to_numpy(v), dtype="float64") for v in variables], optimizer
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_five_steps_match_numpy_on_both_backends(name: str) -> None:
+    factory, update, lr, options = CASES[name]
+    expected = reference(update, lr, **options)
+    results = {}
+    for backend_name in BACKENDS:
+        results[backend_name], optimizer = _run(factory, backend_name)
+        with backend.use(backend_name):
+            assert int(backend.impl.convert_to_numpy(optimizer.iterations)) == STEPS
+        for value, want in zip(results[backend_name], expected):
+            np.testing.assert_allclose(value, want, atol=1e-6, rtol=0)
+    for torch_value, jax_value in zip(results["torch"], results["jax"]):
+        np.testing.assert_allclose(torch_value, jax_value, atol=1e-6, rtol=0)
+    assert not all(np.allclose(value, start) for value, start in zip(expected, INITIAL))  # the steps moved
+
+
+def test_keras_defaults() -> None:
+    sgd_, adam_, rmsprop_ = optimizers.SGD(), optimizers.Adam(), optimizers.RMSprop()
+    assert (sgd_.learning_rate, sgd_.momentum, sgd_.nesterov) == (0.01, 0.0, False)
+    assert (adam_.learning_rate, adam_.beta_1, adam_.beta_2, adam_.epsilon, adam_.amsgrad) == \
+        (0.001, 0.9, 0.999, 1e-7, False)
+    assert (rmsprop_.learning_rate, rmsprop_.rho, rmsprop_.momentum, rmsprop_.epsilon, rmsprop_.centered) == \
+        (0.001, 0.9, 0.0, 1e-7, False)
+    assert sgd_.weight_decay is sgd_.clipnorm is sgd_.clipvalue is sgd_.global_clipnorm is None
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_learning_rate_after_build_and_lr_alias(backend_name: str) -> None:
+    optimizer = optimizers.SGD(lr=0.2)
+    assert optimizer.learning_rate == pytest.approx(0.2)
+    with backend.use(backend_name) as B:
+        variable = B.Variable(np.ones(3, dtype="float32"))
+        optimizer.apply([B.convert_to_tensor(np.ones(3, dtype="float32"))], [variable])
+        assert optimizer.learning_rate == pytest.approx(0.2)
+        optimizer.learning_rate = 0.5
+        assert optimizer.learning_rate == pytest.approx(0.5) and optimizer.lr == pytest.approx(0.5)
+        optimizer.apply([B.convert_to_tensor(np.ones(3, dtype="float32"))], [variable])
+        np.testing.assert_allclose(B.convert_to_numpy(variable), 1.0 - 0.2 - 0.5, atol=1e-6)
+        optimizer.apply_gradients([(B.convert_to_tensor(np.ones(3, dtype="float32")), variable)])
+        np.testing.assert_allclose(B.convert_to_numpy(variable), 1.0 - 0.2 - 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("identifier, cls", [("sgd", optimizers.SGD), ("adam", optimizers.Adam),
+                                             ("rmsprop", optimizers.RMSprop), ("Adam", optimizers.Adam),
+                                             ("RMSprop", optimizers.RMSprop), ("SGD", optimizers.SGD)])
+def test_get_by_name(identifier: str, cls: type) -> None:
+    assert type(optimizers.get(identifier)) is cls
+
+
+def test_get_other_identifiers() -> None:
+    instance = optimizers.Adam()
+    assert optimizers.get(instance) is instance
+    assert type(optimizers.get(optimizers.RMSprop)) is optimizers.RMSprop
+    with pytest.raises(TypeError, match="optimizer must be"):
+        optimizers.get(0.1)
+
+
+@pytest.mark.parametrize("identifier, suggestion", [("adamw", "'adam'"), ("rmsprob", "'rmsprop'"), ("sdg", "'sgd'")])
+def test_unknown_name_suggests_the_closest(identifier: str, suggestion: str) -> None:
+    with pytest.raises(ValueError, match=f"Unknown optimizer '{identifier}'. Did you mean {suggestion}"):
+        optimizers.get(identifier)
+
+
+@pytest.mark.parametrize("optimizer", [
+    optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipnorm=1.0),
+    optimizers.Adam(0.002, beta_1=0.8, amsgrad=True, weight_decay=0.01),
+    optimizers.RMSprop(centered=True, momentum=0.5, global_clipnorm=2.0, name="my_rmsprop"),
+])
+def test_config_round_trip(optimizer: optimizers.Optimizer) -> None:
+    config = optimizer.get_config()
+    assert type(optimizer).from_config(config).get_config() == config
+    again = optimizers.get(optimizers.serialize(optimizer))
+    assert type(again) is type(optimizer) and again.get_config() == config
+
+
+def test_keras_3_options_that_ask_for_nothing_are_accepted() -> None:
+    config = {**optimizers.Adam().get_config(), "use_ema": False, "ema_momentum": 0.99, "decay": None,
+              "ema_overwrite_frequency": None, "loss_scale_factor": None, "gradient_accumulation_steps": None}
+    assert optimizers.Adam.from_config(config).get_config() == optimizers.Adam().get_config()
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="at most one of clipnorm, clipvalue and global_clipnorm"):
+        optimizers.SGD(clipnorm=1.0, clipvalue=0.5)
+    with pytest.raises(ValueError, match="at most one"):
+        optimizers.Adam(clipnorm=1.0, global_clipnorm=1.0)
+    with pytest.raises(ValueError, match="momentum must be in"):
+        optimizers.SGD(momentum=1.5)
+    with pytest.raises(TypeError, match="decay=0.01"):
+        optimizers.SGD(decay=0.01)
+    with pytest.raises(TypeError, match="use_ema=True"):
+        optimizers.Adam(use_ema=True)
