@@ -76,7 +76,7 @@ def run_one(framework: str, backend: str, args: argparse.Namespace) -> dict[str,
     scripts, extra, variable = FRAMEWORKS[framework]
     workloads = [w for w in args.workloads if framework != "hand-opt" or w != "W4"]
     if not workloads:
-        return {"framework": framework, "backend": backend, "results": {}}
+        return {"framework": framework, "backend": backend, "results": {}, "wall_seconds": 0.0}
     command = [sys.executable, str(HERE / scripts[backend]), "--backend", backend, "--workloads",
                ",".join(workloads), "--epochs", str(args.epochs), *extra] + (["--quick"] if args.quick else [])
     environment = dict(os.environ)

@@ -10,7 +10,7 @@ from lamina import backend, optimizers
 BACKENDS = ["torch", "jax"]
 STEPS = 5
 rng = np.random.default_rng(2)
-SHAPES = [(3,), (3,), (3,)]
+SHAPES = [(4,), (2, 3), (3,)]
 # The last variable's gradients are tiny (~1e-7), so epsilon's place in the formulas changes its steps.
 SCALES = [1.0, 1.0, 1e-7]
 INITIAL = [rng.normal(size=shape).astype("float32") for shape in SHAPES]
