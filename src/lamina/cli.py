@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,7 +82,9 @@ def bench(args: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if getattr(arguments, "backend", None):
-        os.environ["LAMINA_BACKEND"] = arguments.backend
+        from lamina import backend
+
+        backend.set_backend(arguments.backend)
     if arguments.command == "demo":
         return demo(arguments.epochs, arguments.output)
     if arguments.command == "info":

@@ -114,7 +114,7 @@ class Optimizer:
         return grads
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> list[Any]:
-        """The new values of `variables` (and assign the slots)."""
+        """The new values of `variables` (given as their values, already decayed); assigns the slots."""
         raise NotImplementedError
 
     def _step_count(self) -> Any:
