@@ -39,17 +39,6 @@ def flat_outputs(values: Any, output_names: Sequence[str], what: str) -> list[An
     return [values]
 
 
-def match_ranks(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
-    """Targets (n,) against predictions (n, 1), or the reverse: add or drop the trailing axis of size 1."""
-    B = backend.impl
-    true_shape, pred_shape = B.shape(y_true), B.shape(y_pred)
-    if len(true_shape) == len(pred_shape) - 1 and pred_shape[-1] == 1:
-        return B.expand_dims(y_true, -1), y_pred
-    if len(pred_shape) == len(true_shape) - 1 and true_shape[-1] == 1:
-        return B.squeeze(y_true, -1), y_pred
-    return y_true, y_pred
-
-
 class CompileLoss:
     """The weighted sum of each output's loss; also tracks each output's loss when there are several."""
 
@@ -76,7 +65,7 @@ class CompileLoss:
                 self.losses, self.weights, self.trackers, y_true, y_pred, weights):
             if loss is None:
                 continue
-            value = loss(*match_ranks(target, prediction), sw)
+            value = loss(target, prediction, sw)
             if tracker is not None:
                 tracker.add(backend.impl.stop_gradient(value), backend.impl.shape(prediction)[0])
             total = total + weight * value
@@ -140,4 +129,4 @@ class CompileMetrics:
         weights = flat_outputs(sample_weight, self.output_names, "sample_weight") \
             if isinstance(sample_weight, (dict, list, tuple)) else [sample_weight] * len(y_pred)
         for index, metric, weighted in self._plan:
-            metric.update_state(*match_ranks(y_true[index], y_pred[index]), weights[index] if weighted else None)
+            metric.update_state(y_true[index], y_pred[index], weights[index] if weighted else None)
