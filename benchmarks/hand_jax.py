@@ -16,7 +16,6 @@ Run by benchmarks/run.py; alone: python benchmarks/hand_jax.py --backend jax --q
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import Any, Callable
 
 import numpy as np

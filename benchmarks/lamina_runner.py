@@ -30,7 +30,6 @@ def load_lamina() -> Api:
         import lamina
     import lamina.layers
     import lamina.models
-    import lamina.utils
 
     layers = {name: _attribute(lamina.layers, "lamina.layers", name)
               for name in ("Dense", "Conv2D", "MaxPooling2D", "Flatten", "Embedding", "LSTM")}
@@ -74,6 +73,7 @@ def _callback_class() -> type:
                 raise ImportError(f"timing a Lamina fit needs lamina.callbacks.Callback ({reason})")
 
         return MissingCallback
+
 
 if __name__ == "__main__":
     run("lamina", load_lamina, "LAMINA_BACKEND")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
@@ -58,6 +58,7 @@ class ArrayData:
     y: Any
     sample_weight: Any
     count: int
+    _on_device: Any = field(default=None, repr=False)
 
     def split(self, fraction: float) -> tuple["ArrayData", "ArrayData"]:
         """The first (1 - fraction) of the samples and the last fraction, as Keras's validation_split."""
@@ -74,9 +75,12 @@ class ArrayData:
                           self.count - cut))
 
     def to_device(self) -> tuple[Any, Any, Any]:
-        convert = lambda s: tree.map_structure(  # noqa: E731
-            lambda a: None if a is None else backend.impl.convert_to_tensor(a), s)
-        return convert(self.x), convert(self.y), convert(self.sample_weight)
+        """x, y and weights as backend tensors, copied once (validation data is reused every epoch)."""
+        if self._on_device is None:
+            convert = lambda s: tree.map_structure(  # noqa: E731
+                lambda a: None if a is None else backend.impl.convert_to_tensor(a), s)
+            self._on_device = (convert(self.x), convert(self.y), convert(self.sample_weight))
+        return self._on_device
 
 
 def array_data(x: Any, y: Any = None, sample_weight: Any = None) -> ArrayData:
