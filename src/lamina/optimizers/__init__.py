@@ -23,17 +23,19 @@ class SGD(Optimizer):
     def build_slots(self, variables: list[Any]) -> None:
         self.momentums = self.slots_like(variables, "momentum") if self.momentum else []
 
-    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> list[Any]:
+    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl
         if not self.momentum:
-            return B.foreach_add(variables, grads, alpha=-learning_rate)
+            B.assign_add(variables, grads, alpha=-learning_rate)
+            return
         # velocity = momentum * velocity - lr * grad
-        velocities = B.foreach_add(B.foreach_mul(self.momentums, self.momentum), grads, alpha=-learning_rate)
-        B.foreach_assign(self.momentums, velocities)
-        if self.nesterov:
-            step = B.foreach_add(B.foreach_mul(velocities, self.momentum), grads, alpha=-learning_rate)
-            return B.foreach_add(variables, step)
-        return B.foreach_add(variables, velocities)
+        B.assign_mul(self.momentums, self.momentum)
+        B.assign_add(self.momentums, grads, alpha=-learning_rate)
+        if self.nesterov:  # variable += momentum * velocity - lr * grad
+            B.assign_add(variables, self.momentums, alpha=self.momentum)
+            B.assign_add(variables, grads, alpha=-learning_rate)
+        else:
+            B.assign_add(variables, self.momentums)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -52,21 +54,21 @@ class Adam(Optimizer):
         self.velocities = self.slots_like(variables, "velocity")
         self.velocity_maxima = self.slots_like(variables, "velocity_hat") if self.amsgrad else []
 
-    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> list[Any]:
+    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl
         t = self._step_count()
         # lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), with beta^t as exp(t log beta) to stay on the device
         corrected_rate = learning_rate * B.sqrt(1.0 - B.exp(t * math.log(self.beta_2))) \
             / (1.0 - B.exp(t * math.log(self.beta_1)))
-        momentums = B.foreach_lerp(self.momentums, grads, 1.0 - self.beta_1)
-        velocities = B.foreach_lerp(self.velocities, B.foreach_mul(grads, grads), 1.0 - self.beta_2)
-        B.foreach_assign(self.momentums, momentums)
-        B.foreach_assign(self.velocities, velocities)
+        B.assign_lerp(self.momentums, grads, 1.0 - self.beta_1)
+        B.assign_mul(self.velocities, self.beta_2)
+        B.assign_addcmul(self.velocities, grads, grads, 1.0 - self.beta_2)
+        second_moments = self.velocities
         if self.amsgrad:
-            velocities = B.foreach_maximum(self.velocity_maxima, velocities)
-            B.foreach_assign(self.velocity_maxima, velocities)
-        denominators = B.foreach_add(B.foreach_sqrt(velocities), self.epsilon)
-        return B.foreach_add(variables, B.foreach_div(momentums, denominators), alpha=-corrected_rate)
+            B.foreach_assign(self.velocity_maxima, B.foreach_maximum(self.velocity_maxima, self.velocities))
+            second_moments = self.velocity_maxima
+        denominators = B.foreach_add(B.foreach_sqrt(second_moments), self.epsilon)
+        B.assign_add_ratio(variables, self.momentums, denominators, -corrected_rate)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
@@ -86,21 +88,22 @@ class RMSprop(Optimizer):
         self.momentums = self.slots_like(variables, "momentum") if self.momentum else []
         self.average_gradients = self.slots_like(variables, "average_gradient") if self.centered else []
 
-    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> list[Any]:
+    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl
-        velocities = B.foreach_lerp(self.velocities, B.foreach_mul(grads, grads), 1.0 - self.rho)
-        B.foreach_assign(self.velocities, velocities)
-        denominators = velocities
-        if self.centered:
-            averages = B.foreach_lerp(self.average_gradients, grads, 1.0 - self.rho)
-            B.foreach_assign(self.average_gradients, averages)
-            denominators = B.foreach_add(velocities, B.foreach_mul(averages, averages), alpha=-1.0)
-        steps = B.foreach_div(grads, B.foreach_sqrt(B.foreach_add(denominators, self.epsilon)))
-        if self.momentum:
-            momentums = B.foreach_add(B.foreach_mul(self.momentums, self.momentum), steps, alpha=learning_rate)
-            B.foreach_assign(self.momentums, momentums)
-            return B.foreach_add(variables, momentums, alpha=-1.0)
-        return B.foreach_add(variables, steps, alpha=-learning_rate)
+        B.assign_mul(self.velocities, self.rho)
+        B.assign_addcmul(self.velocities, grads, grads, 1.0 - self.rho)
+        mean_squares = self.velocities
+        if self.centered:  # the variance instead of the raw second moment
+            B.assign_lerp(self.average_gradients, grads, 1.0 - self.rho)
+            mean_squares = B.foreach_add(self.velocities, B.foreach_mul(self.average_gradients,
+                                                                        self.average_gradients), alpha=-1.0)
+        denominators = B.foreach_sqrt(B.foreach_add(mean_squares, self.epsilon))
+        if not self.momentum:
+            B.assign_add_ratio(variables, grads, denominators, -learning_rate)
+            return
+        B.assign_mul(self.momentums, self.momentum)
+        B.assign_add_ratio(self.momentums, grads, denominators, learning_rate)
+        B.assign_add(variables, self.momentums, alpha=-1.0)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

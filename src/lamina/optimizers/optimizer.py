@@ -80,22 +80,22 @@ class Optimizer:
     # --- updates ------------------------------------------------------------------------------------
 
     def apply(self, grads: Sequence[Any], variables: Sequence[Any] | None = None) -> None:
-        """One step: clip, decay, update every variable at once, constrain, count."""
+        """One step: clip, decay, update every variable in place at once, constrain, count."""
         B = backend.impl
         variables = list(variables) if variables is not None else self._trained_variables
         if not self.built:
             self.build(variables)
-        grads = self._clip(list(grads))
-        learning_rate = self._learning_rate.value
-        values = variables
-        if self.weight_decay:  # decoupled decay, before the update: variable -= variable * weight_decay * lr
-            values = B.foreach_add(variables, variables, alpha=-learning_rate * self.weight_decay)
-        B.foreach_assign(variables, self.update(grads, values, learning_rate))
-        for variable in variables:
-            constraint = getattr(variable, "_lamina_constraint", None)  # set by Layer.add_weight
-            if constraint is not None:
-                variable.assign(constraint(variable.value))
-        self.iterations.assign_add(1)
+        with B.no_grad():
+            grads = self._clip(list(grads))
+            learning_rate = self._learning_rate.value
+            if self.weight_decay:  # decoupled decay, before the update: variable -= variable * weight_decay * lr
+                B.assign_mul(variables, 1.0 - learning_rate * self.weight_decay)
+            self.update(grads, variables, learning_rate)
+            for variable in variables:
+                constraint = getattr(variable, "_lamina_constraint", None)  # set by Layer.add_weight
+                if constraint is not None:
+                    variable.assign(constraint(variable.value))
+            self.iterations.assign_add(1)
 
     def apply_gradients(self, grads_and_vars: Sequence[tuple[Any, Any]]) -> None:
         """Keras's spelling of `apply`: a list of (gradient, variable) pairs."""
@@ -113,8 +113,8 @@ class Optimizer:
             return [B.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
-    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> list[Any]:
-        """The new values of `variables` (given as their values, already decayed); assigns the slots."""
+    def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
+        """Update `variables` and the slots in place, with the backend's multi-tensor assign ops."""
         raise NotImplementedError
 
     def _step_count(self) -> Any:

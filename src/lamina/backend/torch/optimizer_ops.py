@@ -52,3 +52,39 @@ def foreach_assign(variables: Tensors, values: Tensors) -> None:
 
 def global_norm(xs: Tensors) -> torch.Tensor:
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(xs)))
+
+
+# In-place updates of variables (the optimizer's hot path: no new tensors of the variables' size).
+
+def no_grad() -> Any:
+    return torch.no_grad()
+
+
+def assign_add(variables: Tensors, values: Any, alpha: Any = 1.0) -> None:
+    """v += alpha * value for every variable; values may be one scalar, alpha a float or a 0-d tensor."""
+    if not isinstance(values, (list, tuple)):
+        torch._foreach_add_(variables, values * alpha)
+    elif isinstance(alpha, torch.Tensor):
+        torch._foreach_add_(variables, torch._foreach_mul(values, alpha))
+    else:
+        torch._foreach_add_(variables, values, alpha=alpha)
+
+
+def assign_mul(variables: Tensors, factor: Any) -> None:
+    torch._foreach_mul_(variables, factor)
+
+
+def assign_lerp(variables: Tensors, targets: Tensors, weight: float) -> None:
+    """v += weight * (target - v)."""
+    torch._foreach_lerp_(variables, targets, weight)
+
+
+def assign_addcmul(variables: Tensors, first: Tensors, second: Tensors, value: float) -> None:
+    """v += value * first * second."""
+    torch._foreach_addcmul_(variables, first, second, value=value)
+
+
+def assign_add_ratio(variables: Tensors, numerators: Tensors, denominators: Tensors, scale: Any) -> None:
+    """v += scale * numerator / denominator; the denominators are consumed (overwritten)."""
+    torch._foreach_div_(denominators, scale)
+    torch._foreach_addcdiv_(variables, numerators, denominators)
