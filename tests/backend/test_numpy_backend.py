@@ -471,13 +471,14 @@ def test_step_runner_predicts_and_refuses_training() -> None:
     runner = N.StepRunner(_DoublingModel())
     assert runner.steps_per_call == 1
     x = {"a": randn(7, 3)}
-    rows = np.array([[4, 5, 6], [0, 1, 2]])
-    output = runner.predict_arrays(x, rows)
+    order = np.array([4, 5, 6, 0, 1, 2, 3])
+    output = runner.predict_arrays(x, order, 0, 2, 3)
     np.testing.assert_allclose(output["twice"], x["a"][[4, 5, 6, 0, 1, 2]] * 2)
     np.testing.assert_allclose(output["sum"], x["a"][[4, 5, 6, 0, 1, 2]].sum(axis=1), rtol=1e-6)
-    single = runner.predict_arrays(x, rows[:1])
+    single = runner.predict_arrays(x, order, 3, 1, 3)
     assert single["twice"].shape == (3, 3)
-    for call in (lambda: runner.train_batch(x, x, None), lambda: runner.train_arrays((x, x, None), rows),
-                 lambda: runner.test_batch(x, x, None), lambda: runner.test_arrays((x, x, None), rows)):
+    np.testing.assert_allclose(single["twice"], x["a"][[0, 1, 2]] * 2)
+    for call in (lambda: runner.train_batch(x, x, None), lambda: runner.train_arrays((x, x, None), order, 0, 1, 3),
+                 lambda: runner.test_batch(x, x, None), lambda: runner.test_arrays((x, x, None), order, 0, 1, 3)):
         with pytest.raises(RuntimeError, match="inference-only.*torch or jax"):
             call()

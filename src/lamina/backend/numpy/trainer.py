@@ -34,20 +34,21 @@ class StepRunner:
     def train_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
         _inference_only("training (train_batch)")
 
-    def train_arrays(self, data: tuple, rows: np.ndarray) -> None:
+    def train_arrays(self, data: tuple, order: np.ndarray, offset: int, steps: int, batch_size: int) -> None:
         _inference_only("training (train_arrays)")
 
     def test_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
         _inference_only("evaluation (test_batch)")
 
-    def test_arrays(self, data: tuple, rows: np.ndarray) -> None:
+    def test_arrays(self, data: tuple, order: np.ndarray, offset: int, steps: int, batch_size: int) -> None:
         _inference_only("evaluation (test_arrays)")
 
     def predict_batch(self, x: Any) -> Any:
         return self.model(x, training=False)
 
-    def predict_arrays(self, x: Any, rows: np.ndarray) -> Any:
-        """The model's outputs for each row of indices (calls, batch), concatenated along the batch."""
+    def predict_arrays(self, x: Any, order: np.ndarray, offset: int, steps: int, batch_size: int) -> Any:
+        """The model's outputs for `steps` batches of the samples order[offset:], concatenated."""
+        rows = np.asarray(order)[offset:offset + steps * batch_size].reshape(steps, batch_size)
         outputs = [self.predict_batch(_gather(x, row)) for row in rows]
         if len(outputs) == 1:
             return outputs[0]

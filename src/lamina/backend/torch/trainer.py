@@ -19,6 +19,11 @@ def _gather(structure: Any, rows: torch.Tensor) -> Any:
     return tree.map_structure(lambda t: None if t is None else t.index_select(0, rows), structure)
 
 
+def _rows(order: torch.Tensor, offset: int, steps: int, batch_size: int) -> torch.Tensor:
+    """The index rows (steps, batch_size) of the next batches: a view, no copy."""
+    return order[offset:offset + steps * batch_size].view(steps, batch_size)
+
+
 class StepRunner:
     """Runs train/test/predict steps of one compiled model."""
 
@@ -43,9 +48,10 @@ class StepRunner:
             model.optimizer.apply(grads, self.trainable)
             step.update_metrics(model, loss.detach(), y, _detached(y_pred), sample_weight)
 
-    def train_arrays(self, data: tuple, rows: torch.Tensor) -> None:
+    def train_arrays(self, data: tuple, order: torch.Tensor, offset: int, steps: int, batch_size: int) -> None:
+        """`steps` steps on the samples order[offset:], batch_size at a time."""
         x, y, sample_weight = data
-        for row in rows:
+        for row in _rows(order, offset, steps, batch_size):
             self.train_batch(_gather(x, row), _gather(y, row), _gather(sample_weight, row))
 
     # --- evaluation and inference -------------------------------------------------------------------
@@ -55,17 +61,17 @@ class StepRunner:
         loss, y_pred = step.forward_and_loss(self.model, x, y, sample_weight, training=False)
         step.update_metrics(self.model, loss, y, y_pred, sample_weight)
 
-    def test_arrays(self, data: tuple, rows: torch.Tensor) -> None:
+    def test_arrays(self, data: tuple, order: torch.Tensor, offset: int, steps: int, batch_size: int) -> None:
         x, y, sample_weight = data
-        for row in rows:
+        for row in _rows(order, offset, steps, batch_size):
             self.test_batch(_gather(x, row), _gather(y, row), _gather(sample_weight, row))
 
     @torch.inference_mode()
     def predict_batch(self, x: Any) -> Any:
         return self.model(x, training=False)
 
-    def predict_arrays(self, x: Any, rows: torch.Tensor) -> Any:
-        outputs = [self.predict_batch(_gather(x, row)) for row in rows]
+    def predict_arrays(self, x: Any, order: torch.Tensor, offset: int, steps: int, batch_size: int) -> Any:
+        outputs = [self.predict_batch(_gather(x, row)) for row in _rows(order, offset, steps, batch_size)]
         if len(outputs) == 1:
             return outputs[0]
         flat = [tree.flatten(o) for o in outputs]
