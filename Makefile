@@ -23,9 +23,8 @@ test: $(BIN)/python
 
 bench:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install -q $(TORCH)
-	$(BENCH_VENV)/bin/python -m pip install -q -r requirements-dev.txt -r benchmarks/requirements.txt
-	$(BENCH_VENV)/bin/python -m pip install -q -e ".[dev]"
+	# one resolver run, so that the torch pin and Keras's own requirements are settled together
+	$(BENCH_VENV)/bin/python -m pip install -q -r requirements-dev.txt -r benchmarks/requirements.txt -e ".[dev]"
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
