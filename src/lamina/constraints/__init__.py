@@ -79,19 +79,9 @@ NAMES = {"non_neg": NonNeg, "max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "un
 
 
 def get(identifier: Any) -> Callable[[Any], Any] | None:
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        return naming.lookup("constraint", identifier, {**ALL, **NAMES})()
-    if isinstance(identifier, dict):
-        return naming.lookup("constraint", identifier["class_name"], ALL).from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"A constraint must be a name, a config dict or a callable, got {type(identifier).__name__}.")
+    """A constraint from a name, a config dict, an instance or a callable."""
+    return naming.resolve("constraint", identifier, Constraint, ALL, NAMES)
 
 
 def serialize(constraint: Any) -> Any:
-    if isinstance(constraint, Constraint):
-        return {"module": "lamina.constraints", "class_name": type(constraint).__name__,
-                "config": constraint.get_config(), "registered_name": None}
-    return constraint
+    return naming.describe("lamina.constraints", constraint, Constraint, ALL)

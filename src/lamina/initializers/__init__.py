@@ -194,20 +194,8 @@ ALIASES.update({"zeros": Zeros, "ones": Ones, "uniform": RandomUniform, "normal"
 
 def get(identifier: Any) -> Initializer | None:
     """An initializer from a name, a config dict, an instance or a callable."""
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        return naming.lookup("initializer", identifier, {**ALL, **ALIASES})()
-    if isinstance(identifier, dict):
-        cls = naming.lookup("initializer", identifier["class_name"], ALL)
-        return cls.from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"An initializer must be a name, a config dict or a callable, got {type(identifier).__name__}.")
+    return naming.resolve("initializer", identifier, Initializer, ALL, ALIASES)
 
 
 def serialize(initializer: Any) -> Any:
-    if isinstance(initializer, Initializer):
-        return {"module": "lamina.initializers", "class_name": type(initializer).__name__,
-                "config": initializer.get_config(), "registered_name": None}
-    return initializer
+    return naming.describe("lamina.initializers", initializer, Initializer, ALL)

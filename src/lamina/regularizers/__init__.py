@@ -84,19 +84,9 @@ NAMES = {"l1": L1, "l2": L2, "l1_l2": l1_l2}
 
 
 def get(identifier: Any) -> Callable[[Any], Any] | None:
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        return naming.lookup("regularizer", identifier, {**ALL, **NAMES})()
-    if isinstance(identifier, dict):
-        return naming.lookup("regularizer", identifier["class_name"], ALL).from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"A regularizer must be a name, a config dict or a callable, got {type(identifier).__name__}.")
+    """A regularizer from a name, a config dict, an instance or a callable."""
+    return naming.resolve("regularizer", identifier, Regularizer, ALL, NAMES)
 
 
 def serialize(regularizer: Any) -> Any:
-    if isinstance(regularizer, Regularizer):
-        return {"module": "lamina.regularizers", "class_name": type(regularizer).__name__,
-                "config": regularizer.get_config(), "registered_name": None}
-    return regularizer
+    return naming.describe("lamina.regularizers", regularizer, Regularizer, ALL)

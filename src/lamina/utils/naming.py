@@ -33,3 +33,35 @@ def lookup(kind: str, identifier: str, table: Mapping[str, Any]) -> Any:
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     valid = ", ".join(sorted(k for k in table if k.islower() or "_" in k)[:40])
     raise ValueError(f"Unknown {kind} {identifier!r}.{hint} Valid names include: {valid}.")
+
+
+def resolve(kind: str, identifier: Any, base: type, classes: Mapping[str, type], names: Mapping[str, type]) -> Any:
+    """An object of a family (initializer, regularizer, ...) from an instance, a name, a config dict or a callable.
+
+    Config dicts name a built-in class, or a user class registered for saving.
+    """
+    if identifier is None or isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup(kind, identifier, {**classes, **names})()
+    if isinstance(identifier, dict):
+        if identifier.get("class_name") in classes:
+            return classes[identifier["class_name"]].from_config(identifier.get("config", {}))
+        from lamina.saving import registry
+
+        return registry.deserialize_object(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"A {kind} must be a name, a config dict or a callable, got {type(identifier).__name__}.")
+
+
+def describe(module: str, value: Any, base: type, classes: Mapping[str, type]) -> Any:
+    """The Keras-layout config of a family object; user classes go through the saving registry."""
+    if not isinstance(value, base):
+        return value
+    if classes.get(type(value).__name__) is type(value):
+        return {"module": module, "class_name": type(value).__name__, "config": value.get_config(),
+                "registered_name": None}
+    from lamina.saving import registry
+
+    return registry.serialize_object(value)
