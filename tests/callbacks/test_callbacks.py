@@ -106,7 +106,7 @@ def test_only_overriding_callbacks_are_dispatched():
 
 def test_model_and_params_reach_every_callback():
     model, inner = FakeModel(), Callback()
-    callbacks = CallbackList([inner], model=model, epochs=3, steps=5, verbose=0)
+    CallbackList([inner], model=model, epochs=3, steps=5, verbose=0)
     assert inner.model is model
     assert inner.params == {"epochs": 3, "steps": 5, "verbose": 0}
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -54,3 +55,41 @@ class VariableMixin:
 
     def assign_sub(self, delta: Any) -> None:
         self.assign(self.value - delta)
+
+
+# Optimizer updates for backends whose arrays are immutable (jax, numpy): compute the new values with
+# the active backend's multi-tensor ops and assign them.
+
+def no_grad() -> Any:
+    return contextlib.nullcontext()
+
+
+def _ops() -> Any:
+    from lamina import backend
+
+    return backend.impl
+
+
+def assign_add(variables: Sequence[Any], values: Any, alpha: Any = 1.0) -> None:
+    """v += alpha * value for every variable; values may be one scalar."""
+    _ops().foreach_assign(variables, _ops().foreach_add(variables, values, alpha))
+
+
+def assign_mul(variables: Sequence[Any], factor: Any) -> None:
+    _ops().foreach_assign(variables, _ops().foreach_mul(variables, factor))
+
+
+def assign_lerp(variables: Sequence[Any], targets: Sequence[Any], weight: float) -> None:
+    """v += weight * (target - v)."""
+    _ops().foreach_assign(variables, _ops().foreach_lerp(variables, targets, weight))
+
+
+def assign_addcmul(variables: Sequence[Any], first: Sequence[Any], second: Sequence[Any], value: float) -> None:
+    """v += value * first * second."""
+    _ops().foreach_assign(variables, _ops().foreach_add(variables, _ops().foreach_mul(first, second), value))
+
+
+def assign_add_ratio(variables: Sequence[Any], numerators: Sequence[Any], denominators: Sequence[Any],
+                     scale: Any) -> None:
+    """v += scale * numerator / denominator."""
+    _ops().foreach_assign(variables, _ops().foreach_add(variables, _ops().foreach_div(numerators, denominators), scale))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.layers.input_layer import InputLayer
-from lamina.layers.layer import Layer, Node
+from lamina.layers.layer import Node
 from lamina.models.model import Model
 from lamina.ops.symbolic import KerasTensor
 from lamina.utils import tree

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from lamina.layers.layer import Layer
 from lamina.ops.symbolic import is_symbolic, symbolic_inputs

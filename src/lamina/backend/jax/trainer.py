@@ -12,7 +12,6 @@ from jax import lax
 from lamina.backend.jax.core import StateScope
 from lamina.layers.layer import CALL_CONTEXT
 from lamina.trainers import step
-from lamina.utils import tree
 
 State = tuple[list, list, list, list]
 

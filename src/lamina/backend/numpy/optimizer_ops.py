@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Sequence
 
 import numpy as np
+
+from lamina.backend.common import (assign_add, assign_add_ratio, assign_addcmul, assign_lerp,  # noqa: F401
+                                   assign_mul, no_grad)
 
 Arrays = Sequence[Any]
 
@@ -58,33 +60,3 @@ def foreach_assign(variables: Arrays, values: Arrays) -> None:
 def global_norm(xs: Arrays) -> np.ndarray:
     return np.sqrt(sum(np.sum(np.square(x)) for x in xs))
 
-
-# In-place updates of variables, written as new values assigned to them.
-
-def no_grad() -> Any:
-    return contextlib.nullcontext()
-
-
-def assign_add(variables: Sequence[Any], values: Any, alpha: Any = 1.0) -> None:
-    """v += alpha * value for every variable; values may be one scalar."""
-    foreach_assign(variables, foreach_add(variables, values, alpha))
-
-
-def assign_mul(variables: Sequence[Any], factor: Any) -> None:
-    foreach_assign(variables, foreach_mul(variables, factor))
-
-
-def assign_lerp(variables: Sequence[Any], targets: Sequence[Any], weight: float) -> None:
-    """v += weight * (target - v)."""
-    foreach_assign(variables, foreach_lerp(variables, targets, weight))
-
-
-def assign_addcmul(variables: Sequence[Any], first: Sequence[Any], second: Sequence[Any], value: float) -> None:
-    """v += value * first * second."""
-    foreach_assign(variables, foreach_add(variables, foreach_mul(first, second), value))
-
-
-def assign_add_ratio(variables: Sequence[Any], numerators: Sequence[Any], denominators: Sequence[Any],
-                     scale: Any) -> None:
-    """v += scale * numerator / denominator."""
-    foreach_assign(variables, foreach_add(variables, foreach_div(numerators, denominators), scale))
