@@ -315,8 +315,8 @@ class Trainer:
         if x.dtype == np.float64:
             x = x.astype(np.float32)
         self._check_inputs(x)
-        runner = self._runner if self._runner is not None else self._get_runner(data_adapter.array_data(x))
-        return tree.map_structure(backend.impl.convert_to_numpy, runner.predict_batch(backend.impl.convert_to_tensor(x)))
+        outputs = self._get_runner().predict_batch(backend.impl.convert_to_tensor(x))
+        return tree.map_structure(backend.impl.convert_to_numpy, outputs)
 
     def _predict_batches(self, data: data_adapter.GeneratorData, callbacks: Any, verbose: int) -> Any:
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, epochs=1, steps=data.steps,
