@@ -6,21 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from lamina.backend.common import StatelessSeedGenerator
 from lamina.backend.numpy.core import to_numpy_dtype
 
 _generator = np.random.default_rng()
 
-
-class SeedGenerator:
-    """Draws come from the module's generator, so a seed generator carries no state of its own."""
-
-    state = None
-
-    def __init__(self, seed: int | None = None) -> None:
-        self.seed = seed
-
-    def next(self) -> None:
-        return None
+SeedGenerator = StatelessSeedGenerator
 
 
 def generator() -> np.random.Generator:

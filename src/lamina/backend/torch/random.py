@@ -6,19 +6,10 @@ from typing import Any
 
 import torch
 
+from lamina.backend.common import StatelessSeedGenerator
 from lamina.backend.torch.core import DEVICE, to_torch_dtype
 
-
-class SeedGenerator:
-    """Torch draws from its global generator, so a seed generator carries no state of its own."""
-
-    state = None
-
-    def __init__(self, seed: int | None = None) -> None:
-        self.seed = seed
-
-    def next(self) -> None:
-        return None
+SeedGenerator = StatelessSeedGenerator
 
 
 def set_seed(seed: int) -> None:
