@@ -61,6 +61,7 @@ class StatelessSeedGenerator:
     """For backends that draw from a global generator (torch, numpy): a seed generator carries no state."""
 
     state = None
+    variables: tuple = ()  # nothing to carry through a step
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed

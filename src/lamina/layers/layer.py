@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -16,13 +17,10 @@ from lamina.utils import naming, tree
 Shape = tuple
 
 
-class _CallContext:
-    """Whether the outermost call is training; inner layers called without `training` inherit it."""
-
-    training: bool | None = None
-
-
-CALL_CONTEXT = _CallContext()
+# Per thread: whether the enclosing layer call is training, so that sub-layers called without `training`
+# inherit it (a custom layer's `call` rarely passes it on). Thread-local, so that a model predicting in one
+# thread never sees another thread's training flag.
+_call_context = threading.local()
 
 
 @dataclass
@@ -149,9 +147,9 @@ class Layer:
 
     @property
     def seed_state_variables(self) -> list[Any]:
-        """Random-state variables (jax only): trained state, but not weights."""
+        """The random-number state of this layer and its sub-layers: carried through steps, but not weights."""
         generators = [g for layer in [self, *self._flat_layers()] for g in layer._seed_generators]
-        return [g.state for g in generators if g.state is not None]
+        return [variable for generator in generators for variable in generator.variables]
 
     @property
     def trainable(self) -> bool:
@@ -246,18 +244,19 @@ class Layer:
             args = (inputs, *args[1:])
         if not self.built:
             self._build_for(tree.map_structure(lambda t: tuple(backend.impl.shape(t)), inputs))
+        previous = getattr(_call_context, "training", None)
         training = kwargs.get("training")
         if training is None:
-            training = CALL_CONTEXT.training
+            training = previous
         if self._call_takes_training:
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
-        previous, CALL_CONTEXT.training = CALL_CONTEXT.training, training
+        _call_context.training = training
         try:
             return self.call(*args, **kwargs)
         finally:
-            CALL_CONTEXT.training = previous
+            _call_context.training = previous
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = args[0] if args else kwargs["inputs"]

@@ -23,6 +23,11 @@ class SeedGenerator:
         self.state = Variable(key, dtype="uint32", trainable=False, name="seed_state",
                               path="seed_generator/seed_state")
 
+    @property
+    def variables(self) -> list[Variable]:
+        """The state that a jitted step carries in and out."""
+        return [self.state]
+
     def next(self) -> Any:
         key, new_state = jax.random.split(self.state.value)
         self.state.assign(new_state)

@@ -10,7 +10,6 @@ import numpy as np
 from jax import lax
 
 from lamina.backend.jax.core import StateScope
-from lamina.layers.layer import CALL_CONTEXT
 from lamina.trainers import step
 
 State = tuple[list, list, list, list]
@@ -66,11 +65,7 @@ class StepRunner:
 
         def loss_of(trainable_values: list) -> tuple:
             with StateScope(self.trainable + self.non_trainable, trainable_values + non_trainable) as scope:
-                CALL_CONTEXT.training = True
-                try:
-                    loss, y_pred = step.forward_and_loss(model, x, y, sample_weight, training=True)
-                finally:
-                    CALL_CONTEXT.training = None
+                loss, y_pred = step.forward_and_loss(model, x, y, sample_weight, training=True)
                 return loss, (y_pred, scope.current(self.non_trainable))
 
         (loss, (y_pred, non_trainable)), grads = jax.value_and_grad(loss_of, has_aux=True)(trainable)

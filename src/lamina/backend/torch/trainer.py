@@ -6,7 +6,6 @@ from typing import Any
 
 import torch
 
-from lamina.layers.layer import CALL_CONTEXT
 from lamina.trainers import step
 from lamina.utils import tree
 
@@ -37,11 +36,7 @@ class StepRunner:
 
     def train_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
         model = self.model
-        CALL_CONTEXT.training = True
-        try:
-            loss, y_pred = step.forward_and_loss(model, x, y, sample_weight, training=True)
-        finally:
-            CALL_CONTEXT.training = None
+        loss, y_pred = step.forward_and_loss(model, x, y, sample_weight, training=True)
         grads = torch.autograd.grad(loss, self.trainable, allow_unused=True)
         with torch.no_grad():
             grads = [torch.zeros_like(v) if g is None else g for g, v in zip(grads, self.trainable)]
