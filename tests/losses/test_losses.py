@@ -140,23 +140,99 @@ def test_from_logits_for_the_three_crossentropies(backend_name: str) -> None:
                                    binary, rtol=1e-5)
 
 
-@pytest.mark.parametrize("backend_name", BACKENDS)
-def test_softmax_output_gives_the_crossentropy_of_its_logits(backend_name: str) -> None:
-    # Logits far apart: the probabilities reach the 1e-7 clip, the logits (torch keeps them) do not.
-    logits = np.array([[0.0, 2.0, -1.0], [1.0, 0.5, -0.5], [20.0, 0.0, -20.0]], dtype="float32")
-    labels = np.array([1, 0, 1])
-    log_probabilities = np.log(_softmax(logits.astype("float64")))
-    exact = -log_probabilities[np.arange(3), labels]
-    clipped = -np.log(np.clip(np.exp(log_probabilities), EPSILON, 1 - EPSILON))[np.arange(3), labels]
+SATURATED_LOGITS = np.array([[0.0, 2.0, -1.0], [1.0, 0.5, -0.5], [20.0, 0.0, -20.0], [-30.0, 30.0, 0.0]],
+                            dtype="float32")
+SATURATED_LABELS = np.array([1, 0, 1, 0])  # the last two rows put far below 1e-7 on the true class
+
+
+def _saturated_crossentropies(backend_name: str) -> dict[str, np.ndarray]:
+    """The three cross-entropies of softmax / sigmoid outputs made by the backend's own ops."""
     with backend.use(backend_name) as B:
-        probabilities = B.softmax(B.convert_to_tensor(logits), -1)
-        sparse = _np(losses.sparse_categorical_crossentropy(labels, probabilities))
-        categorical = _np(losses.categorical_crossentropy(np.eye(3)[labels], probabilities))
-    np.testing.assert_allclose(sparse[:2], exact[:2], rtol=1e-5)
-    np.testing.assert_allclose(categorical[:2], exact[:2], rtol=1e-5)
-    expected_last = exact[2] if backend_name == "torch" else clipped[2]
-    np.testing.assert_allclose(sparse[2], expected_last, rtol=1e-5)
-    np.testing.assert_allclose(categorical[2], expected_last, rtol=1e-5)
+        logits = B.convert_to_tensor(SATURATED_LOGITS)
+        probabilities = B.softmax(logits, -1)
+        sigmoid = B.sigmoid(logits)
+        return {
+            "sparse": _np(losses.sparse_categorical_crossentropy(SATURATED_LABELS, probabilities)),
+            "categorical": _np(losses.categorical_crossentropy(np.eye(3)[SATURATED_LABELS], probabilities)),
+            "binary": _np(losses.binary_crossentropy(np.eye(3)[SATURATED_LABELS], sigmoid)),
+        }
+
+
+def test_saturated_softmax_crossentropy_is_the_same_on_every_backend() -> None:
+    # From a softmax or sigmoid in the same computation, the cross-entropy is that of its logits on
+    # every backend: exact, where clipping the probabilities to 1e-7 would cap it near 16.1.
+    z = SATURATED_LOGITS.astype("float64")
+    log_probabilities = np.log(_softmax(z))
+    one_hot = np.eye(3)[SATURATED_LABELS]
+    expected = {"sparse": -log_probabilities[np.arange(4), SATURATED_LABELS],
+                "categorical": -(one_hot * log_probabilities).sum(-1),
+                "binary": (np.maximum(z, 0) - z * one_hot + np.log1p(np.exp(-np.abs(z)))).mean(-1)}
+    assert expected["sparse"][3] > 50  # far beyond what a clipped log could give
+    results = {name: _saturated_crossentropies(name) for name in ("torch", "jax", "numpy")}
+    for name, values in results.items():
+        for kind, reference in expected.items():
+            np.testing.assert_allclose(values[kind], reference, rtol=1e-5, err_msg=f"{kind} on {name}")
+    for kind in expected:
+        np.testing.assert_allclose(results["torch"][kind], results["jax"][kind], rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_probabilities_from_elsewhere_are_clipped_to_epsilon(backend_name: str) -> None:
+    # The same saturated probabilities, handed over as plain arrays: every backend clips them to 1e-7.
+    probabilities = _softmax(SATURATED_LOGITS.astype("float64")).astype("float32")
+    clipped = np.clip(probabilities.astype("float64"), EPSILON, 1 - EPSILON)
+    expected = -np.log(clipped)[np.arange(4), SATURATED_LABELS]
+    with backend.use(backend_name):
+        np.testing.assert_allclose(_np(losses.sparse_categorical_crossentropy(SATURATED_LABELS, probabilities)),
+                                   expected, rtol=1e-5)
+        np.testing.assert_allclose(_np(losses.categorical_crossentropy(np.eye(3)[SATURATED_LABELS], probabilities)),
+                                   expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_softmax_over_another_axis_is_not_taken_for_the_loss_axis(backend_name: str) -> None:
+    logits = SATURATED_LOGITS[:3, :3]
+    probabilities_over_rows = _softmax(logits.T.astype("float64")).T  # softmax over axis 0
+    one_hot = np.eye(3)[SATURATED_LABELS[:3]]
+    normalised = np.clip(probabilities_over_rows / probabilities_over_rows.sum(-1, keepdims=True), EPSILON,
+                         1 - EPSILON)
+    with backend.use(backend_name) as B:
+        probabilities = B.softmax(B.convert_to_tensor(logits), 0)
+        assert B.logits_of(probabilities, "softmax", -1) is None
+        assert B.logits_of(probabilities, "sigmoid") is None
+        assert B.logits_of(probabilities, "softmax", 0) is not None
+        value = _np(losses.categorical_crossentropy(one_hot, probabilities))
+    np.testing.assert_allclose(value, -(one_hot * np.log(normalised)).sum(-1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_saturated_softmax_keeps_a_gradient(backend_name: str) -> None:
+    # A model sure of the wrong class still learns: the gradient with respect to its logits is
+    # softmax - one_hot, not the zero that a clipped probability would give.
+    logits = SATURATED_LOGITS[2:]
+    one_hot = np.eye(3)[SATURATED_LABELS[2:]]
+    expected = (_softmax(logits.astype("float64")) - one_hot) / 2
+    with backend.use(backend_name) as B:
+        gradient = _gradient_of_mean_crossentropy(B, backend_name, logits, one_hot)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-7)
+
+
+def _gradient_of_mean_crossentropy(B, backend_name: str, logits: np.ndarray, one_hot: np.ndarray) -> np.ndarray:
+    loss = losses.CategoricalCrossentropy()
+    if backend_name == "torch":
+        import torch
+
+        z = torch.tensor(logits, requires_grad=True)
+        loss(one_hot, B.softmax(z, -1)).backward()
+        return z.grad.numpy()
+    import jax
+
+    return np.asarray(jax.grad(lambda z: loss(one_hot, B.softmax(z, -1)))(logits))
+
+
+def test_logits_of_checks_its_activation() -> None:
+    with pytest.raises(ValueError, match="activation must be one of"):
+        backend.impl.logits_of(PROBABILITIES, "relu")
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)

@@ -21,10 +21,23 @@ def squeeze_or_expand_to_same_rank(x1: Any, x2: Any) -> tuple[Any, Any]:
 
 
 def _prediction(y_pred: Any) -> Any:
-    """y_pred as a float tensor (a torch softmax output keeps its attached logits)."""
+    """y_pred as a float tensor."""
     B = backend.impl
     y_pred = B.convert_to_tensor(y_pred)
     return y_pred if is_float_dtype(B.dtype_of(y_pred)) else B.cast(y_pred, "float32")
+
+
+def _logits_if_known(y_pred: Any, from_logits: bool, activation: str, axis: int = -1) -> tuple[Any, bool]:
+    """The logits behind y_pred when the backend's own softmax or sigmoid made it, else y_pred itself.
+
+    From logits, every backend computes the cross-entropy without clipping the probabilities, so a
+    saturated softmax keeps its exact value and its gradient.
+    """
+    if not from_logits:
+        logits = backend.impl.logits_of(y_pred, activation, axis)
+        if logits is not None:
+            return logits, True
+    return y_pred, from_logits
 
 
 def _targets_and_predictions(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
@@ -70,6 +83,7 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
                         axis: int = -1) -> Any:
     B = backend.impl
+    y_pred, from_logits = _logits_if_known(y_pred, from_logits, "sigmoid")
     y_true, y_pred = _targets_and_predictions(y_true, y_pred)
     if label_smoothing:  # pull the labels towards 0.5
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -79,6 +93,7 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, lab
 def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
                              axis: int = -1) -> Any:
     B = backend.impl
+    y_pred, from_logits = _logits_if_known(y_pred, from_logits, "softmax", axis)
     y_pred = _prediction(y_pred)
     y_true = B.cast(y_true, B.dtype_of(y_pred))
     if label_smoothing:  # pull the one-hot labels towards the uniform distribution
@@ -87,6 +102,7 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
 
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, axis: int = -1) -> Any:
+    y_pred, from_logits = _logits_if_known(y_pred, from_logits, "softmax", axis)
     return backend.impl.sparse_categorical_crossentropy(y_true, _prediction(y_pred), from_logits=from_logits,
                                                         axis=axis)
 

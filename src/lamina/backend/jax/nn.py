@@ -9,17 +9,24 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from lamina.backend import logits as _logits
 from lamina.backend.jax.core import convert_to_tensor, unwrap
 from lamina.backend.jax.numpy import _unwrapping
 
+logits_of = _logits.logits_of
+
 relu = _unwrapping(jax.nn.relu)
 relu6 = _unwrapping(jax.nn.relu6)
-sigmoid = _unwrapping(jax.nn.sigmoid)
 tanh = _unwrapping(jnp.tanh)
 softplus = _unwrapping(jax.nn.softplus)
 softsign = _unwrapping(jax.nn.soft_sign)
 silu = _unwrapping(jax.nn.silu)
 selu = _unwrapping(jax.nn.selu)
+
+
+def sigmoid(x: Any) -> Any:
+    x = unwrap(x)
+    return _logits.record_logits(jax.nn.sigmoid(x), x, "sigmoid")
 
 
 def hard_sigmoid(x: Any) -> Any:
@@ -39,7 +46,8 @@ def gelu(x: Any, approximate: bool = True) -> Any:
 
 
 def softmax(x: Any, axis: int = -1) -> Any:
-    return jax.nn.softmax(unwrap(x), axis=axis)
+    x = unwrap(x)
+    return _logits.record_logits(jax.nn.softmax(x, axis=axis), x, "softmax", axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Any:
@@ -148,7 +156,7 @@ def rnn(step: Callable[[Any, list], tuple[Any, list]], inputs: Any, states: list
     return jnp.swapaxes(outputs, 0, 1), states
 
 
-# --- loss building blocks -----------------------------------------------------------------------
+# --- loss building blocks: from probabilities (clipped to [1e-7, 1 - 1e-7]) or from logits ---------
 
 def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False, axis: int = -1) -> Any:
     output = unwrap(output)

@@ -13,8 +13,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from lamina.backend import logits as _logits
 from lamina.backend.numpy import random as _random
 from lamina.backend.numpy.core import convert_to_tensor
+
+logits_of = _logits.logits_of
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -27,7 +30,7 @@ def relu(x: Any) -> np.ndarray:
 def sigmoid(x: Any) -> np.ndarray:
     x = np.asarray(x)
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return _logits.record_logits(np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), x, "sigmoid")
 
 
 tanh = np.tanh
@@ -83,8 +86,9 @@ def gelu(x: Any, approximate: bool = True) -> np.ndarray:
 
 
 def softmax(x: Any, axis: int = -1) -> np.ndarray:
+    x = np.asarray(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return _logits.record_logits(e / np.sum(e, axis=axis, keepdims=True), x, "softmax", axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
@@ -247,9 +251,7 @@ def rnn(step: Callable[[np.ndarray, list], tuple[np.ndarray, list]], inputs: Any
     return np.stack(outputs, axis=1), states
 
 
-# --- loss building blocks -----------------------------------------------------------------------
-# numpy arrays carry no attributes, so unlike torch's, these cannot find the logits behind a
-# softmax output: probabilities are clipped to [1e-7, 1 - 1e-7] before the log.
+# --- loss building blocks: from probabilities (clipped to [1e-7, 1 - 1e-7]) or from logits ---------
 
 def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
                              axis: int = -1) -> np.ndarray:

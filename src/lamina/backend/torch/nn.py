@@ -8,10 +8,12 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from lamina.backend import logits as _logits
 from lamina.backend.torch.core import convert_to_tensor
 
+logits_of = _logits.logits_of
+
 relu = torch.relu
-sigmoid = torch.sigmoid
 tanh = torch.tanh
 softplus = F.softplus
 softsign = F.softsign
@@ -19,6 +21,10 @@ silu = F.silu
 selu = F.selu
 relu6 = F.relu6
 hard_sigmoid = F.hardsigmoid
+
+
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return _logits.record_logits(torch.sigmoid(x), x, "sigmoid")
 
 
 def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -34,9 +40,7 @@ def gelu(x: torch.Tensor, approximate: bool = True) -> torch.Tensor:
 
 
 def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
-    output = torch.softmax(x, dim=axis)
-    output._lamina_logits = x  # lets cross-entropy work from the logits, as is more stable
-    return output
+    return _logits.record_logits(torch.softmax(x, dim=axis), x, "softmax", axis)
 
 
 def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
@@ -160,20 +164,13 @@ def rnn(step: Callable[[torch.Tensor, list], tuple[torch.Tensor, list]], inputs:
     return torch.stack(outputs, dim=1), states
 
 
-# --- loss building blocks -----------------------------------------------------------------------
-
-def _logits_of(output: torch.Tensor, from_logits: bool) -> torch.Tensor | None:
-    if from_logits:
-        return output
-    return getattr(output, "_lamina_logits", None)
-
+# --- loss building blocks: from probabilities (clipped to [1e-7, 1 - 1e-7]) or from logits ---------
 
 def categorical_crossentropy(target: Any, output: torch.Tensor, from_logits: bool = False,
                              axis: int = -1) -> torch.Tensor:
     target = convert_to_tensor(target, output.dtype)
-    logits = _logits_of(output, from_logits)
-    if logits is not None:
-        return -(target * torch.log_softmax(logits, dim=axis)).sum(dim=axis)
+    if from_logits:
+        return -(target * torch.log_softmax(output, dim=axis)).sum(dim=axis)
     output = output / output.sum(dim=axis, keepdim=True)
     output = output.clamp(1e-7, 1.0 - 1e-7)
     return -(target * torch.log(output)).sum(dim=axis)
@@ -184,9 +181,8 @@ def sparse_categorical_crossentropy(target: Any, output: torch.Tensor, from_logi
     target = convert_to_tensor(target).long()
     if target.ndim == output.ndim and target.shape[-1] == 1:
         target = target.squeeze(-1)
-    logits = _logits_of(output, from_logits)
-    if logits is not None:
-        log_probabilities = torch.log_softmax(logits, dim=axis)
+    if from_logits:
+        log_probabilities = torch.log_softmax(output, dim=axis)
     else:
         log_probabilities = torch.log(output.clamp(1e-7, 1.0 - 1e-7))
     if axis not in (-1, output.ndim - 1):
