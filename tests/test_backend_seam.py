@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,24 +19,151 @@ from lamina.layers import Conv2D, Dense, Embedding, Flatten, LSTM, MaxPooling2D,
 from lamina.models import Sequential
 
 SOURCE = Path(lamina.__file__).resolve().parent
+ARRAY_LIBRARIES = {"torch", "jax", "jaxlib"}
 
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names = set()
-    for node in ast.walk(tree):
+@dataclass(frozen=True)
+class Import:
+    """One module a source file imports: by an import statement, or by name through a function call."""
+
+    line: int
+    module: str  # absolute and dotted; for a name computed at run time, its literal prefix (maybe "")
+    computed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.module}<computed name>" if self.computed else self.module
+
+
+def _module_name(path: Path) -> str:
+    parts = ("lamina",) + path.relative_to(SOURCE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _absolute(node: ast.ImportFrom, path: Path) -> str:
+    """The module of `from ... import`, with a relative one resolved against the file's package."""
+    if node.level == 0:
+        return node.module or ""
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    base = package[:len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _called_import(node: ast.Call) -> Import | None:
+    """`__import__(name)` or `importlib.import_module(name)`, as an Import; None for any other call."""
+    function = node.func
+    called = function.id if isinstance(function, ast.Name) else getattr(function, "attr", None)
+    if called not in ("__import__", "import_module") or not node.args:
+        return None
+    name = node.args[0]
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return Import(node.lineno, name.value)
+    prefix = ""
+    if isinstance(name, ast.JoinedStr) and name.values and isinstance(name.values[0], ast.Constant):
+        prefix = name.values[0].value
+    return Import(node.lineno, prefix, computed=True)
+
+
+def imports_of(path: Path) -> list[Import]:
+    """Every module that the file imports anywhere in it (top level, inside functions, by name)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+            found += [Import(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            # `from lamina import layers` imports lamina.layers: the imported names may be modules
+            module = _absolute(node, path)
+            found += [Import(node.lineno, module if alias.name == "*" else f"{module}.{alias.name}")
+                      for alias in node.names]
+        elif isinstance(node, ast.Call) and (called := _called_import(node)) is not None:
+            found.append(called)
+    return sorted(found, key=lambda entry: entry.line)
+
+
+def _in_backend(path: Path) -> bool:
+    return path.relative_to(SOURCE).parts[0] == "backend"
+
+
+def _imports_array_library(entry: Import) -> bool:
+    if entry.computed:  # a name chosen at run time could be torch's, unless its fixed prefix says otherwise
+        return not entry.module.startswith("lamina.")
+    return entry.module.split(".")[0] in ARRAY_LIBRARIES
+
+
+def _reaches_above_backend(entry: Import) -> bool:
+    """A Lamina module outside lamina.backend (or a computed name that may be one)."""
+    if entry.computed:
+        return not entry.module.startswith("lamina.backend.")
+    name = entry.module
+    return (name == "lamina" or name.startswith("lamina.")) and not (
+        name == "lamina.backend" or name.startswith("lamina.backend."))
+
+
+def torch_or_jax_imports_outside_backend(root: Path) -> list[str]:
+    return [f"{path.relative_to(root)}:{entry.line} imports {entry}"
+            for path in sorted(root.rglob("*.py")) if not _in_backend(path)
+            for entry in imports_of(path) if _imports_array_library(entry)]
+
+
+def upward_imports_inside_backend(root: Path) -> list[str]:
+    return [f"{path.relative_to(root)}:{entry.line} imports {entry}"
+            for path in sorted(root.rglob("*.py")) if _in_backend(path)
+            for entry in imports_of(path) if _reaches_above_backend(entry)]
 
 
 def test_only_the_backend_package_imports_torch_or_jax():
-    offenders = [str(path.relative_to(SOURCE)) for path in SOURCE.rglob("*.py")
-                 if "backend" not in path.relative_to(SOURCE).parts[:1]
-                 and imported_modules(path) & {"torch", "jax", "jaxlib"}]
+    assert torch_or_jax_imports_outside_backend(SOURCE) == []
+
+
+def test_backend_modules_import_nothing_above_the_backend_package():
+    """What a step needs from a layer, a model or a utility is passed to the backend, never imported by it."""
+    assert upward_imports_inside_backend(SOURCE) == []
+
+
+def test_the_numpy_backend_runs_without_torch_or_jax():
+    paths = [SOURCE / "backend" / "common.py", SOURCE / "backend" / "__init__.py",
+             *sorted((SOURCE / "backend" / "numpy").glob("*.py"))]
+    offenders = [f"{path.name}:{entry.line} imports {entry}" for path in paths
+                 for entry in imports_of(path) if _imports_array_library(entry)]
     assert offenders == []
+
+
+def test_the_seam_checks_catch_every_kind_of_import(tmp_path, monkeypatch):
+    """The scanners above are only worth something if they see each way of importing."""
+    monkeypatch.setattr(sys.modules[__name__], "SOURCE", tmp_path)
+    (tmp_path / "layers").mkdir()
+    (tmp_path / "layers" / "sneaky.py").write_text(
+        "import importlib\n"
+        "from importlib import import_module\n"
+        "def f(name):\n"
+        "    import torch.nn\n"
+        "    __import__('jax')\n"
+        "    importlib.import_module('jax.numpy')\n"
+        "    import_module(name)\n"
+        "    import_module(f'lamina.layers.{name}')\n"
+        "from jaxlib import xla_client\n")
+    (tmp_path / "backend" / "jax").mkdir(parents=True)
+    (tmp_path / "backend" / "jax" / "random.py").write_text(
+        "import numpy, torch\n"
+        "from lamina.backend.common import normalize_axis\n"
+        "from lamina.backend import common\n"
+        "from lamina import backend\n"
+        "from ...utils import seeding\n"
+        "from lamina import layers\n"
+        "def f(name):\n"
+        "    import lamina.trainers.step\n"
+        "    import importlib\n"
+        "    importlib.import_module(f'lamina.backend.{name}')\n"
+        "    importlib.import_module(f'lamina.{name}')\n")
+    assert torch_or_jax_imports_outside_backend(tmp_path) == [
+        "layers/sneaky.py:4 imports torch.nn", "layers/sneaky.py:5 imports jax",
+        "layers/sneaky.py:6 imports jax.numpy", "layers/sneaky.py:7 imports <computed name>",
+        "layers/sneaky.py:9 imports jaxlib.xla_client"]
+    assert upward_imports_inside_backend(tmp_path) == [
+        "backend/jax/random.py:5 imports lamina.utils.seeding",
+        "backend/jax/random.py:6 imports lamina.layers", "backend/jax/random.py:8 imports lamina.trainers.step",
+        "backend/jax/random.py:11 imports lamina.<computed name>"]
 
 
 def selected_backend(env: dict) -> str:

@@ -3,22 +3,49 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
+from lamina import backend
+
+EPILOG = f"""\
+backends: torch (the default) or jax to train, numpy for inference only.
+Install one with {backend.INSTALL_HINT}.
+Choose it with --backend, the LAMINA_BACKEND (or KERAS_BACKEND) environment variable,
+or {{"backend": "jax"}} in ~/.lamina/lamina.json; `lamina info` shows which is active and why."""
+DEMO_ACCURACY = 0.95
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lamina", description=__doc__)
+    parser = argparse.ArgumentParser(prog="lamina", description=__doc__, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    backend_help = "the backend to use, instead of LAMINA_BACKEND, KERAS_BACKEND or the config file"
+    parser.add_argument("--backend", choices=backend.BACKENDS, default=None, help=backend_help)
+    # Also accepted after the command (`lamina demo --backend jax`); SUPPRESS keeps a value given before it.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--backend", choices=backend.BACKENDS, default=argparse.SUPPRESS, help=backend_help)
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="train, evaluate, save and reload a digits classifier")
-    demo.add_argument("--backend", choices=("torch", "jax"), default=None, help="training backend (default: torch)")
+    demo = commands.add_parser("demo", parents=[after], help="train, evaluate, save and reload a digits classifier")
     demo.add_argument("--epochs", type=int, default=30)
     demo.add_argument("--output", default="model.keras", help="where to save the trained model")
-    commands.add_parser("info", help="show the backend, its device and versions")
+    commands.add_parser("info", parents=[after], help="show the backend, what chose it, its device and versions")
     bench = commands.add_parser("bench", help="run benchmarks/run.py from a Lamina checkout")
     bench.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def demo_failures(accuracy: float, same_predictions: bool, output: str) -> list[str]:
+    """One message per failed check of the demo (none when it passed)."""
+    failures = []
+    if accuracy < DEMO_ACCURACY:
+        failures.append(f"demo FAILED: test accuracy {accuracy:.4f} is below {DEMO_ACCURACY} "
+                        "(more epochs may help: --epochs)")
+    if not same_predictions:
+        failures.append(f"demo FAILED: the model reloaded from {output} predicts differently from the trained one")
+    return failures
 
 
 def demo(epochs: int, output: str) -> int:
@@ -30,9 +57,14 @@ def demo(epochs: int, output: str) -> int:
     from lamina.layers import Dense
     from lamina.models import Sequential, load_model
 
+    try:
+        backend.require_training("lamina demo")
+    except RuntimeError as error:
+        print(f"lamina: error: {error}", file=sys.stderr)
+        return 2
     lamina.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = digits.load_data(test_split=0.2)
-    print(f"Lamina {lamina.__version__} on {lamina.backend.backend()} ({lamina.backend.impl.device_name()}); "
+    print(f"Lamina {lamina.__version__} on {backend.backend()} ({backend.impl.device_name()}); "
           f"digits: {len(x_train)} training and {len(x_test)} test images of 8x8 pixels")
     model = Sequential()
     model.add(Dense(64, activation="relu", input_shape=(64,)))
@@ -47,30 +79,59 @@ def demo(epochs: int, output: str) -> int:
     reloaded = load_model(output)
     same = np.array_equal(model.predict(x_test, verbose=0), reloaded.predict(x_test, verbose=0))
     print(f"saved to {output}; reloaded predictions identical: {same}")
-    if accuracy < 0.95 or not same:
-        print("demo FAILED: expected test accuracy >= 0.95 and identical predictions after reload", file=sys.stderr)
-        return 1
-    return 0
+    failures = demo_failures(accuracy, same, output)
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    return 1 if failures else 0
 
 
-def info() -> int:
-    import numpy as np
+def _describe(selection: backend.Selection, from_flag: bool) -> str:
+    """Where the active backend's choice came from, in words."""
+    if from_flag:
+        return "chosen with --backend"
+    if selection.source == "default":
+        return "the default"
+    if selection.source == "fallback":
+        inference = "; it runs inference only" if selection.name not in backend.TRAINING_BACKENDS else ""
+        return f"fallback: {selection.reason}{inference}"
+    if selection.source == "set_backend":
+        return "chosen with lamina.backend.set_backend"
+    return f"chosen by {selection.source}"
 
+
+def _package_version(name: str) -> str | None:
+    """The installed version of `name`, without importing it; None when it is not installed."""
+    if importlib.util.find_spec(name) is None:
+        return None
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+def info(from_flag: bool = False) -> int:
+    """Print Lamina's version, the active backend with what chose it, and the array libraries installed."""
     import lamina
 
     print(f"lamina {lamina.__version__}")
-    print(f"backend: {lamina.backend.backend()} on {lamina.backend.impl.device_name()}")
-    print(f"numpy {np.__version__}")
-    for name in ("torch", "jax"):
-        try:
-            module = __import__(name)
-            print(f"{name} {module.__version__}")
-        except ImportError:
-            print(f"{name}: not installed")
-    return 0
+    status = 0
+    try:
+        selection = backend.selection()
+        print(f"backend: {selection.name} on {backend.impl.device_name()} ({_describe(selection, from_flag)})")
+    except (ImportError, ValueError) as error:
+        print(f"lamina: error: {error}", file=sys.stderr)
+        print("backend: none")
+        status = 2
+    versions = {name: _package_version(name) for name in ("numpy", "torch", "jax")}
+    for name, version in versions.items():
+        print(f"{name} {version}" if version else f"{name}: not installed")
+    if not any(versions[name] for name in backend.TRAINING_BACKENDS):
+        print(f"To train models, install a backend: {backend.INSTALL_HINT}")
+    return status
 
 
 def bench(args: list[str]) -> int:
+    """Run benchmarks/run.py of the Lamina checkout in the current directory."""
     script = Path.cwd() / "benchmarks" / "run.py"
     if not script.is_file():
         print("lamina bench runs benchmarks/run.py: call it from the root of a Lamina checkout "
@@ -80,15 +141,24 @@ def bench(args: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the `lamina` command; returns its exit status (2 when the set-up is wrong)."""
     arguments = _parser().parse_args(argv)
-    if getattr(arguments, "backend", None):
-        from lamina import backend
-
-        backend.set_backend(arguments.backend)
+    chosen = getattr(arguments, "backend", None)
+    if chosen:
+        try:
+            backend.set_backend(chosen)
+        except ImportError as error:
+            print(f"lamina: error: --backend {chosen}: {error}", file=sys.stderr)
+            return 2
     if arguments.command == "demo":
+        try:
+            backend.selection()
+        except (ImportError, ValueError) as error:
+            print(f"lamina: error: {error}", file=sys.stderr)
+            return 2
         return demo(arguments.epochs, arguments.output)
     if arguments.command == "info":
-        return info()
+        return info(from_flag=bool(chosen))
     return bench(arguments.args)
 
 
