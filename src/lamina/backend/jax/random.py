@@ -1,4 +1,7 @@
-"""Random state of the jax backend: explicit keys, kept in a variable so jitted steps carry them."""
+"""Random state of the jax backend: explicit keys, kept in a variable so jitted steps carry them.
+
+Draws without a seed start from keys that this module's NumPy generator picks; set_seed reseeds it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from lamina.backend.jax.core import Variable, to_jax_dtype
-from lamina.utils import seeding
+
+_generator = np.random.default_rng()
+
+
+def _fresh_seed() -> int:
+    return int(_generator.integers(0, 2**31 - 1))
 
 
 class SeedGenerator:
@@ -17,7 +25,7 @@ class SeedGenerator:
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
-        start = seed if seed is not None else int(seeding.numpy_generator().integers(0, 2**31 - 1))
+        start = seed if seed is not None else _fresh_seed()
         with jax.ensure_compile_time_eval():
             key = np.asarray(jax.random.key_data(jax.random.PRNGKey(start)))
         self.state = Variable(key, dtype="uint32", trainable=False, name="seed_state",
@@ -35,14 +43,16 @@ class SeedGenerator:
 
 
 def set_seed(seed: int) -> None:
-    """Nothing global to seed: keys derive from lamina's NumPy generator, seeded by the caller."""
+    """Make the keys of unseeded draws, seed generators and permutations repeatable."""
+    global _generator
+    _generator = np.random.default_rng(seed)
 
 
 def _key(seed: Any) -> Any:
     if isinstance(seed, SeedGenerator):
         return seed.next()
     if seed is None:
-        seed = int(seeding.numpy_generator().integers(0, 2**31 - 1))
+        seed = _fresh_seed()
     return jax.random.PRNGKey(seed)
 
 
@@ -57,4 +67,4 @@ def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any
 
 
 def random_permutation(n: int, seed: Any = None) -> Any:
-    return jnp.asarray(seeding.numpy_generator().permutation(n).astype(np.int32))
+    return jnp.asarray(_generator.permutation(n).astype(np.int32))
