@@ -1,9 +1,15 @@
 """Backend selection: the one seam between Lamina and the array libraries.
 
-The backend is chosen once, at import: the ``LAMINA_BACKEND`` environment
-variable, else ``~/.lamina/lamina.json`` (``{"backend": "jax"}``), else
-``"torch"``. ``impl`` is the chosen backend package; everything above this
-package reaches torch, jax or numpy only through it.
+The backend is chosen the first time Lamina needs it, in this order: the
+``LAMINA_BACKEND`` environment variable, else ``KERAS_BACKEND`` (so that a
+Keras user's setting carries over), else ``lamina.json`` in ``LAMINA_HOME``
+(default ``~/.lamina``, holding ``{"backend": "jax"}``), else ``"torch"``.
+Without such a choice and without torch, Lamina falls back to jax, then to
+numpy (inference only). A backend chosen explicitly but not installed is an
+error that says which extra to install.
+
+``impl`` is the chosen backend package; everything above this package reaches
+torch, jax or numpy only through it.
 """
 
 from __future__ import annotations
@@ -12,64 +18,173 @@ import contextlib
 import importlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
 BACKENDS = ("torch", "jax", "numpy")
 TRAINING_BACKENDS = ("torch", "jax")
+DEFAULT = "torch"
+# The top-level packages whose absence means that a backend is not installed.
+_PACKAGES = {"torch": ("torch",), "jax": ("jax", "jaxlib"), "numpy": ("numpy",)}
+INSTALL_HINT = 'pip install "lamina[torch]" or pip install "lamina[jax]"'
 
 
-def _configured_name() -> str:
-    name = os.environ.get("LAMINA_BACKEND")
-    if name:
-        return name
-    config_file = Path(os.environ.get("LAMINA_HOME", Path.home() / ".lamina")) / "lamina.json"
-    if config_file.is_file():
-        try:
-            name = json.loads(config_file.read_text()).get("backend")
-        except (ValueError, AttributeError) as error:
-            raise ValueError(f"{config_file} is not a valid Lamina config: {error}") from None
+@dataclass(frozen=True)
+class Selection:
+    """The active backend and what chose it.
+
+    Args:
+        name: "torch", "jax" or "numpy".
+        source: "LAMINA_BACKEND", "KERAS_BACKEND", the config file's path, "default",
+            "fallback" (no explicit choice and torch not installed) or "set_backend".
+        reason: for a fallback, which backends are missing.
+    """
+
+    name: str
+    source: str
+    reason: str = ""
+
+
+def install_command(name: str) -> str:
+    """The pip command that installs the extra of backend `name`."""
+    return f'pip install "lamina[{name}]"'
+
+
+def config_file() -> Path:
+    """Where the config file is read from: ``$LAMINA_HOME/lamina.json``, by default ``~/.lamina/lamina.json``."""
+    return Path(os.environ.get("LAMINA_HOME") or Path.home() / ".lamina") / "lamina.json"
+
+
+def _explicit_choice() -> tuple[str, str] | None:
+    """(name, source) of a backend chosen by the environment or the config file, else None."""
+    for variable in ("LAMINA_BACKEND", "KERAS_BACKEND"):
+        name = os.environ.get(variable, "").strip().lower()
         if name:
-            return name
-    return "torch"
-
-
-def _load(name: str) -> ModuleType:
+            if name not in BACKENDS:
+                override = " Set LAMINA_BACKEND to choose Lamina's backend apart from Keras's." \
+                    if variable == "KERAS_BACKEND" else ""
+                raise ValueError(f"{variable}={name!r} is not a backend Lamina supports: expected one of "
+                                 f"{', '.join(BACKENDS)} (numpy runs inference only).{override}")
+            return name, variable
+    path = config_file()
+    if not path.is_file():
+        return None
+    try:
+        name = json.loads(path.read_text()).get("backend")
+    except (ValueError, AttributeError) as error:
+        raise ValueError(f"{path} is not a valid Lamina config: {error}") from None
+    if not name:
+        return None
     if name not in BACKENDS:
-        raise ValueError(f"Unknown backend {name!r}: expected one of {', '.join(BACKENDS)}.")
-    return importlib.import_module(f"lamina.backend.{name}")
+        raise ValueError(f"{path} asks for backend {name!r}: expected one of {', '.join(BACKENDS)}.")
+    return name, str(path)
 
 
-impl: ModuleType = _load(_configured_name())
+class _NotInstalled(Exception):
+    """The backend's array library is missing (as opposed to installed but failing to import)."""
+
+
+def _import(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"lamina.backend.{name}")
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] in _PACKAGES[name]:
+            raise _NotInstalled(name) from error
+        raise
+
+
+def _load(name: str, chosen_by: str | None = None) -> ModuleType:
+    """Import backend `name`, or explain that it is not installed and how to install it."""
+    try:
+        return _import(name)
+    except _NotInstalled as missing:
+        origin = f" (chosen by {chosen_by})" if chosen_by else ""
+        raise ImportError(f"The {name} backend is not installed{origin}. "
+                          f"Install it with: {install_command(name)}") from missing.__cause__
+
+
+def _select() -> tuple[ModuleType, Selection]:
+    explicit = _explicit_choice()
+    if explicit is not None:
+        name, source = explicit
+        chosen_by = f"{source}={name}" if source.endswith("BACKEND") else f"the config file {source}"
+        return _load(name, chosen_by), Selection(name, source)
+    missing: list[str] = []
+    for name in BACKENDS:
+        try:
+            module = _import(name)
+        except _NotInstalled:
+            missing.append(name)
+            continue
+        if not missing:
+            return module, Selection(name, "default")
+        reason = f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed"
+        return module, Selection(name, "fallback", reason)
+    raise ImportError(f"No backend can be imported: {', '.join(BACKENDS)} are all missing.")
+
+
+impl: ModuleType  # the active backend package, chosen on first use (see __getattr__)
+_selection: Selection | None = None
+
+
+def __getattr__(name: str) -> ModuleType:
+    # `impl` is loaded on first use, so that `import lamina` and the `lamina` command work (and say
+    # how to install a backend) before any backend is installed.
+    global impl, _selection
+    if name == "impl":
+        impl, _selection = _select()
+        return impl
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def selection() -> Selection:
+    """The active backend and what chose it; chooses one if none is active yet."""
+    if _selection is None:
+        __getattr__("impl")
+    assert _selection is not None
+    return _selection
 
 
 def backend() -> str:
     """The name of the active backend: ``"torch"``, ``"jax"`` or ``"numpy"``."""
-    return impl.NAME
+    return selection().name
 
 
 def set_backend(name: str) -> None:
     """Switch the active backend; objects built before keep their old tensors."""
-    global impl
+    global impl, _selection
+    if name not in BACKENDS:
+        raise ValueError(f"Unknown backend {name!r}: expected one of {', '.join(BACKENDS)}.")
     impl = _load(name)
+    _selection = Selection(name, "set_backend")
 
 
 @contextlib.contextmanager
 def use(name: str) -> Iterator[ModuleType]:
     """Run a block under another backend, then restore the previous one."""
-    previous = impl
+    global impl, _selection
+    previous = (globals().get("impl"), _selection)
     set_backend(name)
     try:
         yield impl
     finally:
-        set_backend(previous.NAME)
+        if previous[0] is None:  # no backend was active before: choose afresh next time
+            del impl
+        else:
+            impl = previous[0]
+        _selection = previous[1]
 
 
 def require_training(what: str) -> None:
     """Raise if the active backend cannot train (numpy is inference only)."""
-    if impl.NAME not in TRAINING_BACKENDS:
-        raise RuntimeError(
-            f"{what} needs a training backend ({' or '.join(TRAINING_BACKENDS)}); "
-            f"the active backend is {impl.NAME!r}, which only runs inference."
-        )
+    active = selection()
+    if active.name in TRAINING_BACKENDS:
+        return
+    if active.source == "fallback":
+        advice = f"{active.reason}; install one with {INSTALL_HINT}."
+    else:
+        advice = "choose torch or jax with LAMINA_BACKEND or lamina.backend.set_backend."
+    raise RuntimeError(f"{what} needs a training backend ({' or '.join(TRAINING_BACKENDS)}); the active backend "
+                       f"is {active.name!r}, which only runs inference: {advice}")
