@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pytest
+import rich
+import rich.console
 
 from lamina.callbacks import (
     Callback,
@@ -324,3 +327,76 @@ def test_progbar_reads_logs_rarely_during_a_burst(monkeypatch, capsys):
     assert 2 <= draws <= 3 + burst / progbar_logger.REDRAW_INTERVAL
     assert draws <= 6
     assert "10000/10000" in capsys.readouterr().out
+
+
+class InterruptAt(Callback):
+    """Raises KeyboardInterrupt after the given training step, like Ctrl-C during `fit`."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == self.step:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture
+def terminal(monkeypatch) -> io.StringIO:
+    """A fake terminal that rich draws on, as it would on a real one (cursor codes included)."""
+    screen = io.StringIO()
+    monkeypatch.setattr(rich, "_console", rich.console.Console(file=screen, force_terminal=True, width=120))
+    monkeypatch.setattr(progbar_logger, "_is_interactive", lambda: True)
+    monkeypatch.setattr(progbar_logger, "REDRAW_INTERVAL", 0.0)  # draw every step
+    return screen
+
+
+HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
+
+
+def test_close_after_ctrl_c_stops_the_bar_and_shows_the_cursor(terminal):
+    callbacks = CallbackList([InterruptAt(step=1)], add_progbar=True, model=FakeModel(), epochs=2, steps=4,
+                             verbose=1)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            fit(callbacks, [{"loss": 0.5}] * 2)
+        finally:
+            callbacks.close()
+    drawn = terminal.getvalue()
+    assert drawn.count(HIDE_CURSOR) == 1
+    assert drawn.rstrip("\n").endswith(SHOW_CURSOR)
+    assert "2/4" in drawn and "3/4" not in drawn
+    assert rich.get_console()._live_stack == []  # nothing left that would nest the next bar
+    callbacks.close()  # again: nothing more is written
+    assert terminal.getvalue() == drawn
+
+
+def test_close_after_a_normal_end_changes_nothing(terminal):
+    callbacks = CallbackList(add_progbar=True, model=FakeModel(), epochs=1, steps=3, verbose=1)
+    fit(callbacks, [{"loss": 0.5}], steps=3)
+    drawn = terminal.getvalue()
+    assert drawn.count(HIDE_CURSOR) == drawn.count(SHOW_CURSOR) == 1
+    callbacks.close()
+    callbacks.close()
+    assert terminal.getvalue() == drawn
+
+
+def test_a_new_run_after_an_interrupted_one_draws_its_own_bar(terminal):
+    interrupted = CallbackList([InterruptAt(step=0)], add_progbar=True, model=FakeModel(), epochs=1, steps=3,
+                               verbose=1)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            fit(interrupted, [{"loss": 0.5}], steps=3)
+        finally:
+            interrupted.close()
+    start = len(terminal.getvalue())
+    fit(CallbackList(add_progbar=True, model=FakeModel(), epochs=1, steps=3, verbose=1), [{"loss": 0.5}], steps=3)
+    second_run = terminal.getvalue()[start:]
+    assert second_run.count(HIDE_CURSOR) == second_run.count(SHOW_CURSOR) == 1
+    assert "3/3" in second_run
+
+
+def test_close_without_a_progress_bar_is_harmless():
+    callbacks = CallbackList([Callback()], add_history=True)
+    callbacks.close()
+    callbacks.close()

@@ -164,6 +164,18 @@ class CallbackList(Callback):
             callback.set_params(self.params)
         self._build_dispatch()
 
+    def close(self) -> None:
+        """Stop any live display (the progress bar) and give the terminal back its cursor.
+
+        Trainers call it when `fit`, `evaluate` or `predict` ends, normally or by an exception
+        such as Ctrl-C; calling it again, or after a normal end, does nothing.
+        """
+        from lamina.callbacks.progbar_logger import ProgbarLogger
+
+        for callback in self.callbacks:
+            if isinstance(callback, ProgbarLogger):
+                callback.close()
+
     def set_model(self, model: Any) -> None:
         """Give every callback the model."""
         super().set_model(model)

@@ -93,7 +93,7 @@ class _LiveBar:
             self._started = True
 
     def close(self) -> None:
-        """Leave the last drawing on screen and end the line."""
+        """Leave the last drawing on screen, end the line and show the cursor again; idempotent."""
         self._progress.stop()
 
 
@@ -225,7 +225,11 @@ class ProgbarLogger(Callback):
         else:
             print(f"{count} {'━' * BAR_WIDTH} {elapsed} {per_step}{values}", flush=True)
 
+    def close(self) -> None:
+        """Stop the live bar of an interrupted run, if any; safe to call again or after a normal end."""
+        self._close_bar()
+
     def _close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            bar.close()
