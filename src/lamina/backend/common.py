@@ -33,6 +33,24 @@ def is_float_dtype(dtype: Any) -> bool:
     return standardize_dtype(dtype) in FLOAT_DTYPES
 
 
+def shape_of(x: Any) -> tuple:
+    """The shape of a tensor, an array, or a list of them, read without converting anything.
+
+    Counting the samples of a data set must not copy it to the device. A list of arrays has the
+    shape NumPy would give it, (len, *item shape); its items must agree, as NumPy requires.
+    """
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    if isinstance(x, (list, tuple)) and x and not isinstance(x[0], (bool, int, float, complex, str)):
+        shapes = {shape_of(item) for item in x}
+        if len(shapes) > 1:
+            raise ValueError(f"A list of {len(x)} arrays has no single shape: its items have shapes "
+                             f"{', '.join(map(str, sorted(shapes, key=str)))}.")
+        return (len(x), *shapes.pop())
+    return tuple(np.shape(x))  # a number, or a list of numbers: read on the host
+
+
 def normalize_axis(axis: Any) -> Any:
     """Lists of axes become tuples, so every backend sees the same kind of value."""
     return tuple(axis) if isinstance(axis, list) else axis

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable, Sequence
 
 import jax.numpy as jnp
 
-from lamina.backend.common import normalize_axis
+from lamina.backend.common import normalize_axis, shape_of
 from lamina.backend.jax.core import to_jax_dtype, unwrap
 
 
@@ -193,8 +194,8 @@ def one_hot(x: Any, num_classes: int, dtype: Any = "float32") -> Any:
 
 
 def shape(x: Any) -> tuple[int, ...]:
-    return tuple(unwrap(x).shape)
+    return shape_of(unwrap(x))
 
 
 def size(x: Any) -> int:
-    return int(jnp.size(unwrap(x)))
+    return math.prod(shape_of(unwrap(x)))

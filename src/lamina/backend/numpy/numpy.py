@@ -7,11 +7,12 @@ Most are direct mappings; functions only where torch's meaning differs from NumP
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from lamina.backend.common import normalize_axis
+from lamina.backend.common import normalize_axis, shape_of
 from lamina.backend.numpy.core import convert_to_tensor, to_numpy_dtype
 
 abs = np.abs
@@ -283,8 +284,8 @@ def one_hot(x: Any, num_classes: int, dtype: Any = "float32") -> np.ndarray:
 
 
 def shape(x: Any) -> tuple[int, ...]:
-    return tuple(np.shape(x))
+    return shape_of(x)
 
 
 def size(x: Any) -> int:
-    return int(np.size(x))
+    return math.prod(shape_of(x))

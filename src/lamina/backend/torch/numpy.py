@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
-from lamina.backend.common import normalize_axis
+from lamina.backend.common import normalize_axis, shape_of
 from lamina.backend.torch.core import DEVICE, convert_to_tensor, to_torch_dtype
 
 abs = torch.abs
@@ -33,64 +35,102 @@ def _t(x: Any) -> torch.Tensor:
     return x if isinstance(x, torch.Tensor) else convert_to_tensor(x)
 
 
+# Binary ops take a Python number as it is: torch passes it to the kernel as an argument (no copy to the
+# device on every call) and promotes it as NumPy promotes a scalar: int tensor + 0.5 is float32,
+# float16 tensor * 2 stays float16. Only when both operands are numbers is one made a tensor.
+_TENSOR_OR_NUMBER = (torch.Tensor, bool, int, float)
+
+
+def _operands(x1: Any, x2: Any) -> tuple[Any, Any]:
+    """(x1, x2) as tensors on the device or Python numbers, at least one of them a tensor."""
+    x1, x2 = _operand(x1), _operand(x2)
+    if not isinstance(x1, torch.Tensor) and not isinstance(x2, torch.Tensor):
+        x1 = convert_to_tensor(x1)
+    return x1, x2
+
+
+def _operand(x: Any) -> Any:
+    if isinstance(x, _TENSOR_OR_NUMBER):
+        return x
+    if isinstance(x, (np.number, np.bool_)):
+        return x.item()
+    return convert_to_tensor(x)
+
+
+def _host_scalar(x: Any) -> torch.Tensor:
+    """A number as a 0-d tensor on the host, for ops that take no numbers: a CPU scalar operand, like a
+    number, is read on the host and never copied to the device; its dtype promotes like the number's."""
+    return x if isinstance(x, torch.Tensor) else torch.tensor(x)
+
+
 def add(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.add(_t(x1), _t(x2))
+    return torch.add(*_operands(x1, x2))
 
 
 def subtract(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.subtract(_t(x1), _t(x2))
+    return torch.sub(*_operands(x1, x2))
 
 
 def multiply(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.multiply(_t(x1), _t(x2))
+    return torch.mul(*_operands(x1, x2))
 
 
 def divide(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.divide(_t(x1), _t(x2))
+    return torch.div(*_operands(x1, x2))
 
 
 def power(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.pow(_t(x1), x2)
+    return torch.pow(*_operands(x1, x2))
 
 
 def maximum(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.maximum(_t(x1), _t(x2))
+    x1, x2 = _operands(x1, x2)
+    return torch.maximum(_host_scalar(x1), _host_scalar(x2))
 
 
 def minimum(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.minimum(_t(x1), _t(x2))
+    x1, x2 = _operands(x1, x2)
+    return torch.minimum(_host_scalar(x1), _host_scalar(x2))
+
+
+def _comparison(op: Any, mirrored: Any, x1: Any, x2: Any) -> torch.Tensor:
+    """x1 op x2; with a number first, `x2 mirrored x1` (3 < x is x > 3), as torch wants the tensor first."""
+    x1, x2 = _operands(x1, x2)
+    return op(x1, x2) if isinstance(x1, torch.Tensor) else mirrored(x2, x1)
 
 
 def equal(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.eq(_t(x1), _t(x2))
+    return _comparison(torch.eq, torch.eq, x1, x2)
 
 
 def not_equal(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.ne(_t(x1), _t(x2))
+    return _comparison(torch.ne, torch.ne, x1, x2)
 
 
 def greater(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.gt(_t(x1), _t(x2))
+    return _comparison(torch.gt, torch.lt, x1, x2)
 
 
 def greater_equal(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.ge(_t(x1), _t(x2))
+    return _comparison(torch.ge, torch.le, x1, x2)
 
 
 def less(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.lt(_t(x1), _t(x2))
+    return _comparison(torch.lt, torch.gt, x1, x2)
 
 
 def less_equal(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.le(_t(x1), _t(x2))
+    return _comparison(torch.le, torch.ge, x1, x2)
 
 
 def logical_and(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.logical_and(_t(x1), _t(x2))
+    x1, x2 = _operands(x1, x2)
+    return torch.logical_and(_host_scalar(x1), _host_scalar(x2))
 
 
 def logical_or(x1: Any, x2: Any) -> torch.Tensor:
-    return torch.logical_or(_t(x1), _t(x2))
+    x1, x2 = _operands(x1, x2)
+    return torch.logical_or(_host_scalar(x1), _host_scalar(x2))
 
 
 def clip(x: Any, x_min: Any, x_max: Any) -> torch.Tensor:
@@ -272,8 +312,8 @@ def one_hot(x: Any, num_classes: int, dtype: Any = "float32") -> torch.Tensor:
 
 
 def shape(x: Any) -> tuple[int, ...]:
-    return tuple(_t(x).shape)
+    return tuple(x.shape) if isinstance(x, torch.Tensor) else shape_of(x)
 
 
 def size(x: Any) -> int:
-    return _t(x).numel()
+    return x.numel() if isinstance(x, torch.Tensor) else math.prod(shape_of(x))

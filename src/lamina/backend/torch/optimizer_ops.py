@@ -40,9 +40,9 @@ def foreach_maximum(xs: Tensors, ys: Tensors) -> list[torch.Tensor]:
 
 def foreach_clip_by_norm(xs: Tensors, max_norm: float) -> list[torch.Tensor]:
     """Scale each tensor so that its own L2 norm is at most max_norm."""
-    norms = torch._foreach_norm(xs)
-    scales = [torch.clamp(max_norm / torch.clamp(n, min=1e-12), max=1.0) for n in norms]
-    return torch._foreach_mul(xs, scales)
+    norms = torch.stack(torch._foreach_norm(xs))  # (len(xs),): the scales of all tensors in a few kernels
+    scales = torch.clamp(torch.clamp(norms, min=1e-12).reciprocal() * max_norm, max=1.0)
+    return torch._foreach_mul(xs, scales.unbind())
 
 
 def foreach_assign(variables: Tensors, values: Tensors) -> None:
