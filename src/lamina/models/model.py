@@ -60,9 +60,11 @@ class Model(Trainer, Layer):
     def output_names(self) -> list[str]:
         return [self.name]
 
-    def summary(self, line_length: int | None = None, print_fn: Callable[[str], Any] | None = None) -> None:
-        """Print a table of the layers, their output shapes and parameter counts."""
-        (print_fn or print)(summary.format_summary(self, line_length or 80))
+    def summary(self, line_length: int | None = None, positions: list[float] | None = None,
+                print_fn: Callable[[str], Any] | None = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: list[str] | None = None) -> None:
+        """Print a table of the layers, their output shapes and parameter counts (see utils.summary)."""
+        summary.print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range)
 
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable}
