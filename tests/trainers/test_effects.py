@@ -89,6 +89,7 @@ def test_l2_regularizer_trains_to_the_ridge_solution(training_backend):
 
 
 def test_activity_regularizer_penalises_the_outputs(training_backend):
+    # Keras 3 adds the penalty of the whole batch's outputs as it is (tf.keras 2 divided it by the batch size).
     model = _linear(activity_regularizer=regularizers.L1(0.05))
     outputs = X.astype("float64") @ KERNEL + BIAS
     mse, _, _ = _mse_and_gradients(X, Y, KERNEL, BIAS)
