@@ -1,0 +1,230 @@
+"""The backend contract: every name a backend package provides to the code above `lamina/backend/`.
+
+Each entry gives the name, its signature as Python text, and its meaning in one line. The training
+backends (torch, jax) provide every entry; the numpy backend, which only runs inference, provides the
+entries marked `inference`. A dotted name (`Variable.assign`) is a member of what the backend provides.
+tests/backend/test_contract.py checks every backend against this list, and that the code above the
+backend uses no name missing from it.
+
+Arrays in signatures are the backend's tensors; ops also take NumPy arrays, Python numbers and the
+backend's Variables unless the meaning says otherwise. Dtypes are Keras names ("float32") or the
+backend's own dtype objects. Axes may be an int, a tuple or a list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One name of the contract.
+
+    Args:
+        name: the attribute of the backend package; "Class.member" for a member of a class it provides.
+        signature: the call, as Python text ("sum(x, axis=None, keepdims=False)"); None for a value.
+        meaning: what it is for, in one line.
+        inference: whether the inference-only numpy backend must provide it too.
+    """
+
+    name: str
+    signature: str | None
+    meaning: str
+    inference: bool = True
+
+
+BACKEND = (
+    Entry("NAME", None, 'the backend\'s name: "torch", "jax" or "numpy"'),
+    Entry("device_name", "device_name()", 'the device tensors are placed on, for display ("cpu", "cuda:0", ...)'),
+)
+
+TENSORS = (
+    Entry("convert_to_tensor", "convert_to_tensor(x, dtype=None)",
+          "x as a tensor on the backend's device; float64 input becomes float32 unless dtype says otherwise"),
+    Entry("convert_to_numpy", "convert_to_numpy(x)", "x as a NumPy array on the host"),
+    Entry("is_tensor", "is_tensor(x)", "whether x is already a tensor of this backend"),
+    Entry("cast", "cast(x, dtype)", "x as a tensor of dtype"),
+    Entry("dtype_of", "dtype_of(x)", 'the Keras name of x\'s dtype ("float32", "int64", ...)'),
+    Entry("shape", "shape(x)", "x's shape as a tuple, read without converting x (arrays, lists of arrays too)"),
+    Entry("size", "size(x)", "the number of elements of x, read without converting x"),
+    Entry("stop_gradient", "stop_gradient(x)", "x, seen as a constant by gradients"),
+)
+
+VARIABLE = (
+    Entry("Variable", "Variable(value, dtype=None, trainable=True, name=None, path=None)",
+          "a named, assignable tensor: a layer's weight, an optimizer slot, a metric total"),
+    Entry("Variable.value", None, "the tensor the variable holds now"),
+    Entry("Variable.assign", "assign(value)", "make the variable hold value (same shape and dtype)"),
+    Entry("Variable.assign_add", "assign_add(delta)", "variable += delta"),
+    Entry("Variable.assign_sub", "assign_sub(delta)", "variable -= delta"),
+    Entry("Variable.numpy", "numpy()", "the value as a NumPy array"),
+    Entry("Variable.trainable", None, "whether gradients update it (settable)"),
+    Entry("Variable.name", None, 'its short name ("kernel")'),
+    Entry("Variable.path", None, 'where it lives in the model ("dense/kernel")'),
+    Entry("Variable.shape", None, "its shape"),
+    Entry("Variable.dtype", None, "its dtype"),
+)
+
+ARRAY_CREATION = (
+    Entry("zeros", 'zeros(shape, dtype="float32")', "a tensor of zeros"),
+    Entry("ones", 'ones(shape, dtype="float32")', "a tensor of ones"),
+    Entry("full", 'full(shape, fill_value, dtype="float32")', "a tensor filled with fill_value"),
+    Entry("zeros_like", "zeros_like(x, dtype=None)", "zeros of x's shape (and dtype unless given)"),
+    Entry("ones_like", "ones_like(x, dtype=None)", "ones of x's shape (and dtype unless given)"),
+    Entry("arange", "arange(start, stop=None, step=1, dtype=None)", "evenly spaced values, as numpy.arange"),
+    Entry("eye", 'eye(n, dtype="float32")', "the n x n identity matrix"),
+    Entry("one_hot", 'one_hot(x, num_classes, dtype="float32")', "integer labels x as one-hot vectors on a new last axis"),
+)
+
+ELEMENTWISE = (
+    *(Entry(name, f"{name}(x)", meaning) for name, meaning in (
+        ("abs", "|x|"), ("negative", "-x"), ("exp", "e**x"), ("log", "natural logarithm"), ("log1p", "log(1 + x)"),
+        ("sqrt", "square root"), ("square", "x * x"), ("sign", "-1, 0 or 1 by the sign of x"),
+        ("floor", "round down"), ("ceil", "round up"), ("round", "round half to even"), ("sin", "sine"),
+        ("cos", "cosine"), ("tanh", "hyperbolic tangent"), ("logical_not", "boolean not"),
+        ("isnan", "whether each element is NaN"))),
+    *(Entry(name, f"{name}(x1, x2)", f"{meaning}; either operand may be a Python number, promoted as NumPy "
+                                     "promotes a scalar and never copied to the device per call")
+      for name, meaning in (
+          ("add", "x1 + x2"), ("subtract", "x1 - x2"), ("multiply", "x1 * x2"), ("divide", "x1 / x2, true division"),
+          ("power", "x1 ** x2"), ("maximum", "elementwise maximum (NaN wins)"),
+          ("minimum", "elementwise minimum (NaN wins)"), ("equal", "x1 == x2"), ("not_equal", "x1 != x2"),
+          ("greater", "x1 > x2"), ("greater_equal", "x1 >= x2"), ("less", "x1 < x2"), ("less_equal", "x1 <= x2"),
+          ("logical_and", "boolean and"), ("logical_or", "boolean or"))),
+    Entry("clip", "clip(x, x_min, x_max)", "x limited to [x_min, x_max]"),
+    Entry("where", "where(condition, x1, x2)", "x1 where condition holds, else x2"),
+)
+
+REDUCTIONS = (
+    *(Entry(name, f"{name}(x, axis=None, keepdims=False)", meaning) for name, meaning in (
+        ("sum", "sum over axis (all axes when None)"), ("mean", "mean over axis; integers give float32"),
+        ("prod", "product over axis"), ("var", "population variance over axis"),
+        ("std", "population standard deviation over axis"), ("max", "maximum over axis"),
+        ("min", "minimum over axis"), ("argmax", "index of the maximum along one axis (flat when None)"),
+        ("argmin", "index of the minimum along one axis (flat when None)"))),
+    Entry("cumsum", "cumsum(x, axis=0)", "running sum along axis"),
+)
+
+LINEAR_ALGEBRA = (
+    Entry("matmul", "matmul(x1, x2)", "matrix product, batched over leading axes"),
+    Entry("einsum", "einsum(subscripts, *operands)", "Einstein summation, as numpy.einsum"),
+)
+
+SHAPES_AND_INDEXING = (
+    Entry("reshape", "reshape(x, newshape)", "x with a new shape of the same size (-1 inferred)"),
+    Entry("transpose", "transpose(x, axes=None)", "x with its axes permuted (reversed when None)"),
+    Entry("expand_dims", "expand_dims(x, axis)", "x with a new axis of length 1"),
+    Entry("squeeze", "squeeze(x, axis=None)", "x without axes of length 1 (only axis, when given)"),
+    Entry("concatenate", "concatenate(xs, axis=0)", "tensors joined along an existing axis"),
+    Entry("stack", "stack(xs, axis=0)", "tensors joined along a new axis"),
+    Entry("split", "split(x, indices_or_sections, axis=0)", "x cut into equal sections, or at the given indices"),
+    Entry("tile", "tile(x, repeats)", "x repeated as a whole along each axis"),
+    Entry("repeat", "repeat(x, repeats, axis=None)", "each element repeated along axis (flattened when None)"),
+    Entry("broadcast_to", "broadcast_to(x, shape)", "x broadcast to shape"),
+    Entry("take", "take(x, indices, axis=None)", "elements at indices along axis; negative indices count from the end"),
+    Entry("take_along_axis", "take_along_axis(x, indices, axis)", "elements picked by an index array of x's rank"),
+    Entry("pad", "pad(x, pad_width, constant_values=0)", "x padded by (before, after) per axis with a constant"),
+    Entry("flip", "flip(x, axis=None)", "x reversed along axis (all axes when None)"),
+)
+
+NN = (
+    *(Entry(name, f"{name}(x)", meaning) for name, meaning in (
+        ("relu", "max(x, 0)"), ("relu6", "min(max(x, 0), 6)"), ("selu", "scaled exponential linear unit"),
+        ("silu", "x * sigmoid(x)"), ("softplus", "log(1 + e**x)"), ("softsign", "x / (1 + |x|)"),
+        ("hard_sigmoid", "piecewise linear sigmoid, clip(x / 6 + 0.5, 0, 1)"),
+        ("sigmoid", "1 / (1 + e**-x); the output remembers x for logits_of"))),
+    Entry("elu", "elu(x, alpha=1.0)", "x for x > 0, alpha * (e**x - 1) otherwise"),
+    Entry("leaky_relu", "leaky_relu(x, negative_slope=0.2)", "x for x > 0, negative_slope * x otherwise"),
+    Entry("gelu", "gelu(x, approximate=True)", "Gaussian error linear unit (tanh approximation when approximate)"),
+    Entry("softmax", "softmax(x, axis=-1)", "normalized exponentials along axis; the output remembers x for logits_of"),
+    Entry("log_softmax", "log_softmax(x, axis=-1)", "log of softmax, computed stably"),
+    Entry("logits_of", 'logits_of(probabilities, activation="softmax", axis=-1)',
+          "the logits that softmax or sigmoid turned into exactly these probabilities, else None"),
+    Entry("dense", "dense(x, kernel, bias)", "x @ kernel + bias (bias may be None), fused where the backend can"),
+    Entry("dropout", "dropout(x, rate, seed)",
+          "x with a fraction rate of elements zeroed and the rest scaled by 1 / (1 - rate); seed is a SeedGenerator"),
+    Entry("conv", "conv(inputs, kernel, strides, padding, dilation_rate, groups=1)",
+          'N-d convolution, channels last: inputs (batch, *spatial, channels), kernel (*window, in / groups, out); '
+          'padding "valid" or "same"'),
+    Entry("max_pool", "max_pool(inputs, pool_size, strides, padding)", "N-d max pooling, channels last"),
+    Entry("average_pool", "average_pool(inputs, pool_size, strides, padding)",
+          'N-d average pooling, channels last; "same" averages only the real cells'),
+    Entry("lstm", "lstm(inputs, h, c, kernel, recurrent_kernel, bias, go_backwards=False)",
+          "a whole LSTM layer over time (axis 1), gates i, f, c, o: (outputs, last h, last c)"),
+    Entry("simple_rnn", "simple_rnn(inputs, h, kernel, recurrent_kernel, bias, activation, go_backwards=False)",
+          'a whole Elman RNN over time (axis 1), activation "tanh" or "relu": (outputs, last h)'),
+    Entry("rnn", "rnn(step, inputs, states, go_backwards=False, mask=None, unroll=False)",
+          "step(input_t, states) -> (output_t, states) over time (axis 1): (stacked outputs, last states)"),
+    Entry("categorical_crossentropy", "categorical_crossentropy(target, output, from_logits=False, axis=-1)",
+          "cross-entropy of one-hot targets, per sample"),
+    Entry("sparse_categorical_crossentropy",
+          "sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1)",
+          "cross-entropy of integer targets, per sample"),
+    Entry("binary_crossentropy", "binary_crossentropy(target, output, from_logits=False)",
+          "binary cross-entropy, per element"),
+)
+
+RANDOM = (
+    Entry("SeedGenerator", "SeedGenerator(seed=None)",
+          "the random state of one layer (dropout): explicit state on jax, the global generator elsewhere"),
+    Entry("SeedGenerator.next", "next()", "the seed of the next draw (advances the state)"),
+    Entry("SeedGenerator.variables", None, "the variables holding its state, carried through a step (may be empty)"),
+    Entry("set_seed", "set_seed(seed)", "reseed the backend's own generator: unseeded draws become repeatable"),
+    Entry("random_uniform", 'random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None)',
+          "uniform draws in [minval, maxval)"),
+    Entry("random_normal", 'random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None)',
+          "normal draws"),
+    Entry("random_permutation", "random_permutation(n, seed=None)", "a random order of range(n), on the device"),
+)
+
+SYMBOLIC = (
+    Entry("compute_output_spec", "compute_output_spec(fn, shapes_and_dtypes)",
+          "run fn on placeholders of these (shape, dtype) pairs without computing anything; the outputs' shapes "
+          "and dtypes"),
+)
+
+OPTIMIZER = (
+    Entry("foreach_add", "foreach_add(xs, ys, alpha=1.0)", "[x + alpha * y]; ys may be one scalar for all", False),
+    Entry("foreach_mul", "foreach_mul(xs, ys)", "[x * y]; ys may be one scalar for all", False),
+    Entry("foreach_div", "foreach_div(xs, ys)", "[x / y]; ys may be one scalar for all", False),
+    Entry("foreach_sqrt", "foreach_sqrt(xs)", "[sqrt(x)]", False),
+    Entry("foreach_lerp", "foreach_lerp(xs, ys, weight)", "[x + weight * (y - x)], the moving average", False),
+    Entry("foreach_maximum", "foreach_maximum(xs, ys)", "[maximum(x, y)]", False),
+    Entry("foreach_clip_by_norm", "foreach_clip_by_norm(xs, max_norm)",
+          "each tensor scaled so that its own L2 norm is at most max_norm", False),
+    Entry("foreach_assign", "foreach_assign(variables, values)", "every variable made to hold its value", False),
+    Entry("global_norm", "global_norm(xs)", "the L2 norm of all tensors taken together", False),
+    Entry("assign_add", "assign_add(variables, values, alpha=1.0)", "v += alpha * value for every variable", False),
+    Entry("assign_mul", "assign_mul(variables, factor)", "v *= factor for every variable", False),
+    Entry("assign_lerp", "assign_lerp(variables, targets, weight)", "v += weight * (target - v)", False),
+    Entry("assign_addcmul", "assign_addcmul(variables, first, second, value)", "v += value * first * second", False),
+    Entry("assign_add_ratio", "assign_add_ratio(variables, numerators, denominators, scale)",
+          "v += scale * numerator / denominator (the denominators may be consumed)", False),
+)
+
+# The step written once above the seam (lamina/trainers/step.py) is stateless: it takes the values of
+# every variable group and returns the new ones, so that jax can jit it and torch can capture it whole.
+STEP = (
+    Entry("value_and_grad", "value_and_grad(fn)",
+          "fn(trainable_values) -> (loss, aux) becomes a function giving ((loss, aux), gradients)", False),
+    Entry("StateScope", "StateScope(variables, values)",
+          "a context manager: within it the variables hold the given values (traced ones inside a jitted step)"),
+    Entry("StateScope.current", "current(variables)", "the values these variables hold now, within the scope"),
+    Entry("state_values", "state_values(variables)", "the values a step takes for these variables"),
+    Entry("store_state", "store_state(variables, values)", "make the variables hold the values a step returned",
+          False),
+    Entry("compile_step", 'compile_step(step_fn, mode="auto", donate_state=False)',
+          "step_fn(state, batch) -> (state, output) compiled or captured as mode says (auto, eager, jit); the "
+          "result runs one step, or with .over_rows(state, data, order, offset, steps, batch_size) several "
+          "steps on batches selected on the device"),
+    Entry("steps_per_call", "steps_per_call(requested)", "how many steps one call of a compiled step runs"),
+    Entry("no_grad", "no_grad()", "a context manager in which no gradients are recorded"),
+)
+
+CONTRACT: tuple[Entry, ...] = (*BACKEND, *TENSORS, *VARIABLE, *ARRAY_CREATION, *ELEMENTWISE, *REDUCTIONS,
+                               *LINEAR_ALGEBRA, *SHAPES_AND_INDEXING, *NN, *RANDOM, *SYMBOLIC, *OPTIMIZER, *STEP)
+
+
+def required(training: bool) -> tuple[Entry, ...]:
+    """The entries a training backend (every one) or the inference-only backend must provide."""
+    return CONTRACT if training else tuple(entry for entry in CONTRACT if entry.inference)
