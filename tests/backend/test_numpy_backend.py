@@ -461,24 +461,20 @@ def test_compute_output_spec() -> None:
     assert output.shape == (2, 7) and output.dtype == np.float32
 
 
-class _DoublingModel:
-    def __call__(self, x: Any, training: bool = False) -> Any:
-        assert training is False
-        return {"twice": x["a"] * 2, "sum": x["a"].sum(axis=1)}
+def _doubling(state: Any, x: Any) -> tuple[Any, Any]:
+    return state, {"twice": x["a"] * 2, "sum": x["a"].sum(axis=1)}
 
 
-def test_step_runner_predicts_and_refuses_training() -> None:
-    runner = N.StepRunner(_DoublingModel())
-    assert runner.steps_per_call == 1
+def test_compiled_step_predicts_over_rows_and_gradients_are_refused() -> None:
+    step = N.compile_step(_doubling, "auto")
+    assert N.steps_per_call(8) == 1
     x = {"a": randn(7, 3)}
     order = np.array([4, 5, 6, 0, 1, 2, 3])
-    output = runner.predict_arrays(x, order, 0, 2, 3)
+    _, output = step.over_rows(None, x, order, 0, 2, 3)
     np.testing.assert_allclose(output["twice"], x["a"][[4, 5, 6, 0, 1, 2]] * 2)
     np.testing.assert_allclose(output["sum"], x["a"][[4, 5, 6, 0, 1, 2]].sum(axis=1), rtol=1e-6)
-    single = runner.predict_arrays(x, order, 3, 1, 3)
+    _, single = step.over_rows(None, x, order, 3, 1, 3)
     assert single["twice"].shape == (3, 3)
     np.testing.assert_allclose(single["twice"], x["a"][[0, 1, 2]] * 2)
-    for call in (lambda: runner.train_batch(x, x, None), lambda: runner.train_arrays((x, x, None), order, 0, 1, 3),
-                 lambda: runner.test_batch(x, x, None), lambda: runner.test_arrays((x, x, None), order, 0, 1, 3)):
-        with pytest.raises(RuntimeError, match="inference-only.*torch or jax"):
-            call()
+    with pytest.raises(RuntimeError, match="inference-only.*torch or jax"):
+        N.value_and_grad(lambda trainable: (0.0, None))([])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -54,6 +54,18 @@ def shape_of(x: Any) -> tuple:
 def normalize_axis(axis: Any) -> Any:
     """Lists of axes become tuples, so every backend sees the same kind of value."""
     return tuple(axis) if isinstance(axis, list) else axis
+
+
+def map_leaves(fn: Callable[..., Any], *structures: Any) -> Any:
+    """fn over the leaves of nested lists, tuples and dicts of the same layout; None stays None."""
+    first = structures[0]
+    if first is None:
+        return None
+    if isinstance(first, dict):
+        return {key: map_leaves(fn, *(s[key] for s in structures)) for key in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(map_leaves(fn, *items) for items in zip(*structures))
+    return fn(*structures)
 
 
 class VariableMixin:

@@ -6,18 +6,21 @@ to the device once per call, walks epochs and steps, and drives the callbacks.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 from collections.abc import Mapping
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from lamina import backend, losses, metrics as metrics_module, optimizers
+from lamina import backend, distribution, optimizers
 from lamina.callbacks import CallbackList
 from lamina.metrics.metric import Mean, Metric
-from lamina.trainers import data_adapter
+from lamina.trainers import checks, data_adapter
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics, flat_outputs
-from lamina.utils import naming, tree
+from lamina.trainers.step_runner import StepRunner, step_mode
+from lamina.utils import tree
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -56,6 +59,8 @@ class Trainer:
         self._compile_metrics: CompileMetrics | None = None
         self._loss_tracker: Mean | None = None
         self._compile_config: dict | None = None
+        self._step_mode = "auto"
+        self._training_lock = threading.Lock()
 
     # --- compile ---------------------------------------------------------------------------------
 
@@ -68,15 +73,13 @@ class Trainer:
         self.optimizer = optimizers.get(optimizer)
         names = self.output_names
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
-        for identifier in tree.flatten(metrics) + tree.flatten(weighted_metrics):
-            if isinstance(identifier, str) and identifier not in ("accuracy", "acc", "crossentropy", "ce"):
-                naming.lookup("metric", identifier, {**metrics_module.NAMES, **metrics_module.CLASSES})
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names, self._compile_loss)
         self._loss_tracker = Mean(name="loss")
         self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                                 "metrics": metrics, "weighted_metrics": weighted_metrics}
-        self.run_eagerly = run_eagerly
-        self.steps_per_execution = steps_per_execution
+        self._step_mode = _checked_step_mode(run_eagerly, jit_compile, steps_per_execution)
+        self.run_eagerly, self.jit_compile = run_eagerly, jit_compile
+        self.steps_per_execution = int(steps_per_execution)
         self.compiled = True
         self._runner = None
 
@@ -117,34 +120,37 @@ class Trainer:
             raise TypeError(f"fit got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
         self._require_compiled("fit")
         backend.require_training("fit")
-        batch_size = _check_batch_size(batch_size, x)
+        batch_size = checks.check_batch_size(batch_size, x)
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}.")
         train, validation = self._fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
                                            steps_per_epoch, validation_steps)
         steps = train.steps if isinstance(train, data_adapter.GeneratorData) else math.ceil(train.count / batch_size)
-        verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+        verbose = checks.check_verbose(verbose)
+        callback_list = CallbackList(callbacks, add_history=True, add_progbar=_shows_progress(verbose), model=self,
                                      epochs=epochs, steps=steps, verbose=verbose)
-        device_data = train.to_device() if isinstance(train, data_adapter.ArrayData) else None
-        self.stop_training = False
-        callback_list.on_train_begin()
-        logs: dict[str, float] = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            if device_data is not None:
-                self._train_epoch_on_arrays(device_data, train.count, batch_size, shuffle, callback_list)
-            else:
-                self._train_epoch_on_batches(train, callback_list)
-            logs = self._metric_values()
-            if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(validation, validation_batch_size or batch_size, None)
-                logs.update({f"val_{name}": value for name, value in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        callback_list.on_train_end(logs)
+        if isinstance(train, data_adapter.GeneratorData):
+            callback_list.append(checks.GeneratorWatch(train))
+        with self._exclusive("fit"), _closing(callback_list):
+            device_data = train.to_device() if isinstance(train, data_adapter.ArrayData) else None
+            self.stop_training = False
+            callback_list.on_train_begin()
+            logs: dict[str, float] = {}
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                if device_data is not None:
+                    self._train_epoch_on_arrays(device_data, train.count, batch_size, shuffle, callback_list)
+                else:
+                    self._train_epoch_on_batches(train, callback_list)
+                logs = self._metric_values()
+                if validation is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_data(validation, validation_batch_size or batch_size, None)
+                    logs.update({f"val_{name}": value for name, value in val_logs.items()})
+                callback_list.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            callback_list.on_train_end(logs)
         return self.history
 
     def fit_generator(self, generator: Any, steps_per_epoch: int | None = None, epochs: int = 1,
@@ -176,7 +182,7 @@ class Trainer:
         if isinstance(validation_data, data_adapter.ArrayData):
             return validation_data
         if data_adapter.is_generator_like(validation_data):
-            return data_adapter.GeneratorData(validation_data, steps)
+            return data_adapter.GeneratorData(validation_data, steps, name="validation_data")
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be (x_val, y_val), (x_val, y_val, sample_weight) or a "
                              f"generator, got {type(validation_data).__name__}.")
@@ -185,8 +191,9 @@ class Trainer:
     def _train_epoch_on_arrays(self, data: tuple, count: int, batch_size: int, shuffle: Any,
                                callback_list: CallbackList) -> None:
         B = backend.impl
-        runner = self._get_runner()
-        order = B.random_permutation(count) if shuffle else B.arange(count)
+        runner = self._training_runner()
+        order = distribution.current().local_rows(B.random_permutation(count) if shuffle else B.arange(count))
+        count = int(B.shape(order)[0])
         full, rest = divmod(count, batch_size)
         logs = MetricLogs(self)
         step, per_call = 0, runner.steps_per_call
@@ -208,7 +215,7 @@ class Trainer:
                 raise ValueError("The generator yielded batches without targets: yield (x, y) or (x, y, weights).")
             self._check_inputs(batch.x)
             self._ensure_ready(batch)
-            runner = self._get_runner()
+            runner = self._training_runner()
             callback_list.on_train_batch_begin(step)
             runner.train_batch(*batch.to_device())
             callback_list.on_train_batch_end(step, logs)
@@ -225,13 +232,14 @@ class Trainer:
             raise TypeError(f"evaluate got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
         self._require_compiled("evaluate")
         backend.require_training("evaluate")
-        batch_size = _check_batch_size(batch_size, x)
+        batch_size = checks.check_batch_size(batch_size, x)
         if data_adapter.is_generator_like(x):
             data: Any = data_adapter.GeneratorData(x, steps)
         else:
             data = self._checked_arrays(x, y, sample_weight)
-        verbose = 1 if verbose == "auto" else int(verbose)
-        logs = self._evaluate_data(data, batch_size, (callbacks, verbose))
+        verbose = checks.check_verbose(verbose)
+        with self._exclusive("evaluate"):
+            logs = self._evaluate_data(data, batch_size, (callbacks, verbose))
         if return_dict:
             return logs
         values = [logs[name] for name in self.metrics_names]
@@ -246,22 +254,21 @@ class Trainer:
     def _evaluate_data(self, data: Any, batch_size: int, callback_setup: tuple | None) -> dict[str, float]:
         """Run the test steps over `data`; callbacks only when called from evaluate (not fit's validation)."""
         steps = data.steps if isinstance(data, data_adapter.GeneratorData) else math.ceil(data.count / batch_size)
-        callback_list = None
-        if callback_setup is not None:
+        if callback_setup is None:  # fit's validation: no callbacks of its own
+            callback_list = CallbackList(None, model=self, epochs=1, steps=steps, verbose=0)
+        else:
             callbacks, verbose = callback_setup
-            callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, epochs=1, steps=steps,
-                                         verbose=verbose)
+            callback_list = CallbackList(callbacks, add_progbar=_shows_progress(verbose), model=self, epochs=1,
+                                         steps=steps, verbose=verbose)
+        with _closing(callback_list):
             callback_list.on_test_begin()
-        self.reset_metrics()
-        logs = MetricLogs(self)
-        for step, run in enumerate(self._test_calls(data, batch_size)):
-            if callback_list:
+            self.reset_metrics()
+            logs = MetricLogs(self)
+            for step, run in enumerate(self._test_calls(data, batch_size)):
                 callback_list.on_test_batch_begin(step)
-            run()
-            if callback_list:
+                run()
                 callback_list.on_test_batch_end(step, logs)
-        values = self._metric_values()
-        if callback_list:
+            values = self._metric_values()
             callback_list.on_test_end(values)
         return values
 
@@ -287,8 +294,8 @@ class Trainer:
         """The model's outputs for x, as NumPy arrays, computed batch by batch."""
         if kwargs:
             raise TypeError(f"predict got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
-        batch_size = _check_batch_size(batch_size, x)
-        verbose = 1 if verbose == "auto" else int(verbose)
+        batch_size = checks.check_batch_size(batch_size, x)
+        verbose = checks.check_verbose(verbose)
         if data_adapter.is_generator_like(x):
             return self._predict_batches(data_adapter.GeneratorData(x, steps), callbacks, verbose)
         if (isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.ndim and not callbacks and verbose == 0
@@ -297,17 +304,19 @@ class Trainer:
         data = data_adapter.array_data(x)
         self._check_inputs(data.x)
         runner = self._get_runner(data)
-        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, epochs=1,
+        callback_list = CallbackList(callbacks, add_progbar=_shows_progress(verbose), model=self, epochs=1,
                                      steps=math.ceil(data.count / batch_size), verbose=verbose)
-        callback_list.on_predict_begin()
-        device_x = data.to_device()[0]
-        order = backend.impl.arange(data.count)
-        chunks = []
-        for step, (offset, steps, size) in enumerate(_batch_blocks(data.count, batch_size, runner.steps_per_call)):
-            callback_list.on_predict_batch_begin(step)
-            chunks.append(runner.predict_arrays(device_x, order, offset, steps, size))
-            callback_list.on_predict_batch_end(step, {})
-        callback_list.on_predict_end()
+        with _closing(callback_list):
+            callback_list.on_predict_begin()
+            device_x = data.to_device()[0]
+            order = backend.impl.arange(data.count)
+            chunks = []
+            blocks = _batch_blocks(data.count, batch_size, runner.steps_per_call)
+            for step, (offset, steps, size) in enumerate(blocks):
+                callback_list.on_predict_batch_begin(step)
+                chunks.append(runner.predict_arrays(device_x, order, offset, steps, size))
+                callback_list.on_predict_batch_end(step, {})
+            callback_list.on_predict_end()
         return _concatenate_outputs(chunks)
 
     def _predict_small(self, x: np.ndarray) -> Any:
@@ -319,17 +328,18 @@ class Trainer:
         return tree.map_structure(backend.impl.convert_to_numpy, outputs)
 
     def _predict_batches(self, data: data_adapter.GeneratorData, callbacks: Any, verbose: int) -> Any:
-        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, epochs=1, steps=data.steps,
-                                     verbose=verbose)
-        callback_list.on_predict_begin()
-        chunks = []
-        for step, batch in enumerate(data.epoch()):
-            self._check_inputs(batch.x)
-            runner = self._get_runner(batch)
-            callback_list.on_predict_batch_begin(step)
-            chunks.append(runner.predict_batch(batch.to_device()[0]))
-            callback_list.on_predict_batch_end(step, {})
-        callback_list.on_predict_end()
+        callback_list = CallbackList(callbacks, add_progbar=_shows_progress(verbose), model=self, epochs=1,
+                                     steps=data.steps, verbose=verbose)
+        with _closing(callback_list):
+            callback_list.on_predict_begin()
+            chunks = []
+            for step, batch in enumerate(data.epoch()):
+                self._check_inputs(batch.x)
+                runner = self._get_runner(batch)
+                callback_list.on_predict_batch_begin(step)
+                chunks.append(runner.predict_batch(batch.to_device()[0]))
+                callback_list.on_predict_batch_end(step, {})
+            callback_list.on_predict_end()
         return _concatenate_outputs(chunks)
 
     def predict_generator(self, generator: Any, steps: int | None = None, callbacks: Sequence[Any] | None = None,
@@ -346,7 +356,8 @@ class Trainer:
         self._require_compiled("train_on_batch")
         backend.require_training("train_on_batch")
         data = self._checked_arrays(x, y, sample_weight, class_weight)
-        self._get_runner().train_batch(*data.to_device())
+        with self._exclusive("train_on_batch"):
+            self._training_runner().train_batch(*data.to_device())
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
@@ -379,6 +390,7 @@ class Trainer:
             raise NotCompiledError(f"You must call compile() before {what}(): the model has no optimizer or loss yet.")
 
     def _metric_values(self) -> dict[str, float]:
+        distribution.current().reduce_metric_states([v for metric in self.metrics for v in metric.variables])
         return {metric.name: float(backend.impl.convert_to_numpy(metric.result())) for metric in self.metrics}
 
     def _checked_arrays(self, x: Any, y: Any, sample_weight: Any = None, class_weight: dict | None = None,
@@ -392,56 +404,17 @@ class Trainer:
             raise ValueError(f"{prefix}y is required to compute the loss, got None.")
         self._check_inputs(data.x)
         self._ensure_ready(data)
-        if y is not None and self._compile_loss is not None:
-            self._check_targets(data.y)
         if class_weight is not None:
             data.sample_weight = _class_sample_weights(class_weight, data.y, data.sample_weight)
         return data
 
     def _check_inputs(self, x: Any) -> None:
-        """x must match the model's inputs (sizes that the model fixes); unbuilt models are built from it."""
-        if not self.built:
-            shapes = tree.map_structure(lambda a: (None,) + tuple(backend.impl.shape(a))[1:], x)
-            self.build(shapes)
-            return
-        expected = getattr(self, "inputs", None)
-        if not expected:
-            return
-        given = self._flatten_inputs(x) if hasattr(self, "_flatten_inputs") else tree.flatten(x)
-        if len(given) != len(expected):
-            raise ValueError(f"Model {self.name!r} expects {len(expected)} input(s), got {len(given)}.")
-        for tensor, array in zip(expected, given):
-            shape = tuple(backend.impl.shape(array))
-            name = tensor.name or "input"
-            if len(shape) != len(tensor.shape):
-                raise ValueError(f"Input {name!r} of model {self.name!r} expected shape {tensor.shape} "
-                                 f"(rank {len(tensor.shape)}), got x with shape {shape} (rank {len(shape)}).")
-            for axis, (want, got) in enumerate(zip(tensor.shape[1:], shape[1:]), start=1):
-                if want is not None and want != got:
-                    consumer = _first_consumer(self, tensor)
-                    where = f"{consumer} expected" if consumer else f"Input {name!r} expected"
-                    dimension = "last dimension" if axis == len(shape) - 1 else f"dimension {axis}"
-                    raise ValueError(f"{where} input with {dimension} {want}, got {got} "
-                                     f"(x has shape {shape}, the model expects {tensor.shape}).")
-
-    def _check_targets(self, y: Any) -> None:
-        """Sparse labels must index a class of the output."""
-        names = self.output_names
-        targets = flat_outputs(y, names, "y") if len(names) > 1 else [y]
-        outputs = getattr(self, "outputs", None) or []
-        for index, (loss, target) in enumerate(zip(self._compile_loss.losses, targets)):
-            function = getattr(type(loss), "function", None)
-            if function is not losses.sparse_categorical_crossentropy or not isinstance(target, np.ndarray):
-                continue
-            classes = outputs[index].shape[-1] if index < len(outputs) else None
-            if target.size and (target.min() < 0 or (classes is not None and target.max() >= classes)):
-                bad = int(target.min()) if target.min() < 0 else int(target.max())
-                raise ValueError(f"y holds the label {bad}, but sparse_categorical_crossentropy on output "
-                                 f"{names[index]!r} needs labels in 0..{(classes or 1) - 1} "
-                                 f"({classes} classes).")
+        checks.check_inputs(self, x)
 
     def _ensure_ready(self, data: Any) -> None:
-        """Build the metrics (they need the shapes of targets and predictions) and the optimizer slots."""
+        """Check the loss and targets, then build the metrics (they need the shapes of targets and predictions)."""
+        if self.compiled:
+            checks.check_loss_and_targets(self, data)
         if not self.compiled or self._compile_metrics.built or getattr(data, "y", None) is None:
             return
         names = self.output_names
@@ -460,25 +433,62 @@ class Trainer:
             outputs = tree.flatten(compute_output_spec(lambda inputs: self(inputs), specs))
         return [tuple(t.shape) for t in outputs]
 
-    def _get_runner(self, data: Any = None) -> Any:
-        """The backend's compiled steps for this model, made once per compile."""
+    def _get_runner(self, data: Any = None) -> StepRunner:
+        """The compiled steps for this model, made once per compile (and again when `trainable` changed)."""
         if data is not None and not self.built:
             self._check_inputs(data.x)
         if self._runner is None:
             if self.compiled and self.optimizer is not None and not self.optimizer.built:
                 self.optimizer.build(self.trainable_weights)
-            self._runner = backend.impl.StepRunner(self)
+            self._runner = StepRunner(self, self._step_mode)
         return self._runner
 
+    def _training_runner(self) -> StepRunner:
+        """The runner for train steps: rebuilt when layers were frozen or unfrozen since it was made."""
+        runner = self._get_runner()
+        if runner.trainable_ids != tuple(id(v) for v in self.trainable_weights):
+            self._runner = None
+            runner = self._get_runner()
+        return runner
 
-def _check_batch_size(batch_size: Any, x: Any) -> int:
-    if batch_size is None:
-        return 32
-    if data_adapter.is_generator_like(x):
-        raise ValueError("batch_size must not be given when x is a generator: the generator makes the batches.")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    return int(batch_size)
+    @contextlib.contextmanager
+    def _exclusive(self, what: str) -> Iterator[None]:
+        """Refuse a second fit/evaluate of this model from another thread while one runs."""
+        if not self._training_lock.acquire(blocking=False):
+            raise RuntimeError(f"{what}() was called on model {self.name!r} while another thread is training or "
+                               "evaluating it. Steps of one model cannot run concurrently: wait for the other "
+                               "call to return, or use a separate model per thread.")
+        try:
+            yield
+        finally:
+            self._training_lock.release()
+
+
+@contextlib.contextmanager
+def _closing(callback_list: CallbackList) -> Iterator[None]:
+    """Whatever ends the loop (Ctrl-C included), stop live displays and give the terminal back."""
+    try:
+        yield
+    finally:
+        callback_list.close()
+
+
+def _shows_progress(verbose: int) -> bool:
+    return verbose != 0 and distribution.current().is_chief
+
+
+def _checked_step_mode(run_eagerly: Any, jit_compile: Any, steps_per_execution: Any) -> str:
+    """compile's run_eagerly/jit_compile/steps_per_execution, checked, as the way steps run."""
+    if not isinstance(run_eagerly, bool):
+        raise ValueError(f"run_eagerly must be True or False, got {run_eagerly!r}.")
+    if jit_compile not in (True, False, "auto"):
+        raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}.")
+    if run_eagerly and jit_compile is True:
+        raise ValueError("run_eagerly=True and jit_compile=True contradict each other: choose one.")
+    if not isinstance(steps_per_execution, (int, np.integer)) or isinstance(steps_per_execution, bool) \
+            or steps_per_execution < 1:
+        raise ValueError(f"steps_per_execution must be a positive integer, got {steps_per_execution!r}.")
+    return step_mode(run_eagerly, jit_compile)
 
 
 def _batch_blocks(count: int, batch_size: int, per_call: int) -> Iterator[tuple[int, int, int]]:
@@ -497,15 +507,6 @@ def _concatenate_outputs(chunks: list[Any]) -> Any:
     flat = [tree.flatten(chunk) for chunk in chunks]
     joined = [np.concatenate([B.convert_to_numpy(chunk[i]) for chunk in flat]) for i in range(len(flat[0]))]
     return tree.unflatten_as(chunks[0], joined)
-
-
-def _first_consumer(model: Any, tensor: Any) -> str | None:
-    """'Dense' for the first layer fed by this input, to name it in errors."""
-    for layer in getattr(model, "layers", []):
-        for node in layer._inbound_nodes:
-            if any(t is tensor for t in node.input_tensors):
-                return type(layer).__name__
-    return None
 
 
 def _class_sample_weights(class_weight: dict, y: Any, sample_weight: Any) -> np.ndarray:

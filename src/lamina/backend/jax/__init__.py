@@ -6,12 +6,6 @@ from lamina.backend.jax.nn import *  # noqa: F401,F403
 from lamina.backend.jax.optimizer_ops import *  # noqa: F401,F403
 from lamina.backend.jax.random import *  # noqa: F401,F403
 from lamina.backend.jax.symbolic import compute_output_spec  # noqa: F401
+from lamina.backend.jax.trainer import (StateScope, compile_step, state_values, steps_per_call,  # noqa: F401
+                                      store_state, take_rows, value_and_grad)
 
-
-def __getattr__(name: str):
-    # The trainer imports layers, which import this package: load it on first use.
-    if name == "StepRunner":
-        from lamina.backend.jax.trainer import StepRunner
-
-        return StepRunner
-    raise AttributeError(name)

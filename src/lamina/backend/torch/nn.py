@@ -8,10 +8,8 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from lamina.backend import logits as _logits
+from lamina.backend.logits import ACTIVATIONS
 from lamina.backend.torch.core import convert_to_tensor
-
-logits_of = _logits.logits_of
 
 relu = torch.relu
 tanh = torch.tanh
@@ -23,8 +21,29 @@ relu6 = F.relu6
 hard_sigmoid = F.hardsigmoid
 
 
+def _record_logits(probabilities: torch.Tensor, logits: torch.Tensor, activation: str,
+                   axis: int | None = None) -> torch.Tensor:
+    # An attribute on the output tensor, not a table keyed by id(): torch.compile traces attributes.
+    axis = None if axis is None else axis % max(probabilities.ndim, 1)
+    probabilities._lamina_logits = (logits, activation, axis)
+    return probabilities
+
+
+def logits_of(probabilities: Any, activation: str = "softmax", axis: int = -1) -> torch.Tensor | None:
+    """The logits that `activation` ("softmax" over `axis`, or "sigmoid") turned into exactly this
+    `probabilities` tensor, or None when it came from anywhere else."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+    entry = getattr(probabilities, "_lamina_logits", None)
+    if entry is None or entry[1] != activation:
+        return None
+    if activation == "softmax" and entry[2] != axis % max(probabilities.ndim, 1):
+        return None
+    return entry[0]
+
+
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
-    return _logits.record_logits(torch.sigmoid(x), x, "sigmoid")
+    return _record_logits(torch.sigmoid(x), x, "sigmoid")
 
 
 def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -40,7 +59,7 @@ def gelu(x: torch.Tensor, approximate: bool = True) -> torch.Tensor:
 
 
 def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
-    return _logits.record_logits(torch.softmax(x, dim=axis), x, "softmax", axis)
+    return _record_logits(torch.softmax(x, dim=axis), x, "softmax", axis)
 
 
 def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
@@ -154,12 +173,22 @@ def simple_rnn(inputs: torch.Tensor, h: torch.Tensor, kernel: torch.Tensor,
 
 
 def rnn(step: Callable[[torch.Tensor, list], tuple[torch.Tensor, list]], inputs: torch.Tensor,
-        states: list, go_backwards: bool = False) -> tuple[torch.Tensor, list]:
-    """Generic recurrence over time (axis 1) for cells without a fused kernel."""
+        states: list, go_backwards: bool = False, mask: torch.Tensor | None = None,
+        unroll: bool = False) -> tuple[torch.Tensor, list]:
+    """Generic recurrence over time (axis 1) for cells without a fused kernel; a Python loop, so always unrolled.
+
+    mask (batch, time) of bools: where False, a step keeps the previous states and output (zeros at first).
+    """
     steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
     outputs = []
     for t in steps:
-        output, states = step(inputs[:, t], states)
+        output, new_states = step(inputs[:, t], states)
+        if mask is not None:
+            keep = mask[:, t, None]  # (batch, 1)
+            previous = outputs[-1] if outputs else torch.zeros_like(output)
+            output = torch.where(keep, output, previous)
+            new_states = [torch.where(keep, new, old) for new, old in zip(new_states, states)]
+        states = new_states
         outputs.append(output)
     return torch.stack(outputs, dim=1), states
 

@@ -1,79 +1,125 @@
-"""The torch StepRunner: eager steps with autograd; data stays on the device and batches are index selections."""
+"""What the shared step needs from torch: gradients, in-place state, and steps run eagerly, compiled or captured.
+
+Torch variables are updated in place, so the "values" of a torch step's state are the variables themselves:
+the step written above the seam in stateless form (state in, state out) runs unchanged, with no copies.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import torch
 
-from lamina.trainers import step
-from lamina.utils import tree
+from lamina.backend.common import map_leaves
+from lamina.backend.torch.core import DEVICE
+
+StepFn = Callable[[Any, Any], tuple[Any, Any]]
+
+# Steps replayed as CUDA graphs stay off by default until the capture has been run on a GPU; this
+# switch (or mode="cuda_graph") turns them on.
+CUDA_GRAPHS_BY_DEFAULT = False
 
 
-def _gather(structure: Any, rows: torch.Tensor) -> Any:
-    if structure is None:
+def state_values(variables: Sequence[Any]) -> list[Any]:
+    """The values a step receives for these variables: on torch, the variables themselves."""
+    return list(variables)
+
+
+def store_state(variables: Sequence[Any], values: Sequence[Any]) -> None:
+    """Make the variables hold the values a step returned (a no-op for the in-place torch step)."""
+    for variable, value in zip(variables, values):
+        if value is not variable:
+            variable.assign(value)
+
+
+class StateScope:
+    """On torch the step's values are the variables, updated in place: nothing to swap in or out."""
+
+    def __init__(self, variables: Sequence[Any], values: Sequence[Any]) -> None:
+        self.variables = variables
+
+    def __enter__(self) -> "StateScope":
+        return self
+
+    def current(self, variables: Sequence[Any]) -> list[Any]:
+        return list(variables)
+
+    def __exit__(self, *exc_info: Any) -> None:
         return None
-    if isinstance(structure, torch.Tensor):
-        return structure.index_select(0, rows)
-    return tree.map_structure(lambda t: None if t is None else t.index_select(0, rows), structure)
 
 
-def _rows(order: torch.Tensor, offset: int, steps: int, batch_size: int) -> torch.Tensor:
-    """The index rows (steps, batch_size) of the next batches: a view, no copy."""
-    return order[offset:offset + steps * batch_size].view(steps, batch_size)
+def value_and_grad(fn: Callable[[list], tuple[Any, Any]]) -> Callable[[list], tuple[tuple[Any, Any], list]]:
+    """fn(trainable) -> (loss, aux) becomes trainable -> ((loss, aux), gradients), as jax.value_and_grad."""
+
+    def run(trainable: list) -> tuple[tuple[Any, Any], list]:
+        loss, aux = fn(trainable)
+        if not trainable or not loss.requires_grad:
+            return (loss.detach(), aux), [torch.zeros_like(v) for v in trainable]
+        grads = torch.autograd.grad(loss, trainable, allow_unused=True, materialize_grads=True)
+        return (loss.detach(), aux), list(grads)
+
+    return run
 
 
-class StepRunner:
-    """Runs train/test/predict steps of one compiled model."""
-
-    steps_per_call = 1
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-        self.trainable = model.trainable_weights
-
-    # --- training ----------------------------------------------------------------------------------
-
-    def train_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
-        model = self.model
-        loss, y_pred = step.forward_and_loss(model, x, y, sample_weight, training=True)
-        grads = torch.autograd.grad(loss, self.trainable, allow_unused=True)
-        with torch.no_grad():
-            grads = [torch.zeros_like(v) if g is None else g for g, v in zip(grads, self.trainable)]
-            model.optimizer.apply(grads, self.trainable)
-            step.update_metrics(model, loss.detach(), y, _detached(y_pred), sample_weight)
-
-    def train_arrays(self, data: tuple, order: torch.Tensor, offset: int, steps: int, batch_size: int) -> None:
-        """`steps` steps on the samples order[offset:], batch_size at a time."""
-        x, y, sample_weight = data
-        for row in _rows(order, offset, steps, batch_size):
-            self.train_batch(_gather(x, row), _gather(y, row), _gather(sample_weight, row))
-
-    # --- evaluation and inference -------------------------------------------------------------------
-
-    @torch.no_grad()
-    def test_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
-        loss, y_pred = step.forward_and_loss(self.model, x, y, sample_weight, training=False)
-        step.update_metrics(self.model, loss, y, y_pred, sample_weight)
-
-    def test_arrays(self, data: tuple, order: torch.Tensor, offset: int, steps: int, batch_size: int) -> None:
-        x, y, sample_weight = data
-        for row in _rows(order, offset, steps, batch_size):
-            self.test_batch(_gather(x, row), _gather(y, row), _gather(sample_weight, row))
-
-    @torch.inference_mode()
-    def predict_batch(self, x: Any) -> Any:
-        return self.model(x, training=False)
-
-    def predict_arrays(self, x: Any, order: torch.Tensor, offset: int, steps: int, batch_size: int) -> Any:
-        outputs = [self.predict_batch(_gather(x, row)) for row in _rows(order, offset, steps, batch_size)]
-        if len(outputs) == 1:
-            return outputs[0]
-        flat = [tree.flatten(o) for o in outputs]
-        return tree.unflatten_as(outputs[0], [torch.cat([f[i] for f in flat]) for i in range(len(flat[0]))])
+def take_rows(structure: Any, rows: torch.Tensor) -> Any:
+    """The rows of every tensor in a nested structure, selected on the device."""
+    return map_leaves(lambda t: t.index_select(0, rows), structure)
 
 
-def _detached(structure: Any) -> Any:
-    if isinstance(structure, torch.Tensor):
-        return structure.detach()
-    return tree.map_structure(lambda t: t.detach(), structure)
+def steps_per_call(requested: int) -> int:
+    """Torch runs one step per Python call; several requested steps are a loop of single steps."""
+    return max(1, int(requested))
+
+
+def resolve_mode(mode: str) -> str:
+    """The concrete way to run steps for "auto": measured fastest on the CPU is eager (see benchmarks/)."""
+    if mode != "auto":
+        return mode
+    return "cuda_graph" if DEVICE.type == "cuda" and CUDA_GRAPHS_BY_DEFAULT else "eager"
+
+
+class CompiledStep:
+    """One step function run eagerly, compiled whole by torch.compile, or replayed as a CUDA graph."""
+
+    def __init__(self, step_fn: StepFn, mode: str, donate_state: bool = False) -> None:
+        self.mode = resolve_mode(mode)
+        if self.mode == "eager":
+            self._step: Any = step_fn
+        elif self.mode == "jit":
+            torch._dynamo.config.trace_autograd_ops = True  # lets torch.autograd.grad into the compiled graph
+            self._step = torch.compile(step_fn, fullgraph=True, dynamic=False)
+        elif self.mode == "cuda_graph":
+            from lamina.backend.torch.cuda_graph import CudaGraphStep
+
+            self._step = CudaGraphStep(step_fn)
+        else:
+            raise ValueError(f"Unknown step mode {mode!r}: expected 'auto', 'eager', 'jit' or 'cuda_graph'.")
+
+    def __call__(self, state: Any, batch: Any) -> tuple[Any, Any]:
+        return self._step(state, batch)
+
+    def over_rows(self, state: Any, data: Any, order: torch.Tensor, offset: int, steps: int,
+                  batch_size: int) -> tuple[Any, Any]:
+        """`steps` steps on the samples order[offset:], batch_size at a time; outputs joined along rows."""
+        outputs = []
+        for rows in order[offset:offset + steps * batch_size].view(steps, batch_size):
+            if self.mode == "cuda_graph":
+                state, output = self._step.run_rows(state, data, rows)
+            else:
+                state, output = self._step(state, take_rows(data, rows))
+            if output is not None:
+                outputs.append(output)
+        return state, _concatenate(outputs)
+
+
+def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False) -> CompiledStep:
+    """Prepare step_fn(state, batch) -> (state, output) to run on the device; see CompiledStep."""
+    return CompiledStep(step_fn, mode, donate_state)
+
+
+def _concatenate(outputs: list) -> Any:
+    if not outputs:
+        return None
+    if len(outputs) == 1:
+        return outputs[0]
+    return map_leaves(lambda *parts: torch.cat(parts), *outputs)

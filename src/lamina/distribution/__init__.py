@@ -1,0 +1,46 @@
+"""Who trains on what: the one object the trainer, the data adapter and the callbacks ask about processes.
+
+With one process (the default) every answer is trivial: this process trains on every row, metric states
+need no reduction, and it is the process that prints and writes files. Training on several devices or
+machines replaces it with one that answers from the backend's own engine (torch.distributed, JAX meshes).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+class Distribution:
+    """A single process that owns all the data: the default."""
+
+    process_index = 0
+    process_count = 1
+
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process prints progress and writes files (checkpoints, logs)."""
+        return self.process_index == 0
+
+    def local_rows(self, order: Any) -> Any:
+        """The rows of `order` (a shuffled index array) that this process trains on."""
+        return order
+
+    def reduce_metric_states(self, variables: Sequence[Any]) -> None:
+        """Combine the metric accumulators of every process in place before results are read."""
+
+
+_current = Distribution()
+
+
+def current() -> Distribution:
+    """The distribution that fit, evaluate and predict follow now."""
+    return _current
+
+
+def set_distribution(distribution: Distribution | None) -> None:
+    """Follow `distribution` from now on; None returns to a single process."""
+    global _current
+    if distribution is not None and not isinstance(distribution, Distribution):
+        raise TypeError(f"distribution must be a lamina.distribution.Distribution or None, "
+                        f"got {type(distribution).__name__}.")
+    _current = distribution or Distribution()

@@ -1,0 +1,104 @@
+"""Runs a model's steps on the device: compiles them once, feeds them the state, stores what they return.
+
+A step call and the storing of its result are one unit that Ctrl-C cannot split: on jax the call consumes
+(donates) the old buffers, so an interrupt between the two would leave every variable pointing at freed
+memory; on torch it would leave an optimizer update half applied. An interrupt that arrives meanwhile is
+raised right after, with the model at the last completed step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from typing import Any, Iterator
+
+from lamina import backend
+from lamina.trainers.step import Steps
+
+MODES = ("auto", "eager", "jit")
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold back SIGINT inside the block and raise it at the end (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[tuple] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append((number, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(*received[0])  # the default handler raises KeyboardInterrupt here
+        elif received and previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
+
+
+def step_mode(run_eagerly: bool, jit_compile: Any) -> str:
+    """How steps run, from compile's arguments: 'eager', 'jit' or 'auto' (the backend's fastest)."""
+    if run_eagerly:
+        return "eager"
+    if jit_compile is True:
+        return "jit"
+    return "eager" if jit_compile is False else "auto"
+
+
+class StepRunner:
+    """The compiled train/test/predict steps of one model, for one set of trainable variables."""
+
+    def __init__(self, model: Any, mode: str = "auto") -> None:
+        B = backend.impl
+        self.steps = Steps(model)
+        self.trainable_ids = tuple(id(v) for v in self.steps.trainable)
+        self.steps_per_call = B.steps_per_call(int(getattr(model, "steps_per_execution", 1) or 1))
+        self.mode = mode
+        self._compiled: dict[str, Any] = {}
+
+    def _step(self, kind: str) -> Any:
+        """The compiled step of this kind, made on first use (numpy never makes a train step)."""
+        if kind not in self._compiled:
+            function = getattr(self.steps, kind)
+            self._compiled[kind] = backend.impl.compile_step(function, self.mode, donate_state=kind != "predict")
+        return self._compiled[kind]
+
+    def _weights_state(self) -> tuple:
+        state = self.steps.state()
+        return state[0], state[1], [], []
+
+    # --- training and evaluation: state in, state stored -------------------------------------------
+
+    def train_arrays(self, data: tuple, order: Any, offset: int, steps: int, batch_size: int) -> None:
+        """`steps` steps on the samples order[offset:], batch_size at a time."""
+        step = self._step("train")
+        with interrupts_deferred():
+            state, _ = step.over_rows(self.steps.state(), data, order, offset, steps, batch_size)
+            self.steps.store(state)
+
+    def train_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
+        step = self._step("train")
+        with interrupts_deferred():
+            state, _ = step(self.steps.state(), (x, y, sample_weight))
+            self.steps.store(state)
+
+    def test_arrays(self, data: tuple, order: Any, offset: int, steps: int, batch_size: int) -> None:
+        step = self._step("test")
+        with interrupts_deferred():
+            state, _ = step.over_rows(self.steps.state(), data, order, offset, steps, batch_size)
+            self.steps.store(state)
+
+    def test_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
+        step = self._step("test")
+        with interrupts_deferred():
+            state, _ = step(self.steps.state(), (x, y, sample_weight))
+            self.steps.store(state)
+
+    # --- inference: weights in, outputs out --------------------------------------------------------
+
+    def predict_arrays(self, x: Any, order: Any, offset: int, steps: int, batch_size: int) -> Any:
+        return self._step("predict").over_rows(self._weights_state(), x, order, offset, steps, batch_size)[1]
+
+    def predict_batch(self, x: Any) -> Any:
+        return self._step("predict")(self._weights_state(), x)[1]
