@@ -166,3 +166,28 @@ def test_a_ragged_list_of_arrays_has_no_shape(name):
     with backend.use(name) as B:
         with pytest.raises(ValueError, match="no single shape"):
             B.shape([np.zeros((3, 2)), np.zeros((4, 2))])
+
+
+def test_fit_copies_the_training_data_to_the_device_once(training_backend, monkeypatch):
+    """Counting samples and checking shapes read shapes; only the one move to the device converts x."""
+    from lamina.layers import Dense
+    from lamina.models import Sequential
+
+    B = backend.impl
+    x = np.random.default_rng(0).normal(size=(256, 8)).astype(np.float32)
+    y = np.random.default_rng(1).normal(size=(256, 1)).astype(np.float32)
+    model = Sequential([Dense(4, input_shape=(8,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    copies_of_x = []
+    convert = B.convert_to_tensor
+
+    def counting(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, np.ndarray) and np.shares_memory(value, x):
+            copies_of_x.append(value.shape)
+        return convert(value, *args, **kwargs)
+
+    for module in {B, B.core, B.numpy}:
+        if hasattr(module, "convert_to_tensor"):
+            monkeypatch.setattr(module, "convert_to_tensor", counting)
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    assert copies_of_x == [(256, 8)]
