@@ -37,6 +37,16 @@ def _topological_nodes(outputs: list[KerasTensor]) -> list[Node]:
     return ordered
 
 
+def _check_keys(model_name: str, inputs: dict, names: list[str]) -> None:
+    """A dict of inputs must have one key per model input, named as the inputs are."""
+    unknown = [key for key in inputs if key not in names]
+    missing = [name for name in names if name not in inputs]
+    if unknown or missing:
+        problems = [f"unknown key(s) {unknown}" if unknown else "", f"no value for {missing}" if missing else ""]
+        raise ValueError(f"Model {model_name!r} takes inputs named {names}; the input dict has "
+                         f"{' and '.join(p for p in problems if p)}.")
+
+
 class _Step:
     """One node of the execution plan, with its argument lookup resolved ahead of time."""
 
@@ -109,12 +119,14 @@ class Functional(Model):
         return [t.shape for t in self.inputs]
 
     def _flatten_inputs(self, inputs: Any) -> list[Any]:
-        if isinstance(inputs, dict) and not isinstance(self._inputs_structure, dict):
+        """The inputs in the order of `self.inputs`; a dict is matched by key, never by position."""
+        if isinstance(inputs, dict):
+            if isinstance(self._inputs_structure, dict):
+                _check_keys(self.name, inputs, list(self._inputs_structure))
+                return tree.flatten(inputs)  # both walk the same keys in sorted order
             names = self.input_names
-            missing = [n for n in names if n not in inputs]
-            if missing:
-                raise ValueError(f"Model {self.name!r} expects inputs {names}; the dict given lacks {missing}.")
-            return [inputs[n] for n in names]
+            _check_keys(self.name, inputs, names)
+            return [inputs[name] for name in names]
         flat = tree.flatten(inputs)
         if len(flat) != len(self.inputs):
             raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s), got {len(flat)}.")

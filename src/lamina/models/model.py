@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+from typing import Any, Callable, Iterator
 
 from lamina.layers.layer import Layer
 from lamina.ops.symbolic import is_symbolic, symbolic_inputs
@@ -32,12 +33,9 @@ class Model(Trainer, Layer):
         if self.built:
             return
         inputs = symbolic_inputs(input_shape)
-        self.built = True  # so that the trace below does not come back here
-        try:
+        with undo_build_on_error(self):
+            self.built = True  # so that the trace below does not come back here
             self._symbolic_call((inputs,), {})
-        except Exception:
-            self.built = False
-            raise
         self._build_shapes = input_shape
 
     @property
@@ -92,6 +90,22 @@ class Model(Trainer, Layer):
         from lamina.saving import saving_api
 
         saving_api.load_weights(self, filepath)
+
+
+@contextlib.contextmanager
+def undo_build_on_error(model: Layer) -> Iterator[None]:
+    """If building fails, leave the model and its layers as they were: nothing marked built, no weight added."""
+    layers = [model, *model._flat_layers()]
+    lists = ("_own_variables", "_inbound_nodes", "_layers", "_seed_generators", "_losses")
+    saved = [(layer.built, layer._build_shapes, [list(getattr(layer, name)) for name in lists]) for layer in layers]
+    try:
+        yield
+    except BaseException:
+        for layer, (built, shapes, contents) in zip(layers, saved):
+            layer.built, layer._build_shapes = built, shapes
+            for name, content in zip(lists, contents):
+                getattr(layer, name)[:] = content
+        raise
 
 
 def _looks_functional(args: tuple, kwargs: dict) -> bool:

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.layer import Layer
-from lamina.models.model import Model
+from lamina.models.model import Model, undo_build_on_error
 from lamina.ops.symbolic import KerasTensor
 
 
@@ -20,6 +20,7 @@ class Sequential(Model):
         self._stack: list[Layer] = []
         self.inputs: list[KerasTensor] = []
         self.outputs: list[KerasTensor] = []
+        self._plan: list[tuple[Any, bool]] = []
         for layer in layers or []:
             self.add(layer)
 
@@ -76,14 +77,26 @@ class Sequential(Model):
         return [self._stack[-1].name] if self._stack else [self.name]
 
     def build(self, input_shape: Any = None) -> None:
-        """Build every layer for inputs of `input_shape` (batch axis included, may be None)."""
-        if self._input_layer is None:
-            if input_shape is None:
-                raise ValueError(f"Sequential model {self.name!r} has no input shape: pass input_shape to its "
-                                 "first layer, add an Input, or call build(input_shape).")
-            self._input_layer = InputLayer(batch_shape=tuple(input_shape))
-            self.inputs = [self._input_layer.output_tensor]
-        self._rebuild_symbolic()
+        """Build every layer for inputs of `input_shape` (batch axis included, may be None).
+
+        A failed build changes nothing, so that a call with inputs of the right shape can follow.
+        """
+        if not self._stack:
+            raise ValueError(f"Sequential model {self.name!r} has no layers: add layers before building, calling, "
+                             "fitting or predicting with it.")
+        before = (self._input_layer, self.inputs, self.outputs)
+        with undo_build_on_error(self):
+            try:
+                if self._input_layer is None:
+                    if input_shape is None:
+                        raise ValueError(f"Sequential model {self.name!r} has no input shape: pass input_shape to "
+                                         "its first layer, add an Input, or call build(input_shape).")
+                    self._input_layer = InputLayer(batch_shape=tuple(input_shape))
+                    self.inputs = [self._input_layer.output_tensor]
+                self._rebuild_symbolic()
+            except BaseException:
+                self._input_layer, self.inputs, self.outputs = before
+                raise
         self.built = True
 
     def call(self, inputs: Any, training: Any = None) -> Any:

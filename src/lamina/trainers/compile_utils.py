@@ -6,6 +6,10 @@ from typing import Any, Sequence
 
 from lamina import backend, losses, metrics as metrics_module
 from lamina.metrics.metric import Mean, Metric
+from lamina.utils import naming
+
+# Metric names that stand for the loss's own accuracy or cross-entropy, resolved once shapes are known.
+_LOSS_DEPENDENT_METRICS = ("accuracy", "acc", "crossentropy", "ce")
 
 
 def per_output(value: Any, output_names: Sequence[str], what: str) -> list[Any]:
@@ -80,18 +84,20 @@ class CompileMetrics:
     """The metrics of each output, built once the shapes of targets and predictions are known."""
 
     def __init__(self, metrics: Any, weighted_metrics: Any, output_names: Sequence[str],
-                 compile_loss: CompileLoss) -> None:
+                 compile_loss: CompileLoss | None) -> None:
         self.output_names = list(output_names)
-        self._requested = self._per_output(metrics)
-        self._requested_weighted = self._per_output(weighted_metrics)
+        self._requested = self._per_output(metrics, "metrics")
+        self._requested_weighted = self._per_output(weighted_metrics, "weighted_metrics")
         self._compile_loss = compile_loss
         self.built = False
         self.metrics: list[Metric] = []
         self._plan: list[tuple[int, Metric, bool]] = []
 
-    def _per_output(self, value: Any) -> list[list[Any]]:
+    def _per_output(self, value: Any, what: str) -> list[list[Any]]:
         if value is None:
             return [[] for _ in self.output_names]
+        for identifier in _leaves(value):
+            _check_metric(identifier, what)
         if isinstance(value, (str, Metric)) or callable(value) and not isinstance(value, (list, tuple, dict)):
             value = [value]
         if isinstance(value, dict):
@@ -115,11 +121,11 @@ class CompileMetrics:
         self.built = True
 
     def _resolve(self, identifier: Any, index: int, y_true_shape: tuple, y_pred_shape: tuple) -> Metric:
+        loss = self._compile_loss.losses[index] if self._compile_loss is not None else None
         if identifier in ("accuracy", "acc"):
-            cls = metrics_module.accuracy_for(self._compile_loss.losses[index], y_true_shape, y_pred_shape)
+            cls = metrics_module.accuracy_for(loss, y_true_shape, y_pred_shape)
             return cls(name=identifier)
         if identifier in ("crossentropy", "ce"):
-            loss = self._compile_loss.losses[index]
             return metrics_module.get(getattr(type(loss), "function", losses.categorical_crossentropy).__name__)
         return metrics_module.get(identifier)
 
@@ -130,3 +136,24 @@ class CompileMetrics:
             if isinstance(sample_weight, (dict, list, tuple)) else [sample_weight] * len(y_pred)
         for index, metric, weighted in self._plan:
             metric.update_state(y_true[index], y_pred[index], weights[index] if weighted else None)
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The metric identifiers in a compile argument: lists and per-output dicts are walked, config dicts are leaves."""
+    if isinstance(value, dict) and "class_name" not in value:
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def _check_metric(identifier: Any, what: str) -> None:
+    """A metric is a known name, a config dict, a Metric (or its class) or a function; anything else fails now."""
+    if identifier is None or isinstance(identifier, (Metric, dict)) or callable(identifier):
+        return
+    if isinstance(identifier, str):
+        if identifier not in _LOSS_DEPENDENT_METRICS:
+            naming.lookup("metric", identifier, {**metrics_module.NAMES, **metrics_module.CLASSES})
+        return
+    raise TypeError(f"{what} holds {identifier!r} ({type(identifier).__name__}), which is not a metric: give a "
+                    "metric name such as 'accuracy', a Metric object or class, or a function of (y_true, y_pred).")

@@ -50,6 +50,14 @@ def _sample_count(structure: Any, name: str) -> int | None:
     return counts.pop() if counts else None
 
 
+def check_not_empty(x: Any, count: int | None) -> None:
+    """x must hold at least one sample: an empty x would train or evaluate on nothing and report a loss of 0."""
+    if not count:
+        shapes = [tuple(backend.impl.shape(leaf)) for leaf in tree.flatten(x) if leaf is not None]
+        given = f"shape {shapes[0]}" if len(shapes) == 1 else f"shapes {shapes}"
+        raise ValueError(f"x has 0 samples: it needs at least one, got {given}.")
+
+
 @dataclass
 class ArrayData:
     """In-memory samples, checked and as NumPy arrays (or tensors): x, y and sample weights."""
@@ -91,6 +99,7 @@ def array_data(x: Any, y: Any = None, sample_weight: Any = None) -> ArrayData:
     y = _leaves_named(y, "y") if y is not None else None
     sample_weight = _leaves_named(sample_weight, "sample_weight") if sample_weight is not None else None
     count = _sample_count(x, "x")
+    check_not_empty(x, count)
     for other, name in ((y, "y"), (sample_weight, "sample_weight")):
         other_count = _sample_count(other, name) if other is not None else None
         if other_count is not None and other_count != count:
@@ -120,15 +129,36 @@ def unpack_batch(batch: Any) -> tuple[Any, Any, Any]:
 
 
 class GeneratorData:
-    """Batches drawn from a generator or Sequence; each epoch takes `steps` of them (or all, if it ends)."""
+    """Batches drawn from a generator or Sequence; each epoch takes `steps` of them (or all, if it ends).
 
-    def __init__(self, source: Any, steps: int | None) -> None:
+    An iterator that ends is not restarted: `ran_short` says that the last epoch got fewer than `steps`
+    batches, `has_more` whether another epoch would get any.
+    """
+
+    def __init__(self, source: Any, steps: int | None, name: str = "x") -> None:
         self.source = source
         self.indexable = not (inspect.isgenerator(source) or isinstance(source, collections.abc.Iterator))
         if steps is None and self.indexable:
             steps = len(source)
         self.steps = steps
+        self.ran_short = False
         self._iterator: Iterator[Any] | None = None
+        self._waiting: list[Any] = []  # a batch drawn ahead by has_more
+        if not self.has_more() or steps == 0:
+            raise ValueError(f"{name} is a generator that yields no batches: it needs at least one.")
+
+    def has_more(self) -> bool:
+        """Whether the next epoch gets at least one batch (an iterator is asked for one ahead)."""
+        if self.indexable:
+            return self.steps > 0
+        if not self._waiting:
+            if self._iterator is None:
+                self._iterator = iter(self.source)
+            try:
+                self._waiting.append(next(self._iterator))
+            except StopIteration:
+                return False
+        return True
 
     def epoch(self) -> Iterator[ArrayData]:
         if self.indexable:
@@ -137,13 +167,10 @@ class GeneratorData:
             if hasattr(self.source, "on_epoch_end"):
                 self.source.on_epoch_end()
             return
-        if self._iterator is None:
-            self._iterator = iter(self.source)
         taken = 0
         while self.steps is None or taken < self.steps:
-            try:
-                batch = next(self._iterator)
-            except StopIteration:
+            if not self.has_more():
+                self.ran_short = self.steps is not None
                 return
             taken += 1
-            yield array_data(*unpack_batch(batch))
+            yield array_data(*unpack_batch(self._waiting.pop()))
