@@ -1,13 +1,13 @@
 """check_layer: the checks every layer gets, in one call.
 
-For a layer factory it builds the layer on each available backend with the same weights, then checks the
-output shape (eager and symbolic), equality across backends, a NumPy reference, finite non-zero gradients
-on torch and jax (the same on both), and a config round trip.
+For a layer factory it builds the layer on each backend (torch, jax and the inference-only numpy) with the
+same weights, then checks the output shape (eager and symbolic), equality across backends, a NumPy
+reference, finite non-zero gradients on torch and jax (the same on both), and a config round trip.
+A layer with several inputs (a merging layer) takes a list of input shapes.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Any, Callable, Sequence
 
@@ -16,29 +16,40 @@ import numpy as np
 import lamina
 from lamina import backend
 
-Reference = Callable[[np.ndarray, list[np.ndarray]], Any]
+Reference = Callable[[Any, list[np.ndarray]], Any]
 
 
-def available_backends(names: Sequence[str]) -> list[str]:
-    """The named backends, without numpy when it cannot be imported (it is inference-only and optional)."""
-    found = []
-    for name in names:
-        try:
-            importlib.import_module(f"lamina.backend.{name}")
-        except Exception:  # noqa: BLE001 - a numpy backend that fails to import is skipped, others must work
-            if name != "numpy":
-                raise
-            continue
-        found.append(name)
-    return found
+def several(input_shape: Any) -> bool:
+    """Whether `input_shape` is a list of shapes (a layer with several inputs) rather than one shape."""
+    return bool(input_shape) and isinstance(input_shape[0], (list, tuple))
 
 
-def make_input(shape: Sequence[int], dtype: str = "float32", input_range: tuple[int, int] = (0, 10)) -> np.ndarray:
+def make_input(shape: Sequence[int], dtype: str = "float32", input_range: tuple[int, int] = (0, 10),
+               seed: int = 0) -> np.ndarray:
     """A fixed random input: standard normal floats, or ints in [low, high)."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     if np.dtype(dtype).kind in "iu":
         return rng.integers(*input_range, size=tuple(shape)).astype(dtype)
     return rng.standard_normal(tuple(shape)).astype(dtype)
+
+
+def make_inputs(input_shape: Any, dtype: str, input_range: tuple[int, int]) -> Any:
+    """One input array, or a list of them (each drawn apart) for a list of shapes."""
+    if several(input_shape):
+        return [make_input(shape, dtype, input_range, seed=index) for index, shape in enumerate(input_shape)]
+    return make_input(input_shape, dtype, input_range)
+
+
+def symbolic_inputs(x: Any) -> Any:
+    """lamina.Input(s) shaped like x (batch axis left unknown)."""
+    if isinstance(x, list):
+        return [symbolic_inputs(item) for item in x]
+    return lamina.Input(shape=x.shape[1:], dtype=str(x.dtype))
+
+
+def to_tensors(x: Any) -> Any:
+    """x as tensors of the active backend."""
+    return [backend.impl.convert_to_tensor(i) for i in x] if isinstance(x, list) else backend.impl.convert_to_tensor(x)
 
 
 def flat_numpy(outputs: Any) -> list[np.ndarray]:
@@ -61,24 +72,29 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
     """Run the generic layer checks; returns the outputs of the first backend as NumPy arrays.
 
     make_layer: builds a fresh, unbuilt layer (called once per backend, under that backend).
+    input_shape: one shape, or a list of shapes for a layer with several inputs (then x is a list).
     reference: reference(x, weights) -> the expected output(s), in NumPy.
+    backends: every one is run; a backend that cannot run the layer fails the check (never skipped).
     expected_output_shape: a shape, or a list of shapes for a layer with several outputs.
     train: also check gradients on torch and jax.
     """
     call_kwargs = call_kwargs or {}
-    x = make_input(input_shape, input_dtype, input_range)
-    names = available_backends(backends)
+    x = make_inputs(input_shape, input_dtype, input_range)
+    names = list(backends)
     weights: list[np.ndarray] | None = None
     results: dict[str, list[np.ndarray]] = {}
     for name in names:
-        with backend.use(name) as B:
+        with backend.use(name):
             layer = make_layer()
-            symbolic = layer(lamina.Input(shape=tuple(input_shape[1:]), dtype=input_dtype), **call_kwargs)  # builds
+            symbolic = layer(symbolic_inputs(x), **call_kwargs)  # builds
             if weights is None:
                 weights = layer.get_weights()
             layer.set_weights(weights)
-            tensor = B.convert_to_tensor(x)
-            results[name] = flat_numpy(layer(tensor, **call_kwargs))
+            tensor = to_tensors(x)
+            try:
+                results[name] = flat_numpy(layer(tensor, **call_kwargs))
+            except Exception as error:
+                raise AssertionError(f"{type(layer).__name__} fails on the {name} backend: {error!r}") from error
             check_shapes(layer, input_shape, symbolic, results[name], expected_output_shape)
             if name == names[0]:
                 check_config_round_trip(layer, tensor, weights, results[name], atol, call_kwargs)
@@ -94,7 +110,7 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
     return first
 
 
-def check_shapes(layer: Any, input_shape: Sequence[int], symbolic: Any, outputs: list[np.ndarray],
+def check_shapes(layer: Any, input_shape: Any, symbolic: Any, outputs: list[np.ndarray],
                  expected: Any) -> None:
     """Eager shapes equal `expected`; symbolic outputs and compute_output_shape agree, with batch None."""
     shapes = [tuple(o.shape) for o in outputs]
@@ -104,7 +120,8 @@ def check_shapes(layer: Any, input_shape: Sequence[int], symbolic: Any, outputs:
     symbolic = symbolic if isinstance(symbolic, (list, tuple)) else [symbolic]
     assert [tuple(t.shape) for t in symbolic] == [(None, *s[1:]) for s in shapes], \
         f"symbolic shapes {[t.shape for t in symbolic]}, eager shapes {shapes}"
-    computed = layer.compute_output_shape((None, *input_shape[1:]))
+    unknown_batch = [(None, *s[1:]) for s in input_shape] if several(input_shape) else (None, *input_shape[1:])
+    computed = layer.compute_output_shape(unknown_batch)
     computed = computed if isinstance(computed, list) else [computed]
     assert [tuple(s) for s in computed] == [tuple(t.shape) for t in symbolic], f"compute_output_shape: {computed}"
 
@@ -126,7 +143,12 @@ def probes_for(outputs: list[np.ndarray]) -> list[np.ndarray]:
     return [rng.standard_normal(o.shape).astype(np.float32) for o in outputs]
 
 
-def check_gradients(make_layer: Callable[[], Any], x: np.ndarray, weights: list[np.ndarray],
+def float_inputs(x: Any) -> int:
+    """How many of the inputs are floats (each gets a gradient)."""
+    return sum(item.dtype.kind == "f" for item in (x if isinstance(x, list) else [x]))
+
+
+def check_gradients(make_layer: Callable[[], Any], x: Any, weights: list[np.ndarray],
                     outputs: list[np.ndarray], call_kwargs: dict, atol: float) -> None:
     """Gradients of sum(outputs * probes) w.r.t. each trainable weight (and float inputs): finite, not all
     zero, and the same on torch and jax."""
@@ -135,10 +157,10 @@ def check_gradients(make_layer: Callable[[], Any], x: np.ndarray, weights: list[
     for name, compute in (("torch", torch_gradients), ("jax", jax_gradients)):
         with backend.use(name):
             layer = make_layer()
-            layer(lamina.Input(shape=x.shape[1:], dtype=str(x.dtype)), **call_kwargs)  # builds, compiles nothing
+            layer(symbolic_inputs(x), **call_kwargs)  # builds, compiles nothing
             layer.set_weights(weights)
             gradients[name] = compute(layer, x, probes, call_kwargs)
-            assert len(gradients[name]) == len(layer.trainable_weights) + (x.dtype.kind == "f")
+            assert len(gradients[name]) == len(layer.trainable_weights) + float_inputs(x)
             for index, gradient in enumerate(gradients[name]):
                 assert np.all(np.isfinite(gradient)), f"{name}: gradient {index} is not finite"
                 assert np.any(gradient != 0), f"{name}: gradient {index} is all zero"
@@ -146,18 +168,19 @@ def check_gradients(make_layer: Callable[[], Any], x: np.ndarray, weights: list[
         np.testing.assert_allclose(t, j, atol=10 * atol, rtol=1e-4, err_msg=f"gradient {index}, torch against jax")
 
 
-def torch_gradients(layer: Any, x: np.ndarray, probes: list[np.ndarray], call_kwargs: dict) -> list[np.ndarray]:
+def torch_gradients(layer: Any, x: Any, probes: list[np.ndarray], call_kwargs: dict) -> list[np.ndarray]:
     import torch
 
-    inputs = torch.tensor(x, requires_grad=x.dtype.kind == "f")
-    outputs = layer(inputs, **call_kwargs)
+    arrays = x if isinstance(x, list) else [x]
+    tensors = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    outputs = layer(tensors if isinstance(x, list) else tensors[0], **call_kwargs)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     loss = sum((o * torch.from_numpy(p)).sum() for o, p in zip(outputs, probes))
-    targets = list(layer.trainable_weights) + ([inputs] if inputs.requires_grad else [])
+    targets = list(layer.trainable_weights) + [t for t in tensors if t.requires_grad]
     return [g.numpy() for g in torch.autograd.grad(loss, targets)]
 
 
-def jax_gradients(layer: Any, x: np.ndarray, probes: list[np.ndarray], call_kwargs: dict) -> list[np.ndarray]:
+def jax_gradients(layer: Any, x: Any, probes: list[np.ndarray], call_kwargs: dict) -> list[np.ndarray]:
     import jax
     import jax.numpy as jnp
 
@@ -172,8 +195,16 @@ def jax_gradients(layer: Any, x: np.ndarray, probes: list[np.ndarray], call_kwar
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
             return sum(jnp.sum(o * p) for o, p in zip(outputs, probes))
 
-    values, inputs = [v.value for v in trainable], jnp.asarray(x)
-    if x.dtype.kind == "f":  # jitted: one compilation instead of one per op of the backward pass
-        weight_gradients, input_gradient = jax.jit(jax.grad(loss, argnums=(0, 1)))(values, inputs)
-        return [np.asarray(g) for g in weight_gradients] + [np.asarray(input_gradient)]
-    return [np.asarray(g) for g in jax.jit(jax.grad(loss))(values, inputs)]
+    arrays = x if isinstance(x, list) else [x]
+    floats = [a.dtype.kind == "f" for a in arrays]
+
+    def loss_of(values: list, float_values: list) -> Any:  # the float inputs are differentiated, the others fixed
+        filled = iter(float_values)
+        inputs = [next(filled) if is_float else jnp.asarray(a) for a, is_float in zip(arrays, floats)]
+        return loss(values, inputs if isinstance(x, list) else inputs[0])
+
+    values = [v.value for v in trainable]
+    float_values = [jnp.asarray(a) for a, is_float in zip(arrays, floats) if is_float]
+    # jitted: one compilation instead of one per op of the backward pass
+    weight_gradients, input_gradients = jax.jit(jax.grad(loss_of, argnums=(0, 1)))(values, float_values)
+    return [np.asarray(g) for g in [*weight_gradients, *input_gradients]]

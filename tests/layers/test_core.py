@@ -70,3 +70,33 @@ def test_reshape_rejects_a_bad_target() -> None:
 def test_embedding_looks_up_rows() -> None:
     check_layer(lambda: Embedding(10, 4), (3, 5), lambda x, w: w[0][x], input_dtype="int32", input_range=(0, 10),
                 expected_output_shape=(3, 5, 4))
+
+
+def test_dropout_noise_shape_broadcasts_the_zeros(training_backend: str) -> None:
+    B = backend.impl
+    layer = Dropout(0.5, noise_shape=(None, 1, 8), seed=2)
+    outputs = B.convert_to_numpy(layer(B.ones((4, 6, 8)), training=True))
+    zeros = outputs == 0.0
+    assert np.all(zeros == zeros[:, :1, :])  # one pattern per sample and feature, shared by every step
+    assert 0 < zeros.mean() < 1 and not np.all(zeros == zeros[:1])  # drawn per sample (the None axis)
+    np.testing.assert_allclose(outputs[~zeros], 2.0)
+    assert Dropout.from_config(layer.get_config()).noise_shape == (None, 1, 8)
+    with pytest.raises(ValueError, match="noise_shape"):
+        Dropout(0.5, noise_shape=(None, 3, 8))(B.ones((4, 6, 8)), training=True)
+    with pytest.raises(ValueError, match="noise_shape"):
+        Dropout(0.5, noise_shape=(0, 1))
+
+
+def test_flatten_channels_first_moves_channels_last() -> None:
+    check_layer(lambda: Flatten(data_format="channels_first"), (2, 3, 4, 5),
+                lambda x, w: np.transpose(x, (0, 2, 3, 1)).reshape(2, 60), expected_output_shape=(2, 60))
+    with pytest.raises(ValueError, match="data_format"):
+        Flatten(data_format="channels_middle")
+
+
+def test_embedding_mask_zero() -> None:
+    with backend.use("torch") as B:
+        layer = Embedding(5, 2, mask_zero=True)
+        mask = B.convert_to_numpy(layer.compute_mask(B.convert_to_tensor(np.array([[1, 0, 3]]))))
+    np.testing.assert_array_equal(mask, [[True, False, True]])
+    assert Embedding.from_config(layer.get_config()).mask_zero is True

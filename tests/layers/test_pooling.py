@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
 from check import check_layer
+from lamina import backend
 from lamina.layers import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                            GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool2D, MaxPooling1D,
                            MaxPooling2D, MaxPooling3D)
@@ -87,3 +89,15 @@ def test_short_alias_and_config() -> None:
 def test_bad_arguments_are_named(arguments: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MaxPooling2D(**arguments)
+
+
+@pytest.mark.parametrize("layer_class,reduce", [(GlobalAveragePooling1D, np.mean), (GlobalMaxPooling1D, np.max)])
+def test_global_pooling_1d_leaves_masked_steps_out(training_backend: str, layer_class: type, reduce: Any) -> None:
+    B = backend.impl
+    x = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")
+    mask = np.array([[True, True, False, True, False], [False, True, True, True, True]])
+    outputs = B.convert_to_numpy(layer_class()(B.convert_to_tensor(x), mask=B.convert_to_tensor(mask)))
+    expected = np.stack([reduce(x[i][mask[i]], axis=0) for i in range(2)])
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="does not support masking"):
+        GlobalAveragePooling2D()(B.ones((2, 3, 3, 2)), mask=B.ones((2, 3, 3), "bool"))

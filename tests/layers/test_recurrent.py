@@ -10,7 +10,7 @@ import pytest
 import lamina
 from check import check_layer, make_input
 from lamina import activations, backend
-from lamina.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
+from lamina.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -205,3 +205,70 @@ def test_embedding_lstm_model_learns(name: str) -> None:
         model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.05), loss="binary_crossentropy")
         losses = model.fit(x, y.astype("float32"), epochs=5, batch_size=32, verbose=0).history["loss"]
     assert losses[-1] < 0.5 * losses[0], losses
+
+
+RECURRENT = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
+
+
+@pytest.mark.parametrize("kind", list(RECURRENT))
+def test_zero_padding_is_masked(training_backend: str, kind: str) -> None:
+    """Embedding(mask_zero=True) -> RNN: padding before or after a sequence changes nothing."""
+    B = backend.impl
+    layer_class = RECURRENT[kind]
+    model = lamina.Sequential([Input((None,), dtype="int32"), Embedding(10, 3, mask_zero=True), layer_class(4)])
+    tokens = np.array([[5, 2, 7]])
+    unpadded = B.convert_to_numpy(model(tokens))
+    for padded in ([[5, 2, 7, 0, 0]], [[0, 0, 5, 2, 7]]):
+        np.testing.assert_allclose(B.convert_to_numpy(model(np.array(padded))), unpadded, atol=1e-6)
+    unmasked = lamina.Sequential([Input((None,), dtype="int32"), Embedding(10, 3), layer_class(4)])
+    unmasked.set_weights(model.get_weights())
+    assert not np.allclose(B.convert_to_numpy(unmasked(np.array([[5, 2, 7, 0, 0]]))), unpadded, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", list(RECURRENT))
+def test_masked_steps_carry_the_previous_output_and_states(training_backend: str, kind: str) -> None:
+    B = backend.impl
+    x = B.convert_to_tensor(make_input((2, 5, 3)))
+    mask = B.convert_to_tensor(np.array([[True, False, True, True, False], [False, True, True, False, True]]))
+    layer = RECURRENT[kind](4, return_sequences=True, return_state=True)
+    sequences, *states = (B.convert_to_numpy(t) for t in layer(x, mask=mask))
+    np.testing.assert_array_equal(sequences[0, 1], sequences[0, 0])  # masked step: previous output
+    np.testing.assert_array_equal(sequences[0, 4], sequences[0, 3])
+    np.testing.assert_array_equal(sequences[1, 0], 0.0)  # masked first step: zeros
+    np.testing.assert_array_equal(sequences[1, 3], sequences[1, 2])
+    np.testing.assert_allclose(states[0], sequences[:, -1], atol=1e-6)
+    # the same values as running only the kept steps of each sample
+    kept = B.convert_to_numpy(layer(B.convert_to_tensor(make_input((2, 5, 3))[:1, [0, 2, 3]]))[0])
+    np.testing.assert_allclose(sequences[:1, -1], kept[:, -1], atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", list(RECURRENT))
+def test_unroll_gives_the_same_outputs(training_backend: str, kind: str) -> None:
+    B = backend.impl
+    x = B.convert_to_tensor(make_input((2, 5, 3)))
+    layer = RECURRENT[kind](4, return_sequences=True, go_backwards=True)
+    unrolled = RECURRENT[kind](4, return_sequences=True, go_backwards=True, unroll=True)
+    expected = B.convert_to_numpy(layer(x))
+    unrolled(x)
+    unrolled.set_weights(layer.get_weights())
+    np.testing.assert_allclose(B.convert_to_numpy(unrolled(x)), expected, atol=1e-6)
+    assert unrolled.get_config()["unroll"] is True
+    mask = B.convert_to_tensor(np.array([[True, True, False, True, True]] * 2))
+    np.testing.assert_allclose(B.convert_to_numpy(unrolled(x, mask=mask)), B.convert_to_numpy(layer(x, mask=mask)),
+                               atol=1e-6)
+
+
+def test_masked_sequential_model_fits(training_backend: str) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 6, size=(64, 6))
+    lengths = rng.integers(2, 7, size=64)
+    x[np.arange(6) >= lengths[:, None]] = 0  # zero-padded after each sequence's end
+    y = (x[:, 0] > 3).astype("float32")
+    lamina.set_random_seed(0)
+    model = lamina.Sequential([Embedding(6, 8, mask_zero=True), LSTM(8, return_sequences=True), GRU(4),
+                               Dense(1, activation="sigmoid")])
+    model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.05), loss="binary_crossentropy")
+    losses = model.fit(x, y, epochs=4, batch_size=16, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
+    after, before = np.array([[4, 2, 0, 0, 0, 0]]), np.array([[0, 0, 0, 0, 4, 2]])  # the model was built for 6 steps
+    np.testing.assert_allclose(model.predict(after, verbose=0), model.predict(before, verbose=0), atol=1e-6)

@@ -35,6 +35,7 @@ class Conv(Layer):
 
     rank: int = 2
     paddings: tuple[str, ...] = ("valid", "same")
+    casts_inputs = True
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: int | Sequence[int] = 1,
                  padding: str = "valid", data_format: str | None = None, dilation_rate: int | Sequence[int] = 1,
@@ -42,7 +43,7 @@ class Conv(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         owner = type(self).__name__
         if not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"{owner} filters must be a positive integer, got {filters!r}.")
@@ -66,7 +67,6 @@ class Conv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
@@ -96,10 +96,7 @@ class Conv(Layer):
         outputs = B.conv(inputs, self.kernel, self.strides, padding, self.dilation_rate, self.groups)
         if self.bias is not None:
             outputs = B.add(outputs, self.bias)
-        outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
-        return outputs
+        return self.activation(outputs)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,

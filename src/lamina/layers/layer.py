@@ -34,24 +34,40 @@ class InputSpec:
 
 @dataclass
 class Node:
-    """One call of a layer on symbolic tensors: the edge that functional models are made of."""
+    """One call of a layer on symbolic tensors: the edge that functional models are made of.
+
+    `mask` holds the symbolic masks of the inputs (None without masks); the masks of the outputs ride
+    on the output tensors as `_keras_mask`.
+    """
 
     layer: "Layer"
     args: tuple
     kwargs: dict
     outputs: Any
+    mask: Any = None
 
     @property
     def input_tensors(self) -> list[KerasTensor]:
-        return [t for t in tree.flatten((self.args, self.kwargs)) if isinstance(t, KerasTensor)]
+        tensors = [t for t in tree.flatten((self.args, self.kwargs)) if isinstance(t, KerasTensor)]
+        masks = [m for m in tree.flatten(self.mask) if isinstance(m, KerasTensor) and m._history is not None]
+        return tensors + masks  # an implicit mask is computed with its tensor; an explicit one is a graph tensor
 
 
 class Layer:
-    """A unit of computation with its own weights: override `build` to make weights, `call` for the math."""
+    """A unit of computation with its own weights: override `build` to make weights, `call` for the math.
+
+    Masks (Keras semantics): a layer whose `call` takes `mask` receives the mask of its inputs; a layer
+    with `supports_masking` passes it on through `compute_mask`; any other layer given a mask raises.
+    """
+
+    # Passes an incoming mask on (through `compute_mask`) without needing it in `call`.
+    supports_masking: bool = False
+    # Computes in floats: inputs of another dtype (ints, bools, float64) are cast to `dtype` first.
+    casts_inputs: bool = False
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Sequence[int | None] | None = None, input_dim: int | None = None,
-                 batch_size: int | None = None, **kwargs: Any) -> None:
+                 batch_size: int | None = None, activity_regularizer: Any = None, **kwargs: Any) -> None:
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
             batch_size, input_shape = batch_shape[0], batch_shape[1:]
@@ -66,9 +82,13 @@ class Layer:
         if input_dim is not None:
             input_shape = (input_dim,)
         self._input_shape_argument = (batch_size,) + tuple(input_shape) if input_shape is not None else None
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         parameters = inspect.signature(self.call).parameters
         self._call_takes_training = "training" in parameters
+        self._call_takes_mask = "mask" in parameters
         self._build_shapes: Any = None
+        self._checked_shape: Any = None  # the last eager input shape that passed the input spec
+        self._uncast_dtype: Any = None  # the last (backend) input dtype found equal to `dtype`
 
     def _tracked(self, **attributes: Any) -> None:
         for key, value in attributes.items():
@@ -236,14 +256,25 @@ class Layer:
                                  f"got {shape[axis]} (input shape {shape}).")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        inputs = args[0] if args else kwargs.get("inputs")
+        if not args:
+            args = (kwargs.pop("inputs"),)
+        inputs = args[0]
         if isinstance(inputs, KerasTensor) or (tree.is_nested(inputs) and is_symbolic(inputs)):
             return self._symbolic_call(args, kwargs)
-        if isinstance(inputs, np.ndarray) and args:  # users call models on NumPy arrays too
+        if isinstance(inputs, np.ndarray):  # users call models on NumPy arrays too
             inputs = backend.impl.convert_to_tensor(inputs)
             args = (inputs, *args[1:])
         if not self.built:
             self._build_for(tree.map_structure(lambda t: tuple(backend.impl.shape(t)), inputs))
+        shape = getattr(inputs, "shape", None)
+        if shape is not None and shape != self._checked_shape and self.input_spec is not None:
+            self._check_input(tuple(shape))
+            self._checked_shape = shape
+        mask = kwargs.pop("mask", None)
+        if mask is not None:
+            self._accept_mask()
+            if self._call_takes_mask:
+                kwargs["mask"] = mask
         previous = getattr(_call_context, "training", None)
         training = kwargs.get("training")
         if training is None:
@@ -254,28 +285,108 @@ class Layer:
             kwargs.pop("training", None)
         _call_context.training = training
         try:
-            return self.call(*args, **kwargs)
+            return self._call_function(*args, **kwargs)
         finally:
             _call_context.training = previous
 
+    # --- what containers run: casting, the activity penalty and masks around `call` --------------
+
+    @property
+    def _call_function(self) -> Any:
+        """`call`, wrapped only when inputs may need a cast or outputs carry an activity penalty."""
+        if self.casts_inputs or self.activity_regularizer is not None:
+            return self._cast_call_penalize
+        return self.call
+
+    def _cast_call_penalize(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.casts_inputs:
+            inputs = self._cast_input(inputs)
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            for output in tree.flatten(outputs):  # as Keras: the penalty per sample of the batch
+                self.add_loss(self.activity_regularizer(output) / backend.impl.shape(output)[0])
+        return outputs
+
+    def _cast_input(self, inputs: Any) -> Any:
+        """inputs in the compute dtype (torch does not promote ints in matmuls); the check is one compare."""
+        if isinstance(inputs, (list, tuple)):
+            return type(inputs)(self._cast_input(x) for x in inputs)
+        dtype = getattr(inputs, "dtype", None)
+        if dtype is None or dtype == self._uncast_dtype:
+            return inputs
+        if backend.impl.dtype_of(inputs) == self.dtype:
+            self._uncast_dtype = dtype
+            return inputs
+        return backend.impl.cast(inputs, self.dtype)
+
+    def _accept_mask(self) -> None:
+        if not (self._call_takes_mask or self.supports_masking):
+            raise ValueError(f"{type(self).__name__} {self.name!r} does not support masking, but it was given "
+                             "an input mask (from Embedding(mask_zero=True) or a `mask` argument). Put it where "
+                             "no mask reaches it, or use a layer that handles masks.")
+
+    def _call_with_mask(self, args: tuple, kwargs: dict, mask: Any) -> tuple[Any, Any]:
+        """For containers: the outputs of a call on inputs masked by `mask` (or None), and their masks."""
+        if mask is not None:
+            self._accept_mask()
+            if self._call_takes_mask:
+                kwargs = {**kwargs, "mask": mask}
+        outputs = self._call_function(*args, **kwargs)
+        return outputs, self.compute_mask(args[0], mask)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of the outputs (None: unmasked); by default the mask of the inputs, unchanged."""
+        return previous_mask
+
+    @property
+    def _creates_mask(self) -> bool:
+        """Whether outputs may carry a mask when the inputs carry none (a layer's own `compute_mask`)."""
+        return type(self).compute_mask is not Layer.compute_mask
+
+    # --- symbolic calls ----------------------------------------------------------------------------
+
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
-        inputs = args[0] if args else kwargs["inputs"]
+        inputs = args[0]
         shapes = tree.map_structure(lambda t: t.shape, inputs)
         self._build_for(shapes)
         if isinstance(inputs, KerasTensor):
             self._check_input(inputs.shape)
+        kwargs = dict(kwargs)
+        mask = kwargs.pop("mask", None)
+        if mask is None:
+            mask = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+            mask = None if all(m is None for m in tree.flatten(mask)) else mask
+        if mask is not None:
+            self._accept_mask()
         call_kwargs = {k: v for k, v in kwargs.items() if k != "training" or self._call_takes_training}
+        run_kwargs = {**call_kwargs, "mask": mask} if mask is not None and self._call_takes_mask else call_kwargs
 
         def run(filled: Any) -> Any:
             filled_args, filled_kwargs = filled
             return self.call(*filled_args, **filled_kwargs)
 
-        outputs = compute_output_spec(run, (args, call_kwargs))
+        outputs = compute_output_spec(run, (args, run_kwargs))
+        flat_outputs = tree.flatten(outputs)
+        if mask is not None or self._creates_mask:
+            for tensor, output_mask in zip(flat_outputs, self._symbolic_masks(inputs, mask, len(flat_outputs))):
+                tensor._keras_mask = output_mask
         node_index = len(self._inbound_nodes)
-        for index, tensor in enumerate(tree.flatten(outputs)):
+        for index, tensor in enumerate(flat_outputs):
             tensor._history = (self, node_index, index)
-        self._inbound_nodes.append(Node(self, args, call_kwargs, outputs))
+        self._inbound_nodes.append(Node(self, args, call_kwargs, outputs, mask))
         return outputs
+
+    def _symbolic_masks(self, inputs: Any, mask: Any, count: int) -> list[Any]:
+        """`compute_mask` on symbolic tensors: one mask (a KerasTensor or None) per output."""
+        present: list[bool] = []
+
+        def masks(filled: Any) -> list[Any]:
+            flat = flat_masks(self.compute_mask(*filled), count)
+            present[:] = [m is not None for m in flat]
+            return [m for m in flat if m is not None]
+
+        found = iter(compute_output_spec(masks, (inputs, mask)))
+        return [next(found) if here else None for here in present]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         specs = symbolic_inputs(input_shape)
@@ -303,6 +414,8 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._input_shape_argument is not None:
             config["batch_input_shape"] = list(self._input_shape_argument)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
@@ -311,3 +424,9 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def flat_masks(masks: Any, count: int) -> list[Any]:
+    """The masks of `count` outputs as a list: one mask (or None) is shared by all outputs."""
+    flat = tree.flatten(masks)
+    return flat if len(flat) == count else flat[:1] * count

@@ -7,12 +7,15 @@ from typing import Any, Callable, Sequence
 
 from lamina import backend
 from lamina.layers.layer import Layer
+from lamina.utils import tree
 
 
 class Merge(Layer):
-    """Combines a list of same-shaped inputs element by element."""
+    """Combines a list of same-shaped inputs element by element; a step is masked out if any input masks it."""
 
     minimum_inputs = 2
+    supports_masking = True
+    _creates_mask = False
 
     def _combine(self, inputs: Sequence[Any]) -> Any:
         raise NotImplementedError
@@ -34,6 +37,10 @@ class Merge(Layer):
 
     def call(self, inputs: Sequence[Any]) -> Any:
         return self._combine(list(inputs))
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        masks = [m for m in tree.flatten(previous_mask) if m is not None]
+        return functools.reduce(backend.impl.logical_and, masks) if masks else None
 
 
 def _reducing(name: str, combine: Callable[[Any, Any], Any], doc: str) -> type:
@@ -86,6 +93,23 @@ class Concatenate(Merge):
 
     def _combine(self, inputs: Sequence[Any]) -> Any:
         return backend.impl.concatenate(inputs, axis=self.axis)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """Joined along the feature axis, a step is kept where every input keeps it; along another axis the
+        masks are joined too (an unmasked input counts as all kept)."""
+        B = backend.impl
+        if previous_mask is None or all(m is None for m in previous_mask):
+            return None
+        rank = len(B.shape(inputs[0]))
+        axis = self.axis % rank
+        if axis == rank - 1:
+            return super().compute_mask(inputs, previous_mask)
+        shapes = [tuple(B.shape(m)) for m in previous_mask if m is not None]
+        if any(len(s) != rank - 1 for s in shapes):
+            raise ValueError(f"Concatenate {self.name!r} on axis {self.axis} needs masks shaped like the inputs "
+                             f"without their last axis, got masks of shapes {shapes}.")
+        return B.concatenate([B.cast(m, "bool") if m is not None else B.ones(B.shape(x)[:-1], "bool")
+                              for x, m in zip(inputs, previous_mask)], axis=axis)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}

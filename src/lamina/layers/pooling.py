@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from lamina import backend
 from lamina.layers.convolution import normalize_data_format, normalize_tuple
 from lamina.layers.layer import InputSpec, Layer
@@ -14,6 +16,7 @@ class Pooling(Layer):
 
     rank: int = 2
     mode: str = "max"
+    casts_inputs = True
 
     def __init__(self, pool_size: int | Sequence[int] = 2, strides: int | Sequence[int] | None = None,
                  padding: str = "valid", data_format: str | None = None, **kwargs: Any) -> None:
@@ -75,10 +78,15 @@ class AveragePooling3D(Pooling):
 
 
 class GlobalPooling(Layer):
-    """Max or average over all spatial axes; keepdims keeps them as size 1."""
+    """Max or average over all spatial axes; keepdims keeps them as size 1.
+
+    The 1-d poolings take a mask (batch, steps): masked steps are left out of the max or the average.
+    """
 
     rank: int = 2
     mode: str = "max"
+    casts_inputs = True
+    _creates_mask = False
 
     def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -86,9 +94,25 @@ class GlobalPooling(Layer):
         self.keepdims = keepdims
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
-    def call(self, inputs: Any) -> Any:
-        reduce = backend.impl.max if self.mode == "max" else backend.impl.mean
-        return reduce(inputs, axis=tuple(range(1, self.rank + 1)), keepdims=self.keepdims)
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        B = backend.impl
+        axes = tuple(range(1, self.rank + 1))
+        if mask is None:
+            reduce = B.max if self.mode == "max" else B.mean
+            return reduce(inputs, axis=axes, keepdims=self.keepdims)
+        if self.rank != 1:
+            raise ValueError(f"{type(self).__name__} {self.name!r} does not support masking; only the 1-d global "
+                             "poolings take a mask.")
+        keep = B.expand_dims(B.cast(mask, "bool"), -1)  # (batch, steps, 1)
+        if self.mode == "max":  # a fully masked sample gives the lowest float, as no step is left to take
+            lowest = float(np.finfo(np.dtype(self.dtype)).min) if self.dtype != "bfloat16" else -3.0e38
+            return B.max(B.where(keep, inputs, lowest), axis=1, keepdims=self.keepdims)
+        weights = B.cast(keep, B.dtype_of(inputs))
+        total = B.sum(B.multiply(inputs, weights), axis=1, keepdims=self.keepdims)
+        return B.divide(total, B.maximum(B.sum(weights, axis=1, keepdims=self.keepdims), 1.0))
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None
 
     def get_config(self) -> dict:
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

@@ -5,7 +5,9 @@ otherwise steps a Python cell function through the backend's generic `rnn` (a lo
 in jax); both paths compute the same formulas. Inputs are (batch, time, features); the input
 projection `inputs @ kernel + bias` is done once for all time steps, before the recurrence.
 
-Masks (Embedding's `mask_zero`) are not supported yet: every time step is processed.
+A mask (batch, time), from Embedding(mask_zero=True) or passed as `mask=`, makes masked steps keep the
+previous states and output, so a padded sequence ends where the unpadded one does; masked and unrolled
+(`unroll=True`) recurrences take the generic path.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Recurrent(Layer):
 
     gates: int = 1
     state_names: tuple[str, ...] = ("h",)
+    casts_inputs = True
+    _creates_mask = False
 
     def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", recurrent_initializer: Any = "orthogonal",
@@ -36,7 +40,7 @@ class Recurrent(Layer):
                  recurrent_dropout: float = 0.0, seed: int | None = None, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
                  unroll: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         owner = type(self).__name__
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"{owner} units must be a positive integer, got {units!r}.")
@@ -55,13 +59,12 @@ class Recurrent(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.dropout, self.recurrent_dropout, self.seed = float(dropout), float(recurrent_dropout), seed
         self.return_sequences, self.return_state = return_sequences, return_state
-        self.go_backwards, self.stateful, self.unroll = go_backwards, stateful, unroll  # unroll: accepted, unused
+        self.go_backwards, self.stateful, self.unroll = go_backwards, stateful, bool(unroll)
         self.seed_generator = backend.impl.SeedGenerator(seed)
         self.input_spec = InputSpec(ndim=3)
 
@@ -114,9 +117,14 @@ class Recurrent(Layer):
                              f"({', '.join(self.state_names)}), got {len(states)}.")
         return [B.convert_to_tensor(s) for s in states]
 
-    def call(self, inputs: Any, initial_state: Any = None, training: bool | None = None) -> Any:
-        """inputs (batch, time, features) -> (batch, units), or (batch, time, units) with return_sequences."""
+    def call(self, inputs: Any, initial_state: Any = None, training: bool | None = None, mask: Any = None) -> Any:
+        """inputs (batch, time, features) -> (batch, units), or (batch, time, units) with return_sequences.
+
+        mask (batch, time), optional: steps where it is False keep the previous states and output.
+        """
         B = backend.impl
+        if mask is not None:
+            mask = B.cast(mask, "bool")
         states = self._initial_states(inputs, initial_state)
         recurrent_mask = None
         if training and self.dropout > 0.0:
@@ -124,18 +132,24 @@ class Recurrent(Layer):
             inputs = B.multiply(inputs, self._dropout_mask((batch, 1, features), self.dropout))
         if training and self.recurrent_dropout > 0.0:
             recurrent_mask = self._dropout_mask((B.shape(inputs)[0], self.units), self.recurrent_dropout)
-        outputs, states = self.recur(inputs, states, recurrent_mask)
-        output = outputs if self.return_sequences else states[0]
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(output))
+        outputs, states = self.recur(inputs, states, recurrent_mask, mask)
+        output = outputs if self.return_sequences else states[0]  # h: the last output, carried over masked steps
         return [output, *states] if self.return_state else output
 
-    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any) -> tuple[Any, list[Any]]:
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        output_mask = previous_mask if self.return_sequences else None
+        return [output_mask] + [None] * len(self.state_names) if self.return_state else output_mask
+
+    def _fused(self, recurrent_mask: Any, mask: Any) -> bool:
+        """Whether the backend's fused recurrence may run: no recurrent dropout, no mask, not unrolled."""
+        return recurrent_mask is None and mask is None and not self.unroll
+
+    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any, mask: Any) -> tuple[Any, list[Any]]:
         """The recurrence: (outputs (batch, time, units) in processing order, final states)."""
         raise NotImplementedError
 
     def _generic(self, cell: Callable[[Any, Any, list[Any]], tuple[Any, list[Any]]], inputs: Any, states: list[Any],
-                 recurrent_mask: Any) -> tuple[Any, list[Any]]:
+                 recurrent_mask: Any, mask: Any) -> tuple[Any, list[Any]]:
         """Run `cell(projected_input_t, h_for_matmul, states)` over time with the backend's generic rnn.
 
         Recurrent dropout masks only the h that enters the recurrent matmul, never the carried state.
@@ -147,7 +161,7 @@ class Recurrent(Layer):
             h = states[0] if recurrent_mask is None else B.multiply(states[0], recurrent_mask)
             return cell(x_t, h, states)
 
-        return B.rnn(step, projected, states, self.go_backwards)
+        return B.rnn(step, projected, states, self.go_backwards, mask=mask, unroll=self.unroll)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
@@ -170,9 +184,9 @@ class Recurrent(Layer):
 class SimpleRNN(Recurrent):
     """Elman RNN: h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)."""
 
-    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any) -> tuple[Any, list[Any]]:
+    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any, mask: Any) -> tuple[Any, list[Any]]:
         B = backend.impl
-        if recurrent_mask is None and self.activation in (activations.tanh, activations.relu):
+        if self._fused(recurrent_mask, mask) and self.activation in (activations.tanh, activations.relu):
             outputs, h = B.simple_rnn(inputs, states[0], self.kernel, self.recurrent_kernel, self.bias,
                                       self.activation.__name__, self.go_backwards)
             return outputs, [h]
@@ -181,7 +195,7 @@ class SimpleRNN(Recurrent):
             h = self.activation(B.add(x_t, B.matmul(h, self.recurrent_kernel)))
             return h, [h]
 
-        return self._generic(cell, inputs, states, recurrent_mask)
+        return self._generic(cell, inputs, states, recurrent_mask, mask)
 
 
 class LSTM(Recurrent):
@@ -209,9 +223,9 @@ class LSTM(Recurrent):
 
         return forget_gate_ones
 
-    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any) -> tuple[Any, list[Any]]:
+    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any, mask: Any) -> tuple[Any, list[Any]]:
         B = backend.impl
-        if (recurrent_mask is None and self.activation is activations.tanh
+        if (self._fused(recurrent_mask, mask) and self.activation is activations.tanh
                 and self.recurrent_activation is activations.sigmoid):
             outputs, h, c = B.lstm(inputs, states[0], states[1], self.kernel, self.recurrent_kernel, self.bias,
                                    self.go_backwards)
@@ -224,7 +238,7 @@ class LSTM(Recurrent):
             h = B.multiply(gate(o), act(c))
             return h, [h, c]
 
-        return self._generic(cell, inputs, states, recurrent_mask)
+        return self._generic(cell, inputs, states, recurrent_mask, mask)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),
@@ -253,7 +267,7 @@ class GRU(Recurrent):
     def input_bias(self) -> Any:
         return self.bias[0] if self.bias is not None and self.reset_after else self.bias
 
-    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any) -> tuple[Any, list[Any]]:
+    def recur(self, inputs: Any, states: list[Any], recurrent_mask: Any, mask: Any) -> tuple[Any, list[Any]]:
         B = backend.impl
         gate, act, units = self.recurrent_activation, self.activation, self.units
         recurrent_bias = self.bias[1] if self.bias is not None and self.reset_after else None
@@ -271,7 +285,7 @@ class GRU(Recurrent):
             h = B.add(B.multiply(z, states[0]), B.multiply(B.subtract(1.0, z), candidate))
             return h, [h]
 
-        return self._generic(cell, inputs, states, recurrent_mask)
+        return self._generic(cell, inputs, states, recurrent_mask, mask)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),

@@ -10,15 +10,25 @@ from lamina.layers.layer import Layer
 
 
 class Flatten(Layer):
-    """Flattens every axis but the batch axis."""
+    """Flattens every axis but the batch axis.
+
+    data_format="channels_first" says that inputs are (batch, channels, *spatial): they are moved to
+    (batch, *spatial, channels) first, so that the flat order is the channels_last one whatever the layout.
+    """
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
+        data_format = data_format or "channels_last"
+        if data_format not in ("channels_last", "channels_first"):
+            raise ValueError(f"Flatten data_format must be 'channels_last' or 'channels_first', got "
+                             f"{data_format!r}.")
+        self.data_format = data_format
 
     def call(self, inputs: Any) -> Any:
         B = backend.impl
         shape = B.shape(inputs)
+        if self.data_format == "channels_first" and len(shape) > 2:
+            inputs = B.transpose(inputs, (0, *range(2, len(shape)), 1))
         return B.reshape(inputs, (shape[0], math.prod(shape[1:])))
 
     def get_config(self) -> dict:

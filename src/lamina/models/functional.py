@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.layers.input_layer import InputLayer
-from lamina.layers.layer import Node
+from lamina.layers.layer import Node, flat_masks
 from lamina.models.model import Model
 from lamina.ops.symbolic import KerasTensor
 from lamina.utils import tree
@@ -50,19 +50,33 @@ def _check_keys(model_name: str, inputs: dict, names: list[str]) -> None:
 class _Step:
     """One node of the execution plan, with its argument lookup resolved ahead of time."""
 
-    __slots__ = ("call", "takes_training", "single_input", "args", "kwargs", "output_ids")
+    __slots__ = ("call", "takes_training", "single_input", "args", "kwargs", "output_ids", "layer", "mask",
+                 "mask_ids")
 
     def __init__(self, node: Node) -> None:
-        self.call = node.layer.call
+        self.call = node.layer._call_function
         self.takes_training = node.layer._call_takes_training
         simple = len(node.args) == 1 and isinstance(node.args[0], KerasTensor) and not node.kwargs
         self.single_input = id(node.args[0]) if simple else None
         self.args, self.kwargs = node.args, {k: v for k, v in node.kwargs.items() if k != "training"}
         self.output_ids = [id(t) for t in tree.flatten(node.outputs)]
+        # Masks: those of the inputs are looked up like tensors, those of the outputs stored beside them.
+        self.layer, self.mask = node.layer, node.mask
+        output_masks = [getattr(t, "_keras_mask", None) for t in tree.flatten(node.outputs)]
+        masked = node.mask is not None or any(m is not None for m in output_masks)
+        self.mask_ids = [id(m) if m is not None else None for m in output_masks] if masked else None
 
     def run(self, values: dict[int, Any], training: Any) -> None:
         extra = {"training": training} if self.takes_training else {}
-        if self.single_input is not None:
+        if self.mask_ids is not None:
+            fill = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
+            mask = tree.map_structure(fill, self.mask) if self.mask is not None else None
+            args, kwargs = tree.map_structure(fill, self.args), tree.map_structure(fill, self.kwargs)
+            outputs, masks = self.layer._call_with_mask(tuple(args), {**kwargs, **extra}, mask)
+            for key, value in zip(self.mask_ids, flat_masks(masks, len(self.mask_ids))):
+                if key is not None:
+                    values[key] = value
+        elif self.single_input is not None:
             outputs = self.call(values[self.single_input], **extra)
         else:
             fill = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731

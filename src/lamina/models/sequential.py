@@ -60,7 +60,8 @@ class Sequential(Model):
         return layer
 
     def _refresh_plan(self) -> None:
-        self._plan = [(layer.call, layer._call_takes_training) for layer in self._stack]
+        self._plan = [(layer._call_function, layer._call_takes_training) for layer in self._stack]
+        self._masked = any(layer._creates_mask for layer in self._stack)  # then masks flow along the stack
 
     def _rebuild_symbolic(self) -> None:
         tensor = self._input_layer.output_tensor
@@ -101,6 +102,12 @@ class Sequential(Model):
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         x = inputs
+        if self._masked:
+            mask = None
+            for layer in self._stack:
+                extra = {"training": training} if layer._call_takes_training else {}
+                x, mask = layer._call_with_mask((x,), extra, mask)
+            return x
         for call, takes_training in self._plan:
             x = call(x, training=training) if takes_training else call(x)
         return x

@@ -146,13 +146,32 @@ def simple_rnn(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: An
 
 
 def rnn(step: Callable[[Any, list], tuple[Any, list]], inputs: Any, states: list,
-        go_backwards: bool = False) -> tuple[Any, list]:
-    """Generic recurrence over time (axis 1), scanned."""
-    def body(carry: list, x_t: Any) -> tuple:
-        output, carry = step(x_t, carry)
-        return list(carry), output
+        go_backwards: bool = False, mask: Any = None, unroll: bool = False) -> tuple[Any, list]:
+    """Generic recurrence over time (axis 1), scanned; unroll=True unrolls the scan fully.
 
-    states, outputs = lax.scan(body, [unwrap(s) for s in states], _time_major(unwrap(inputs), go_backwards))
+    mask (batch, time) of bools: where False, a step keeps the previous states and output (zeros at first).
+    """
+    inputs, states = _time_major(unwrap(inputs), go_backwards), [unwrap(s) for s in states]
+    if mask is None:
+        def body(carry: list, x_t: Any) -> tuple:
+            output, carry = step(x_t, carry)
+            return list(carry), output
+
+        states, outputs = lax.scan(body, states, inputs, unroll=unroll)
+        return jnp.swapaxes(outputs, 0, 1), states
+
+    def masked_body(carry: tuple, step_inputs: tuple) -> tuple:
+        (old_states, previous), (x_t, keep) = carry, step_inputs
+        output, new_states = step(x_t, old_states)
+        keep = keep[:, None]  # (batch, 1)
+        output = jnp.where(keep, output, previous)
+        new_states = [jnp.where(keep, new, old) for new, old in zip(new_states, old_states)]
+        return (new_states, output), output
+
+    first = jax.eval_shape(lambda x_t, s: step(x_t, s)[0], inputs[0], states)
+    carry = (states, jnp.zeros(first.shape, first.dtype))
+    (states, _), outputs = lax.scan(masked_body, carry, (inputs, _time_major(unwrap(mask), go_backwards)),
+                                    unroll=unroll)
     return jnp.swapaxes(outputs, 0, 1), states
 
 

@@ -240,13 +240,22 @@ def simple_rnn(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: An
 
 
 def rnn(step: Callable[[np.ndarray, list], tuple[np.ndarray, list]], inputs: Any,
-        states: list, go_backwards: bool = False) -> tuple[np.ndarray, list]:
-    """Generic recurrence over time (axis 1) for cells without a fused kernel."""
+        states: list, go_backwards: bool = False, mask: Any = None,
+        unroll: bool = False) -> tuple[np.ndarray, list]:
+    """Generic recurrence over time (axis 1) for cells without a fused kernel; a Python loop, so always unrolled.
+
+    mask (batch, time) of bools: where False, a step keeps the previous states and output (zeros at first).
+    """
     inputs = np.asarray(inputs)
     steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
     outputs = []
     for t in steps:
-        output, states = step(inputs[:, t], states)
+        output, new_states = step(inputs[:, t], states)
+        if mask is not None:
+            keep = np.asarray(mask)[:, t, None]  # (batch, 1)
+            output = np.where(keep, output, outputs[-1] if outputs else np.zeros_like(output))
+            new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
+        states = new_states
         outputs.append(output)
     return np.stack(outputs, axis=1), states
 
