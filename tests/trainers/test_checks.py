@@ -299,3 +299,17 @@ def test_sequential_without_layers():
     model.compile(optimizer="adam", loss="mse")
     with pytest.raises(ValueError, match="has no layers"):
         model.fit(np.ones((2, 3)), np.ones((2, 3)), verbose=0)
+
+
+def test_a_layer_that_does_not_fit_is_not_added(training_backend):
+    model = Sequential([Dense(8, input_shape=(5,))])
+    with pytest.raises(ValueError, match="LSTM.*rank 3"):
+        model.add(LSTM(4))
+    assert len(model.layers) == 1 and len(model.weights) == 2
+    model.add(Dense(2))
+    assert model.predict(np.ones((3, 5), "float32"), verbose=0).shape == (3, 2)
+
+
+def test_sequential_with_only_an_input_passes_inputs_through():
+    model = Sequential([Input((3,))])
+    np.testing.assert_array_equal(model.predict(np.ones((2, 3), "float32"), verbose=0), np.ones((2, 3)))

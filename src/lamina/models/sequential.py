@@ -20,7 +20,7 @@ class Sequential(Model):
         self._stack: list[Layer] = []
         self.inputs: list[KerasTensor] = []
         self.outputs: list[KerasTensor] = []
-        self._plan: list[tuple[Any, bool]] = []
+        self._refresh_plan()
         for layer in layers or []:
             self.add(layer)
 
@@ -40,12 +40,18 @@ class Sequential(Model):
         if any(existing.name == layer.name for existing in self._stack):
             raise ValueError(f"Sequential model {self.name!r} already has a layer named {layer.name!r}; "
                              "layer names must be unique.")
+        before = (self._input_layer, self.inputs, self.outputs, self.built)
         if not self._stack and self._input_layer is None and layer._input_shape_argument is not None:
             self.add(InputLayer(batch_shape=layer._input_shape_argument))
+        try:  # a layer that does not fit the stack leaves the model as it was
+            with undo_build_on_error(layer):
+                outputs = [layer(self.outputs[0])] if self.outputs else []
+        except BaseException:
+            self._input_layer, self.inputs, self.outputs, self.built = before
+            raise
         self._stack.append(layer)
         self._track(layer)
-        if self.outputs:
-            self.outputs = [layer(self.outputs[0])]
+        self.outputs = outputs or self.outputs
         self._refresh_plan()
 
     def pop(self) -> Layer:
