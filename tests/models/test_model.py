@@ -93,10 +93,7 @@ def test_get_layer(training_backend):
         model.get_layer(index=10)
 
 
-@pytest.mark.parametrize("backend_name", [
-    pytest.param("torch", marks=pytest.mark.xfail(strict=True, reason="fit on torch fails when a model has no "
-                                                  "trainable weights (empty gradient and multi-tensor lists)")),
-    "jax"])
+@pytest.mark.parametrize("backend_name", ["torch", "jax"])
 def test_trainable_false_freezes_every_weight(backend_name):
     with backend.use(backend_name):
         _check_frozen_model_keeps_its_weights()

@@ -88,8 +88,6 @@ def test_l2_regularizer_trains_to_the_ridge_solution(training_backend):
     assert np.linalg.norm(regularized.get_weights()[0]) < 0.8 * np.linalg.norm(plain.get_weights()[0])
 
 
-@pytest.mark.xfail(strict=True, reason="Keras 3 adds the activity penalty of the batch's outputs as it is; "
-                                      "layers/layer.py divides it by the batch size, as tf.keras 2 did")
 def test_activity_regularizer_penalises_the_outputs(training_backend):
     model = _linear(activity_regularizer=regularizers.L1(0.05))
     outputs = X.astype("float64") @ KERNEL + BIAS

@@ -64,7 +64,6 @@ def test_map_structure_applies_to_every_leaf() -> None:
     assert calls == [2, 1]  # sorted key order, as flatten
 
 
-@pytest.mark.xfail(strict=True, reason="unflatten_as silently drops extra leaves instead of raising (utils/tree.py)")
 def test_unflatten_with_too_many_leaves_raises() -> None:
     with pytest.raises(ValueError):
         tree.unflatten_as([0, 0], [1, 2, 3])

@@ -183,7 +183,8 @@ class Layer:
                 variable.trainable = flag and variable._lamina_wants_training
 
     def get_weights(self) -> list[np.ndarray]:
-        return [backend.impl.convert_to_numpy(v) for v in self.weights]
+        """Copies of the weights' values, in the order of `weights` (later training does not change them)."""
+        return [np.array(backend.impl.convert_to_numpy(v)) for v in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Load weights in the order of `weights`; shapes must match."""
@@ -303,8 +304,10 @@ class Layer:
             inputs = self._cast_input(inputs)
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            for output in tree.flatten(outputs):  # as Keras: the penalty per sample of the batch
-                self.add_loss(self.activity_regularizer(output) / backend.impl.shape(output)[0])
+            # Keras 3 adds the penalty of the whole batch's outputs, undivided (tf.keras 2 divided it by the
+            # batch size); the same regularizer gives the same loss here as there.
+            for output in tree.flatten(outputs):
+                self.add_loss(self.activity_regularizer(output))
         return outputs
 
     def _cast_input(self, inputs: Any) -> Any:

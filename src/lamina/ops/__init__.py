@@ -1,14 +1,17 @@
 """Public NumPy-like and neural-network ops.
 
 Every name resolves to the active backend's function at the moment of the
-lookup, so ``ops.matmul`` is torch's, jax's or numpy's matmul with no wrapper
-in between. ``ops.<name>`` works on backend tensors, NumPy arrays and Lamina
-variables alike.
+lookup, behind a thin wrapper that turns NumPy arrays into backend tensors
+(torch's functions take only tensors), so ``ops.<name>`` works on backend
+tensors, NumPy arrays and Lamina variables alike.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
+
+import numpy as np
 
 from lamina import backend
 
@@ -30,9 +33,30 @@ NN_OPS = (
 __all__ = NUMPY_OPS + NN_OPS
 
 
+def _as_tensor(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return backend.impl.convert_to_tensor(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(item, np.ndarray) for item in value):
+        return type(value)(_as_tensor(item) for item in value)  # concatenate, stack, ...
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def _op(backend_name: str, name: str) -> Callable[..., Any]:
+    function = getattr(backend.impl, name)
+
+    @functools.wraps(function)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        return function(*map(_as_tensor, args), **kwargs)
+
+    return op
+
+
 def __getattr__(name: str) -> Any:
-    if name in NUMPY_OPS or name in NN_OPS:
+    if name in ("convert_to_tensor", "convert_to_numpy", "shape", "size"):
         return getattr(backend.impl, name)
+    if name in NUMPY_OPS or name in NN_OPS:
+        return _op(backend.impl.NAME, name)
     raise AttributeError(f"lamina.ops has no op {name!r}.")
 
 

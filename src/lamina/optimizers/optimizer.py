@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import contextlib
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -39,6 +40,8 @@ class Optimizer:
         self._initial_learning_rate = float(learning_rate)
         self.built = False
         self.variables: list[Any] = []
+        self._slot_names: dict[int, str] = {}  # id(list of slots) -> the slots' name
+        self._selection: tuple[Any, list[int] | None] = (None, None)  # (variables list, their slot positions)
 
     # --- state ------------------------------------------------------------------------------------
 
@@ -60,8 +63,58 @@ class Optimizer:
         """Create per-variable state (momenta, ...)."""
 
     def slots_like(self, variables: Sequence[Any], name: str) -> list[Any]:
-        return [self._state_variable(np.zeros(tuple(v.shape), dtype="float32"), f"{name}_{i}")
+        """One zero slot per variable, in their order; `apply` picks the slots of the variables it updates."""
+        slots = self._new_slots(variables, name, 0)
+        self._slot_names[id(slots)] = name
+        return slots
+
+    def _new_slots(self, variables: Sequence[Any], name: str, first: int) -> list[Any]:
+        return [self._state_variable(np.zeros(tuple(v.shape), dtype="float32"), f"{name}_{first + i}")
                 for i, v in enumerate(variables)]
+
+    def prepare(self, variables: Sequence[Any]) -> None:
+        """Make sure every variable in `variables` has its slots (layers may be unfrozen after a build)."""
+        if not self.built:
+            self.build(variables)
+            return
+        known = {id(v) for v in self._trained_variables}
+        missing = [v for v in variables if id(v) not in known]
+        if not missing:
+            return
+        for slots in self._slot_lists():
+            slots.extend(self._new_slots(missing, self._slot_names[id(slots)], len(slots)))
+        self._trained_variables.extend(missing)
+        self._selection = (None, None)
+
+    def _slot_lists(self) -> list[list]:
+        return [value for value in vars(self).values() if isinstance(value, list) and id(value) in self._slot_names]
+
+    @contextlib.contextmanager
+    def _slots_for(self, variables: list[Any]) -> Iterator[None]:
+        """Within the block every slot list holds the slots of `variables` only, in their order: after
+        layers were frozen, the optimizer updates a subset of the variables it was built for."""
+        selected, positions = self._selection
+        if selected is not variables:
+            index = {id(v): i for i, v in enumerate(self._trained_variables)}
+            unknown = [v.path for v in variables if id(v) not in index]
+            if unknown:
+                raise ValueError(f"Optimizer {self.name!r} was built for other variables and has no state for "
+                                 f"{unknown}. Call compile() again after changing which layers are trainable.")
+            positions = [index[id(v)] for v in variables]
+            positions = None if positions == list(range(len(self._trained_variables))) else positions
+            self._selection = (variables, positions)
+        if positions is None:
+            yield
+            return
+        saved = {name: value for name, value in vars(self).items()
+                 if isinstance(value, list) and id(value) in self._slot_names}
+        for name, slots in saved.items():
+            setattr(self, name, [slots[i] for i in positions])
+        try:
+            yield
+        finally:
+            for name, slots in saved.items():
+                setattr(self, name, slots)
 
     @property
     def learning_rate(self) -> float:
@@ -82,15 +135,22 @@ class Optimizer:
     def apply(self, grads: Sequence[Any], variables: Sequence[Any] | None = None) -> None:
         """One step: clip, decay, update every variable in place at once, constrain, count."""
         B = backend.impl
-        variables = list(variables) if variables is not None else self._trained_variables
+        if variables is None:
+            variables = self._trained_variables
+        elif not isinstance(variables, list):
+            variables = list(variables)
         if not self.built:
             self.build(variables)
+        if not variables:  # everything is frozen: nothing to update, but the step still counts
+            self.iterations.assign_add(1)
+            return
         with B.no_grad():
             grads = self._clip(list(grads))
             learning_rate = self._learning_rate.value
             if self.weight_decay:  # decoupled decay, before the update: variable -= variable * weight_decay * lr
                 B.assign_mul(variables, 1.0 - learning_rate * self.weight_decay)
-            self.update(grads, variables, learning_rate)
+            with self._slots_for(variables):
+                self.update(grads, variables, learning_rate)
             for variable in variables:
                 constraint = getattr(variable, "_lamina_constraint", None)  # set by Layer.add_weight
                 if constraint is not None:

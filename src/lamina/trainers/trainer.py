@@ -446,7 +446,9 @@ class Trainer:
     def _training_runner(self) -> StepRunner:
         """The runner for train steps: rebuilt when layers were frozen or unfrozen since it was made."""
         runner = self._get_runner()
-        if runner.trainable_ids != tuple(id(v) for v in self.trainable_weights):
+        trainable = self.trainable_weights
+        if runner.trainable_ids != tuple(id(v) for v in trainable):
+            self.optimizer.prepare(trainable)
             self._runner = None
             runner = self._get_runner()
         return runner

@@ -19,6 +19,7 @@ def flatten(x: Any) -> list[Any]:
 
 
 def unflatten_as(structure: Any, leaves: list[Any]) -> Any:
+    """`structure` with its leaves replaced, in order, by `leaves`; their counts must match."""
     iterator = iter(leaves)
 
     def build(s: Any) -> Any:
@@ -29,7 +30,10 @@ def unflatten_as(structure: Any, leaves: list[Any]) -> Any:
             return type(s)(build(item) for item in s) if not hasattr(s, "_fields") else type(s)(*[build(i) for i in s])
         return next(iterator)
 
-    return build(structure)
+    rebuilt = build(structure)
+    if next(iterator, iterator) is not iterator:
+        raise ValueError(f"Too many leaves: the structure takes {len(flatten(structure))}, got {len(leaves)}.")
+    return rebuilt
 
 
 def map_structure(fn: Callable[[Any], Any], x: Any) -> Any:

@@ -6,6 +6,8 @@ the step written above the seam in stateless form (state in, state out) runs unc
 
 from __future__ import annotations
 
+import itertools
+import types
 from typing import Any, Callable, Sequence
 
 import torch
@@ -18,6 +20,9 @@ StepFn = Callable[[Any, Any], tuple[Any, Any]]
 # Steps replayed as CUDA graphs stay off by default until the capture has been run on a GPU; this
 # switch (or mode="cuda_graph") turns them on.
 CUDA_GRAPHS_BY_DEFAULT = False
+# What torch.compile hands the captured graph to; tests that only check for graph breaks use "aot_eager".
+COMPILE_BACKEND = "inductor"
+_step_numbers = itertools.count()
 
 
 def state_values(variables: Sequence[Any]) -> list[Any]:
@@ -87,7 +92,7 @@ class CompiledStep:
             self._step: Any = step_fn
         elif self.mode == "jit":
             torch._dynamo.config.trace_autograd_ops = True  # lets torch.autograd.grad into the compiled graph
-            self._step = torch.compile(step_fn, fullgraph=True, dynamic=False)
+            self._step = torch.compile(_own_code(step_fn), fullgraph=True, dynamic=False, backend=COMPILE_BACKEND)
         elif self.mode == "cuda_graph":
             from lamina.backend.torch.cuda_graph import CudaGraphStep
 
@@ -110,6 +115,17 @@ class CompiledStep:
             if output is not None:
                 outputs.append(output)
         return state, _concatenate(outputs)
+
+
+def _own_code(step_fn: StepFn) -> StepFn:
+    """step_fn behind a function with a code object of its own. torch.compile keeps its compiled graphs
+    per code object, up to a small limit; every model's step shares the code of `Steps.train`, so without
+    this the ninth model of a process (or batch shape) would hit the limit."""
+    def step(state: Any, batch: Any) -> tuple[Any, Any]:
+        return step_fn(state, batch)
+
+    code = step.__code__.replace(co_name=f"lamina_step_{next(_step_numbers)}")
+    return types.FunctionType(code, step.__globals__, code.co_name, None, step.__closure__)
 
 
 def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False) -> CompiledStep:
