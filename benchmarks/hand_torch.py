@@ -2,7 +2,7 @@
 
 Data goes to the device once; each epoch draws a device-side permutation and each
 step selects its batch by indexing; the loss is computed on logits; Adam runs its
-foreach kernels; loss and accuracy accumulate on the device and are read once per
+fused kernel; loss and accuracy accumulate on the device and are read once per
 epoch. The last partial batch is dropped, so every step has the same shape, and
 only the samples actually trained on are counted.
 
@@ -94,7 +94,7 @@ def train(name: str, args: Any, device: "torch.device") -> dict[str, Any]:
     batch = wl.TRAIN_SPECS[name].batch_size
     steps = x.shape[0] // batch
     capture = args.variant == "opt"
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True, capturable=capture)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True, capturable=capture)
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
 

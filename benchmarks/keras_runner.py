@@ -122,7 +122,8 @@ def train(api: Api, name: str, args: Any, synchronize: Callable[[], None]) -> di
     api.set_random_seed(wl.SEED)
     x, y = wl.make_data(name, args.quick)
     model = build_model(api, name)
-    model.compile(optimizer="adam", loss=LOSSES[name], metrics=["accuracy"])
+    jit = {"jit_compile": True} if args.jit_compile else {}
+    model.compile(optimizer="adam", loss=LOSSES[name], metrics=["accuracy"], **jit)
     timer = EpochTimer()
     model.fit(x, y, batch_size=wl.TRAIN_SPECS[name].batch_size, epochs=args.epochs, verbose=0,
               callbacks=[timer])

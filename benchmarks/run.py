@@ -31,9 +31,10 @@ FRAMEWORKS: dict[str, tuple[dict[str, str], list[str], str | None]] = {
     "hand": ({"torch": "hand_torch.py", "jax": "hand_jax.py"}, [], None),
     "hand-opt": ({"torch": "hand_torch.py", "jax": "hand_jax.py"}, ["--variant", "opt"], None),
     "lamina": ({"torch": "lamina_runner.py", "jax": "lamina_runner.py"}, [], "LAMINA_BACKEND"),
+    "lamina-jit": ({"torch": "lamina_runner.py", "jax": "lamina_runner.py"}, ["--jit-compile"], "LAMINA_BACKEND"),
     "keras": ({"torch": "keras_runner.py", "jax": "keras_runner.py"}, [], "KERAS_BACKEND"),
 }
-DEFAULT_FRAMEWORKS = ("hand", "lamina", "keras")
+DEFAULT_FRAMEWORKS = ("hand", "lamina", "lamina-jit", "keras")
 
 
 def parse_arguments() -> argparse.Namespace:

@@ -129,6 +129,8 @@ def runner_arguments(description: str) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--variant", default="plain",
                         help="hand runners only: 'plain', or 'opt' (torch: CUDA graph; jax: lax.scan of steps)")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="library runners only: compile(jit_compile=True) (torch.compile on torch, jit on jax)")
     args = parser.parse_args()
     args.workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
     unknown = [w for w in args.workloads if w not in ALL_WORKLOADS]

@@ -2,10 +2,11 @@
 
 From probabilities, a cross-entropy must clip them away from 0 and 1 before the log, which changes
 its value once a softmax saturates and stops its gradient there; from the logits it needs no clip.
-So each backend's `softmax` and `sigmoid` record their input here, keyed by the identity of their
-output and only for as long as that output lives, and the losses ask `logits_of(y_pred)` for it.
-Torch tensors, jax arrays (traced ones too) and numpy arrays all take weak references, so every
-backend finds the same logits and computes the same value.
+So the jax and numpy backends' `softmax` and `sigmoid` record their input here, keyed by the identity
+of their output and only for as long as that output lives (jax arrays, traced ones too, and numpy
+arrays take weak references but no attributes), and the losses ask `logits_of(y_pred)` for it. The
+torch backend keeps the logits as an attribute of its output tensor instead, which torch.compile can
+trace; every backend finds the same logits and computes the same value.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ the step written above the seam in stateless form (state in, state out) runs unc
 from __future__ import annotations
 
 import itertools
+import os
 import types
 from typing import Any, Callable, Sequence
 
@@ -17,9 +18,9 @@ from lamina.backend.torch.core import DEVICE
 
 StepFn = Callable[[Any, Any], tuple[Any, Any]]
 
-# Steps replayed as CUDA graphs stay off by default until the capture has been run on a GPU; this
-# switch (or mode="cuda_graph") turns them on.
-CUDA_GRAPHS_BY_DEFAULT = False
+# Steps replayed as CUDA graphs stay off by default until the capture has been run on a GPU;
+# LAMINA_CUDA_GRAPHS=1 turns them on for jit_compile="auto" on CUDA.
+CUDA_GRAPHS_BY_DEFAULT = os.environ.get("LAMINA_CUDA_GRAPHS") == "1"
 # What torch.compile hands the captured graph to; tests that only check for graph breaks use "aot_eager".
 COMPILE_BACKEND = "inductor"
 _step_numbers = itertools.count()
