@@ -68,6 +68,34 @@ def map_leaves(fn: Callable[..., Any], *structures: Any) -> Any:
     return fn(*structures)
 
 
+def state_in_place(variables: Sequence[Any]) -> list[Any]:
+    """For backends whose steps update variables in place (torch, numpy): the values are the variables."""
+    return list(variables)
+
+
+def store_in_place(variables: Sequence[Any], values: Sequence[Any]) -> None:
+    """Make the variables hold the values a step returned (nothing to do for the variables themselves)."""
+    for variable, value in zip(variables, values):
+        if value is not variable:
+            variable.assign(value)
+
+
+class InPlaceStateScope:
+    """For backends whose steps read and update variables in place: nothing to swap in or out."""
+
+    def __init__(self, variables: Sequence[Any], values: Sequence[Any]) -> None:
+        self.variables = variables
+
+    def __enter__(self) -> "InPlaceStateScope":
+        return self
+
+    def current(self, variables: Sequence[Any]) -> list[Any]:
+        return list(variables)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        return None
+
+
 class VariableMixin:
     """What every backend's Variable offers besides its tensor: naming and numpy view."""
 

@@ -72,27 +72,22 @@ class StepRunner:
 
     def train_arrays(self, data: tuple, order: Any, offset: int, steps: int, batch_size: int) -> None:
         """`steps` steps on the samples order[offset:], batch_size at a time."""
-        step = self._step("train")
-        with interrupts_deferred():
-            state, _ = step.over_rows(self.steps.state(), data, order, offset, steps, batch_size)
-            self.steps.store(state)
+        self._advance("train", lambda step, state: step.over_rows(state, data, order, offset, steps, batch_size))
 
     def train_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
-        step = self._step("train")
-        with interrupts_deferred():
-            state, _ = step(self.steps.state(), (x, y, sample_weight))
-            self.steps.store(state)
+        self._advance("train", lambda step, state: step(state, (x, y, sample_weight)))
 
     def test_arrays(self, data: tuple, order: Any, offset: int, steps: int, batch_size: int) -> None:
-        step = self._step("test")
-        with interrupts_deferred():
-            state, _ = step.over_rows(self.steps.state(), data, order, offset, steps, batch_size)
-            self.steps.store(state)
+        self._advance("test", lambda step, state: step.over_rows(state, data, order, offset, steps, batch_size))
 
     def test_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
-        step = self._step("test")
+        self._advance("test", lambda step, state: step(state, (x, y, sample_weight)))
+
+    def _advance(self, kind: str, run: Any) -> None:
+        """Run the step of this kind on the current state and store the result, as one unit."""
+        step = self._step(kind)
         with interrupts_deferred():
-            state, _ = step(self.steps.state(), (x, y, sample_weight))
+            state, _ = run(step, self.steps.state())
             self.steps.store(state)
 
     # --- inference: weights in, outputs out --------------------------------------------------------

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 
 from lamina.backend import TRAINING_BACKENDS
-from lamina.backend.common import map_leaves
+from lamina.backend.common import InPlaceStateScope, map_leaves, state_in_place, store_in_place
 
 StepFn = Callable[[Any, Any], tuple[Any, Any]]
 
@@ -17,31 +17,10 @@ def _inference_only(what: str) -> NoReturn:
                        f"({' or '.join(TRAINING_BACKENDS)}). Set LAMINA_BACKEND to one of them.")
 
 
-def state_values(variables: Sequence[Any]) -> list[Any]:
-    """The values a step receives for these variables: the variables themselves, read in place."""
-    return list(variables)
-
-
-def store_state(variables: Sequence[Any], values: Sequence[Any]) -> None:
-    for variable, value in zip(variables, values):
-        if value is not variable:
-            variable.assign(value)
-
-
-class StateScope:
-    """The numpy step reads its variables in place: nothing to swap in or out."""
-
-    def __init__(self, variables: Sequence[Any], values: Sequence[Any]) -> None:
-        self.variables = variables
-
-    def __enter__(self) -> "StateScope":
-        return self
-
-    def current(self, variables: Sequence[Any]) -> list[Any]:
-        return list(variables)
-
-    def __exit__(self, *exc_info: Any) -> None:
-        return None
+# The numpy step reads its variables in place: their "values" are the variables themselves.
+state_values = state_in_place
+store_state = store_in_place
+StateScope = InPlaceStateScope
 
 
 def value_and_grad(fn: Callable[[list], tuple[Any, Any]]) -> NoReturn:

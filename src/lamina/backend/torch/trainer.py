@@ -9,11 +9,11 @@ from __future__ import annotations
 import itertools
 import os
 import types
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import torch
 
-from lamina.backend.common import map_leaves
+from lamina.backend.common import InPlaceStateScope, map_leaves, state_in_place, store_in_place
 from lamina.backend.torch.core import DEVICE
 
 StepFn = Callable[[Any, Any], tuple[Any, Any]]
@@ -26,32 +26,10 @@ COMPILE_BACKEND = "inductor"
 _step_numbers = itertools.count()
 
 
-def state_values(variables: Sequence[Any]) -> list[Any]:
-    """The values a step receives for these variables: on torch, the variables themselves."""
-    return list(variables)
-
-
-def store_state(variables: Sequence[Any], values: Sequence[Any]) -> None:
-    """Make the variables hold the values a step returned (a no-op for the in-place torch step)."""
-    for variable, value in zip(variables, values):
-        if value is not variable:
-            variable.assign(value)
-
-
-class StateScope:
-    """On torch the step's values are the variables, updated in place: nothing to swap in or out."""
-
-    def __init__(self, variables: Sequence[Any], values: Sequence[Any]) -> None:
-        self.variables = variables
-
-    def __enter__(self) -> "StateScope":
-        return self
-
-    def current(self, variables: Sequence[Any]) -> list[Any]:
-        return list(variables)
-
-    def __exit__(self, *exc_info: Any) -> None:
-        return None
+# Torch steps update the variables in place: their "values" are the variables themselves.
+state_values = state_in_place
+store_state = store_in_place
+StateScope = InPlaceStateScope
 
 
 def value_and_grad(fn: Callable[[list], tuple[Any, Any]]) -> Callable[[list], tuple[tuple[Any, Any], list]]:
