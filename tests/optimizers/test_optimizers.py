@@ -197,3 +197,31 @@ def test_bad_arguments() -> None:
         optimizers.SGD(decay=0.01)
     with pytest.raises(TypeError, match="use_ema=True"):
         optimizers.Adam(use_ema=True)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_fused_torch_adam_keeps_keras_epsilon_where_it_matters(amsgrad: bool, monkeypatch) -> None:
+    """Gradients near epsilon: Keras adds it to the uncorrected sqrt(velocity), torch's kernel to the
+    corrected one, so the fused step must rescale it; the step counter may also be set from outside."""
+    import torch
+
+    fused_calls = []
+    original = torch._fused_adam_
+    monkeypatch.setattr(torch, "_fused_adam_", lambda *a, **k: (fused_calls.append(1), original(*a, **k))[1])
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(6,)).astype("float32")
+    grads = [(1e-7 * rng.normal(size=(6,))).astype("float32") for _ in range(4)]
+    with backend.use("torch") as B:
+        variable, optimizer = B.Variable(start), optimizers.Adam(learning_rate=0.1, amsgrad=amsgrad)
+        for g in grads[:2]:
+            optimizer.apply([B.convert_to_tensor(g)], [variable])
+        optimizer.iterations.assign(B.convert_to_tensor(np.int64(10)))  # as when optimizer state is loaded
+        for g in grads[2:]:
+            optimizer.apply([B.convert_to_tensor(g)], [variable])
+        result = B.convert_to_numpy(variable).astype("float64")
+    assert len(fused_calls) == 4
+    update, state, expected = adam(0.1, amsgrad=amsgrad), {}, start.astype("float64")
+    for t, g in zip((1, 2, 11, 12), grads):
+        expected = update(expected, g.astype("float64"), state, t)
+    np.testing.assert_allclose(result, expected, rtol=0, atol=2e-6)
+    assert not np.allclose(result, start, atol=1e-3)  # the steps moved (epsilon is comparable to the gradients)

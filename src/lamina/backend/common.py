@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -164,3 +165,26 @@ def assign_add_ratio(variables: Sequence[Any], numerators: Sequence[Any], denomi
                      scale: Any) -> None:
     """v += scale * numerator / denominator."""
     _ops().foreach_assign(variables, _ops().foreach_add(variables, _ops().foreach_div(numerators, denominators), scale))
+
+
+def adam_update(variables: Sequence[Any], grads: Sequence[Any], momentums: Sequence[Any], velocities: Sequence[Any],
+                velocity_maxima: Sequence[Any] | None, learning_rate: Any, iterations: Any, beta_1: float,
+                beta_2: float, epsilon: float) -> None:
+    """One Adam step as Keras writes it, in place: epsilon is added to the uncorrected sqrt(velocity).
+
+    `iterations` is the variable counting the steps taken before this one; with `velocity_maxima`
+    (a list) it is AMSGrad."""
+    B = _ops()
+    t = B.cast(iterations.value, "float32") + 1.0
+    # lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), with beta^t as exp(t log beta) to stay on the device
+    corrected_rate = learning_rate * B.sqrt(1.0 - B.exp(t * math.log(beta_2))) / (1.0 - B.exp(t * math.log(beta_1)))
+    B.assign_lerp(momentums, grads, 1.0 - beta_1)
+    B.assign_mul(velocities, beta_2)
+    B.assign_addcmul(velocities, grads, grads, 1.0 - beta_2)
+    second_moments = velocities
+    if velocity_maxima:
+        B.foreach_assign(velocity_maxima, B.foreach_maximum(velocity_maxima, velocities))
+        second_moments = velocity_maxima
+    denominators = B.foreach_add(B.foreach_sqrt(second_moments), epsilon)
+    B.assign_add_ratio(variables, momentums, denominators, -corrected_rate)
+

@@ -200,6 +200,10 @@ OPTIMIZER = (
     Entry("assign_addcmul", "assign_addcmul(variables, first, second, value)", "v += value * first * second", False),
     Entry("assign_add_ratio", "assign_add_ratio(variables, numerators, denominators, scale)",
           "v += scale * numerator / denominator (the denominators may be consumed)", False),
+    Entry("adam_update", "adam_update(variables, grads, momentums, velocities, velocity_maxima, learning_rate, "
+          "iterations, beta_1, beta_2, epsilon)",
+          "one Adam (AMSGrad with velocity_maxima) step in place, in Keras's formulation; fused where possible",
+          False),
 )
 
 # The step written once above the seam (lamina/trainers/step.py) is stateless: it takes the values of

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from lamina import backend
@@ -55,20 +54,8 @@ class Adam(Optimizer):
         self.velocity_maxima = self.slots_like(variables, "velocity_hat") if self.amsgrad else []
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
-        B = backend.impl
-        t = self._step_count()
-        # lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), with beta^t as exp(t log beta) to stay on the device
-        corrected_rate = learning_rate * B.sqrt(1.0 - B.exp(t * math.log(self.beta_2))) \
-            / (1.0 - B.exp(t * math.log(self.beta_1)))
-        B.assign_lerp(self.momentums, grads, 1.0 - self.beta_1)
-        B.assign_mul(self.velocities, self.beta_2)
-        B.assign_addcmul(self.velocities, grads, grads, 1.0 - self.beta_2)
-        second_moments = self.velocities
-        if self.amsgrad:
-            B.foreach_assign(self.velocity_maxima, B.foreach_maximum(self.velocity_maxima, self.velocities))
-            second_moments = self.velocity_maxima
-        denominators = B.foreach_add(B.foreach_sqrt(second_moments), self.epsilon)
-        B.assign_add_ratio(variables, self.momentums, denominators, -corrected_rate)
+        backend.impl.adam_update(variables, grads, self.momentums, self.velocities, self.velocity_maxima,
+                                 learning_rate, self.iterations, self.beta_1, self.beta_2, self.epsilon)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

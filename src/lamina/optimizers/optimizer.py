@@ -177,11 +177,6 @@ class Optimizer:
         """Update `variables` and the slots in place, with the backend's multi-tensor assign ops."""
         raise NotImplementedError
 
-    def _step_count(self) -> Any:
-        """The 1-based number of the step being taken, as a float tensor."""
-        B = backend.impl
-        return B.cast(self.iterations.value, "float32") + 1.0
-
     def get_config(self) -> dict:
         return {"name": self.name, "learning_rate": self.learning_rate, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}

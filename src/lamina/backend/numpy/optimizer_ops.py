@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lamina.backend.common import (assign_add, assign_add_ratio, assign_addcmul, assign_lerp,  # noqa: F401
+from lamina.backend.common import (adam_update, assign_add, assign_add_ratio, assign_addcmul, assign_lerp,  # noqa: F401
                                    assign_mul, no_grad)
 
 Arrays = Sequence[Any]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import torch
+
+from lamina.backend import common
 
 Tensors = Sequence[torch.Tensor]
 
@@ -88,3 +91,39 @@ def assign_add_ratio(variables: Tensors, numerators: Tensors, denominators: Tens
     """v += scale * numerator / denominator; the denominators are consumed (overwritten)."""
     torch._foreach_div_(denominators, scale)
     torch._foreach_addcdiv_(variables, numerators, denominators)
+
+
+# Adam: torch's fused kernel updates every variable in one pass (the optimizer's largest cost on the
+# CPU). It adds epsilon to the bias-corrected sqrt(velocity), Keras to the uncorrected one, so it gets
+# epsilon / sqrt(1 - beta_2^t): a Python number that changes every step. That number comes from a host
+# copy of the step count, kept in step with the device counter through torch's version counter of the
+# tensor, so no step reads the device; compiled or captured steps keep the multi-tensor formula.
+def _host_step_count(iterations: torch.Tensor) -> int:
+    """The value of the step counter, read from the device only when something else changed it."""
+    known = getattr(iterations, "_lamina_host_count", None)  # (the tensor's version, its value)
+    if known is not None and known[0] == iterations._version:
+        return known[1]
+    return int(iterations.item())
+
+
+def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velocities: Tensors,
+                velocity_maxima: Tensors | None, learning_rate: torch.Tensor, iterations: torch.Tensor,
+                beta_1: float, beta_2: float, epsilon: float) -> None:
+    """One Adam step as Keras writes it (see backend.common.adam_update), fused where it can be."""
+    fusable = variables and all(v.dtype == torch.float32 for v in variables) and not _tracing()
+    if not fusable:
+        common.adam_update(variables, grads, momentums, velocities, velocity_maxima, learning_rate, iterations,
+                           beta_1, beta_2, epsilon)
+        return
+    done = _host_step_count(iterations)
+    step = iterations.to(torch.float32) + 1.0
+    torch._fused_adam_(list(variables), list(grads), list(momentums), list(velocities), list(velocity_maxima or []),
+                       [step] * len(variables), amsgrad=bool(velocity_maxima), lr=learning_rate, beta1=beta_1,
+                       beta2=beta_2, weight_decay=0.0, eps=epsilon / math.sqrt(1.0 - beta_2 ** (done + 1)),
+                       maximize=False)
+    iterations._lamina_host_count = (iterations._version + 1, done + 1)  # the optimizer counts the step next
+
+
+def _tracing() -> bool:
+    return torch.compiler.is_compiling() or (torch.cuda.is_available() and torch.cuda.is_current_stream_capturing())
+
