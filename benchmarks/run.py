@@ -103,6 +103,8 @@ def run_one(framework: str, backend: str, args: argparse.Namespace) -> dict[str,
         process.wait()
         raise
     result = last_result(stdout)
+    if result is not None:
+        result["framework"] = framework  # a runner names its library, not the variant it ran
     seconds = time.perf_counter() - started
     if result is None:
         reason = (f"timed out after {args.timeout:.0f}s" if timed_out else

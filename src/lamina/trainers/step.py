@@ -93,9 +93,10 @@ class Steps:
             metric_values = scope.current(self.metric_variables)
         return (trainable, non_trainable, optimizer_values, metric_values), None
 
-    def predict(self, state: State, x: Any) -> tuple[State, Any]:
-        """The model's outputs for one batch, in inference mode."""
+    def predict(self, state: State, x: Any) -> tuple[None, Any]:
+        """The model's outputs for one batch, in inference mode. It changes no state, so it returns none:
+        a jitted function that returned its unchanged weights would copy them on every call."""
         B = backend.impl
         trainable, non_trainable = state[0], state[1]
         with B.StateScope(self.trainable + self.non_trainable, trainable + non_trainable), B.no_grad():
-            return state, self.model(x, training=False)
+            return None, self.model(x, training=False)
