@@ -65,8 +65,9 @@ class StepRunner:
         return self._compiled[kind]
 
     def _weights_state(self) -> tuple:
-        state = self.steps.state()
-        return state[0], state[1], [], []
+        """The state a predict step needs: the weights only, not the optimizer's or the metrics'."""
+        values = backend.impl.state_values
+        return values(self.steps.trainable), values(self.steps.non_trainable), [], []
 
     # --- training and evaluation: state in, state stored -------------------------------------------
 
