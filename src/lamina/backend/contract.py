@@ -219,7 +219,7 @@ STEP = (
           False),
     Entry("compile_step", 'compile_step(step_fn, mode="auto", donate_state=False)',
           "step_fn(state, batch) -> (state, output) compiled or captured as mode says (auto, eager, jit); the "
-          "result runs one step, or with .over_rows(state, data, order, offset, steps, batch_size) several "
+          "result runs one step (its batch may hold NumPy arrays), or with .over_rows(state, data, order, offset, steps, batch_size) several "
           "steps on batches selected on the device"),
     Entry("steps_per_call", "steps_per_call(requested)", "how many steps one call of a compiled step runs"),
     Entry("no_grad", "no_grad()", "a context manager in which no gradients are recorded"),

@@ -324,7 +324,7 @@ class Trainer:
         if x.dtype == np.float64:
             x = x.astype(np.float32)
         self._check_inputs(x)
-        outputs = self._get_runner().predict_batch(backend.impl.convert_to_tensor(x))
+        outputs = self._get_runner().predict_batch(x)  # the compiled step moves x (jax: inside its call)
         return tree.map_structure(backend.impl.convert_to_numpy, outputs)
 
     def _predict_batches(self, data: data_adapter.GeneratorData, callbacks: Any, verbose: int) -> Any:

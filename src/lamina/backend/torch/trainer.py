@@ -11,10 +11,11 @@ import os
 import types
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from lamina.backend.common import InPlaceStateScope, map_leaves, state_in_place, store_in_place
-from lamina.backend.torch.core import DEVICE
+from lamina.backend.torch.core import DEVICE, convert_to_tensor
 
 StepFn = Callable[[Any, Any], tuple[Any, Any]]
 
@@ -80,7 +81,7 @@ class CompiledStep:
             raise ValueError(f"Unknown step mode {mode!r}: expected 'auto', 'eager', 'jit' or 'cuda_graph'.")
 
     def __call__(self, state: Any, batch: Any) -> tuple[Any, Any]:
-        return self._step(state, batch)
+        return self._step(state, map_leaves(_on_device, batch))
 
     def over_rows(self, state: Any, data: Any, order: torch.Tensor, offset: int, steps: int,
                   batch_size: int) -> tuple[Any, Any]:
@@ -105,6 +106,10 @@ def _own_code(step_fn: StepFn) -> StepFn:
 
     code = step.__code__.replace(co_name=f"lamina_step_{next(_step_numbers)}")
     return types.FunctionType(code, step.__globals__, code.co_name, None, step.__closure__)
+
+
+def _on_device(value: Any) -> Any:
+    return convert_to_tensor(value) if isinstance(value, np.ndarray) else value
 
 
 def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False) -> CompiledStep:
