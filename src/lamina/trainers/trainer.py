@@ -215,7 +215,8 @@ class Trainer:
                 raise ValueError("The generator yielded batches without targets: yield (x, y) or (x, y, weights).")
             self._check_inputs(batch.x)
             self._ensure_ready(batch)
-            runner = self._training_runner()
+            # Whether layers were frozen is asked once an epoch: the answer walks every layer.
+            runner = self._training_runner() if step == 0 else self._get_runner()
             callback_list.on_train_batch_begin(step)
             runner.train_batch(*batch.to_device())
             callback_list.on_train_batch_end(step, logs)
