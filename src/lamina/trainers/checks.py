@@ -130,7 +130,7 @@ def check_targets(model: Any, y: Any, x: Any) -> None:
     """y must fit each output under its loss: shapes first, then the range of sparse labels."""
     names = model.output_names
     targets = flat_outputs(y, names, "y") if len(names) > 1 or tree.is_nested(y) else [y]
-    predictions = _output_shapes(model, x)
+    predictions = output_shapes(model, x)
     for index, (loss, target) in enumerate(zip(model._compile_loss.losses, targets)):
         if loss is None or target is None or index >= len(predictions):
             continue
@@ -140,7 +140,7 @@ def check_targets(model: Any, y: Any, x: Any) -> None:
             _check_label_range(target, predictions[index][-1], names[index])
 
 
-def _output_shapes(model: Any, x: Any) -> list[tuple]:
+def output_shapes(model: Any, x: Any) -> list[tuple]:
     """The shapes of the model's outputs for inputs like x; a subclassed model is traced once per input spec."""
     outputs = getattr(model, "outputs", None)
     if outputs:
@@ -148,7 +148,7 @@ def _output_shapes(model: Any, x: Any) -> list[tuple]:
     key = tuple((tuple(backend.impl.shape(a))[1:], str(backend.impl.dtype_of(a))) for a in tree.flatten(x))
     known = _OUTPUT_SHAPES.setdefault(model, {})
     if key not in known:
-        known[key] = model._output_shapes(x)
+        known[key] = model._traced_output_shapes(x)
     return known[key]
 
 

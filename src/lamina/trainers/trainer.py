@@ -421,18 +421,16 @@ class Trainer:
         names = self.output_names
         targets = flat_outputs(data.y, names, "y") if len(names) > 1 else [data.y]
         y_true_shapes = [tuple(backend.impl.shape(t)) for t in targets]
-        self._compile_metrics.build(y_true_shapes, self._output_shapes(data.x))
+        self._compile_metrics.build(y_true_shapes, checks.output_shapes(self, data.x))
         self._runner = None  # the steps must carry the new metrics' state
 
-    def _output_shapes(self, x: Any) -> list[tuple]:
-        outputs = getattr(self, "outputs", None)
-        if not outputs:
-            from lamina.ops.symbolic import KerasTensor, compute_output_spec
+    def _traced_output_shapes(self, x: Any) -> list[tuple]:
+        """The output shapes of a model without a graph, from a symbolic call on inputs like x."""
+        from lamina.ops.symbolic import KerasTensor, compute_output_spec
 
-            specs = tree.map_structure(lambda a: KerasTensor((None,) + tuple(backend.impl.shape(a))[1:],
-                                                             backend.impl.dtype_of(a)), x)
-            outputs = tree.flatten(compute_output_spec(lambda inputs: self(inputs), specs))
-        return [tuple(t.shape) for t in outputs]
+        specs = tree.map_structure(lambda a: KerasTensor((None,) + tuple(backend.impl.shape(a))[1:],
+                                                         backend.impl.dtype_of(a)), x)
+        return [tuple(t.shape) for t in tree.flatten(compute_output_spec(lambda inputs: self(inputs), specs))]
 
     def _get_runner(self, data: Any = None) -> StepRunner:
         """The compiled steps for this model, made once per compile (and again when `trainable` changed)."""
