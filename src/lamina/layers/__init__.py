@@ -1,25 +1,20 @@
-"""Layers by their Keras names."""
+"""Layers by their Keras names, gathered from one module per family."""
 
-from lamina.layers.convolution import Conv1D, Conv2D, Conv3D
-from lamina.layers.core import Activation, Dense, Dropout, Embedding
-from lamina.layers.input_layer import Input, InputLayer
+from lamina.layers import (activations, attention, convolution, core, input_layer, merging, normalization, pooling,
+                           preprocessing, recurrent, reshaping)
+from lamina.layers.activations import *  # noqa: F401,F403
+from lamina.layers.attention import *  # noqa: F401,F403
+from lamina.layers.convolution import *  # noqa: F401,F403
+from lamina.layers.core import *  # noqa: F401,F403
+from lamina.layers.input_layer import *  # noqa: F401,F403
 from lamina.layers.layer import InputSpec, Layer
-from lamina.layers.merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, concatenate
-from lamina.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D,
-                                   AvgPool3D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
-                                   GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D,
-                                   GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
-                                   MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
-from lamina.layers.recurrent import GRU, LSTM, SimpleRNN
-from lamina.layers.reshaping import Flatten, Reshape
+from lamina.layers.merging import *  # noqa: F401,F403
+from lamina.layers.normalization import *  # noqa: F401,F403
+from lamina.layers.pooling import *  # noqa: F401,F403
+from lamina.layers.preprocessing import *  # noqa: F401,F403
+from lamina.layers.recurrent import *  # noqa: F401,F403
+from lamina.layers.reshaping import *  # noqa: F401,F403
 
-__all__ = ["Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract", "add", "concatenate",
-           "Activation", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "InputSpec", "Layer",
-           "Reshape",
-           "Conv1D", "Conv2D", "Conv3D",
-           "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
-           "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
-           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
-           "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
-           "GRU", "LSTM", "SimpleRNN"]
+_FAMILIES = (activations, attention, convolution, core, input_layer, merging, normalization, pooling, preprocessing,
+             recurrent, reshaping)
+__all__ = ["InputSpec", "Layer", *(name for family in _FAMILIES for name in family.__all__)]

@@ -7,6 +7,8 @@ from typing import Any, Sequence
 from lamina import activations, backend, constraints, initializers, regularizers
 from lamina.layers.layer import InputSpec, Layer
 
+__all__ = ["Conv1D", "Conv2D", "Conv3D"]
+
 
 def normalize_tuple(value: int | Sequence[int], rank: int, name: str, owner: str) -> tuple[int, ...]:
     """`value` as a tuple of `rank` positive ints (an int is repeated); a ValueError names `name` otherwise."""

@@ -7,6 +7,8 @@ from typing import Any
 from lamina import activations, backend, constraints, initializers, regularizers
 from lamina.layers.layer import InputSpec, Layer
 
+__all__ = ["Activation", "Dense", "Dropout", "Embedding"]
+
 
 class Dense(Layer):
     """A fully connected layer: activation(inputs @ kernel + bias); a mask on the inputs passes through."""

@@ -7,6 +7,8 @@ from typing import Any, Sequence
 from lamina.layers.layer import Layer, Node
 from lamina.ops.symbolic import KerasTensor
 
+__all__ = ["Input", "InputLayer"]
+
 
 class InputLayer(Layer):
     """Holds the shape and dtype of one model input; it has no weights and computes nothing."""

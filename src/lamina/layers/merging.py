@@ -9,6 +9,8 @@ from lamina import backend
 from lamina.layers.layer import Layer
 from lamina.utils import tree
 
+__all__ = ["Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract", "add", "concatenate"]
+
 
 class Merge(Layer):
     """Combines a list of same-shaped inputs element by element; a step is masked out if any input masks it."""

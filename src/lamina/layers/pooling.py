@@ -10,6 +10,12 @@ from lamina import backend
 from lamina.layers.convolution import normalize_data_format, normalize_tuple
 from lamina.layers.layer import InputSpec, Layer
 
+__all__ = ["AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+           "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+           "MaxPooling1D", "MaxPooling2D", "MaxPooling3D"]
+
 
 class Pooling(Layer):
     """Max or average over sliding windows of the spatial axes; subclasses fix `rank` and `mode`."""

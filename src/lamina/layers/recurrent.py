@@ -19,6 +19,8 @@ import numpy as np
 from lamina import activations, backend, constraints, initializers, regularizers
 from lamina.layers.layer import InputSpec, Layer
 
+__all__ = ["GRU", "LSTM", "SimpleRNN"]
+
 
 class Recurrent(Layer):
     """What SimpleRNN, LSTM and GRU share: weights, dropout masks, initial states and outputs.

@@ -8,6 +8,8 @@ from typing import Any, Sequence
 from lamina import backend
 from lamina.layers.layer import Layer
 
+__all__ = ["Flatten", "Reshape"]
+
 
 class Flatten(Layer):
     """Flattens every axis but the batch axis.

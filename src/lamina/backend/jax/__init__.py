@@ -3,6 +3,13 @@
 from lamina.backend.jax.core import *  # noqa: F401,F403
 from lamina.backend.jax.numpy import *  # noqa: F401,F403
 from lamina.backend.jax.nn import *  # noqa: F401,F403
+from lamina.backend.jax.convolution import *  # noqa: F401,F403
+from lamina.backend.jax.rnn import *  # noqa: F401,F403
+from lamina.backend.jax.linalg import *  # noqa: F401,F403
+from lamina.backend.jax.control_flow import *  # noqa: F401,F403
+from lamina.backend.jax.normalization import *  # noqa: F401,F403
+from lamina.backend.jax.image import *  # noqa: F401,F403
+from lamina.backend.jax.signal import *  # noqa: F401,F403
 from lamina.backend.jax.optimizer_ops import *  # noqa: F401,F403
 from lamina.backend.jax.random import *  # noqa: F401,F403
 from lamina.backend.jax.symbolic import compute_output_spec  # noqa: F401

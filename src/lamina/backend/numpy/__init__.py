@@ -3,6 +3,13 @@
 from lamina.backend.numpy.core import *  # noqa: F401,F403
 from lamina.backend.numpy.numpy import *  # noqa: F401,F403
 from lamina.backend.numpy.nn import *  # noqa: F401,F403
+from lamina.backend.numpy.convolution import *  # noqa: F401,F403
+from lamina.backend.numpy.rnn import *  # noqa: F401,F403
+from lamina.backend.numpy.linalg import *  # noqa: F401,F403
+from lamina.backend.numpy.control_flow import *  # noqa: F401,F403
+from lamina.backend.numpy.normalization import *  # noqa: F401,F403
+from lamina.backend.numpy.image import *  # noqa: F401,F403
+from lamina.backend.numpy.signal import *  # noqa: F401,F403
 from lamina.backend.numpy.optimizer_ops import *  # noqa: F401,F403
 from lamina.backend.numpy.random import *  # noqa: F401,F403
 from lamina.backend.numpy.symbolic import compute_output_spec  # noqa: F401

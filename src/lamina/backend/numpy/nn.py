@@ -8,10 +8,9 @@ are Python floats, which NumPy never lets widen an array).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from lamina.backend import logits as _logits
 from lamina.backend.numpy import random as _random
@@ -113,151 +112,6 @@ def dropout(x: Any, rate: float, seed: Any = None) -> np.ndarray:
         return np.zeros_like(x)
     keep = _random.generator().random(x.shape, dtype=np.float32) >= rate
     return x * keep / (1.0 - rate)
-
-
-# --- convolution and pooling (channels_last in, channels_last out) ----------------------------
-
-def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    effective = (kernel - 1) * dilation + 1
-    total = max((math.ceil(size / stride) - 1) * stride + effective - size, 0)
-    return total // 2, total - total // 2
-
-
-def _pad_same(x: np.ndarray, window: Sequence[int], strides: Sequence[int],
-              dilation: Sequence[int], value: float = 0.0) -> np.ndarray:
-    """Pad the spatial axes of a channels_last array as 'same' pads (the extra cell at the end)."""
-    pads = [_same_padding(size, k, s, d) for size, k, s, d in zip(x.shape[1:-1], window, strides, dilation)]
-    if not any(before or after for before, after in pads):
-        return x
-    return np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=value)
-
-
-def _windows(x: np.ndarray, window: Sequence[int], strides: Sequence[int],
-             dilation: Sequence[int]) -> np.ndarray:
-    """A strided view (batch, *out, channels, *window) of every window that the op visits."""
-    rank = x.ndim - 2
-    effective = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
-    for axis, (size, span) in enumerate(zip(x.shape[1:-1], effective), start=1):
-        if size < span:
-            raise ValueError(f"The window spans {span} cells along spatial axis {axis}, "
-                             f"but the input has only {size} there; use padding='same' or a smaller window.")
-    view = sliding_window_view(x, effective, axis=tuple(range(1, rank + 1)))
-    positions = tuple(slice(None, None, s) for s in strides)
-    taps = tuple(slice(None, None, d) for d in dilation)
-    return view[(slice(None), *positions, slice(None), *taps)]
-
-
-def conv(inputs: Any, kernel: Any, strides: Sequence[int], padding: str,
-         dilation_rate: Sequence[int], groups: int = 1) -> np.ndarray:
-    """N-d convolution; inputs (batch, *spatial, channels), kernel (*window, in/groups, out).
-
-    Gathers the windows (im2col) and multiplies them by the kernel: one batched
-    matrix product over the groups.
-    """
-    x, kernel = np.asarray(inputs), np.asarray(kernel)
-    rank = x.ndim - 2
-    window = kernel.shape[:rank]
-    in_per_group, filters = kernel.shape[rank], kernel.shape[rank + 1]
-    if x.shape[-1] != in_per_group * groups or filters % groups:
-        raise ValueError(f"conv with {groups} group(s): expected inputs with {in_per_group * groups} channels and "
-                         f"a number of filters divisible by {groups}, got inputs of shape {x.shape} and "
-                         f"a kernel of shape {kernel.shape}.")
-    if padding == "same":
-        x = _pad_same(x, window, strides, dilation_rate)
-    patches = _windows(x, window, strides, dilation_rate)  # (batch, *out, channels, *window)
-    batch, out = patches.shape[0], patches.shape[1:rank + 1]
-    patches = patches.reshape(batch, *out, groups, in_per_group, *window)
-    # -> (groups, batch, *out, *window, in_per_group) -> (groups, batch * out, window * in_per_group)
-    patches = np.moveaxis(patches, (rank + 1, rank + 2), (0, -1))
-    patches = patches.reshape(groups, -1, math.prod(window) * in_per_group)
-    # kernel (*window, in_per_group, groups, out_per_group) -> (groups, window * in_per_group, out_per_group)
-    weights = np.moveaxis(kernel.reshape(*window, in_per_group, groups, filters // groups), rank + 1, 0)
-    weights = weights.reshape(groups, -1, filters // groups)
-    output = np.matmul(patches, weights)  # (groups, batch * out, out_per_group)
-    output = np.moveaxis(output.reshape(groups, batch, *out, filters // groups), 0, -2)
-    return output.reshape(batch, *out, filters)
-
-
-def max_pool(inputs: Any, pool_size: Sequence[int], strides: Sequence[int], padding: str) -> np.ndarray:
-    x = np.asarray(inputs)
-    rank = x.ndim - 2
-    if padding == "same":
-        x = _pad_same(x, pool_size, strides, (1,) * rank, value=-math.inf)
-    windows = _windows(x, pool_size, strides, (1,) * rank)
-    return windows.max(axis=tuple(range(-rank, 0)))
-
-
-def average_pool(inputs: Any, pool_size: Sequence[int], strides: Sequence[int], padding: str) -> np.ndarray:
-    x = np.asarray(inputs)
-    rank = x.ndim - 2
-    window_axes, unit = tuple(range(-rank, 0)), (1,) * rank
-    if padding != "same":
-        return _windows(x, pool_size, strides, unit).mean(axis=window_axes)
-    # The average covers only the real cells: sum the padded windows and divide by the cell count.
-    summed = _windows(_pad_same(x, pool_size, strides, unit), pool_size, strides, unit).sum(axis=window_axes)
-    ones = np.ones((1, *x.shape[1:-1], 1), dtype=x.dtype)
-    counts = _windows(_pad_same(ones, pool_size, strides, unit), pool_size, strides, unit).sum(axis=window_axes)
-    return summed / counts
-
-
-# --- recurrent layers ---------------------------------------------------------------------------
-
-def lstm(inputs: Any, h: Any, c: Any, kernel: Any, recurrent_kernel: Any, bias: Any | None,
-         go_backwards: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """LSTM over time (axis 1), sigmoid gates and tanh cell, Keras gate order i, f, c, o.
-
-    kernel (features, 4 * units), recurrent_kernel (units, 4 * units), bias (4 * units).
-    Returns (outputs (batch, time, units) in processing order, last h, last c).
-    """
-    inputs, h, c = np.asarray(inputs), np.asarray(h), np.asarray(c)
-    recurrent_kernel = np.asarray(recurrent_kernel)
-    if go_backwards:
-        inputs = inputs[:, ::-1]
-    projected = dense(inputs, kernel, bias)  # (batch, time, 4 * units): the input part of every step
-    outputs = []
-    for t in range(projected.shape[1]):
-        z = projected[:, t] + h @ recurrent_kernel
-        i, f, g, o = np.split(z, 4, axis=-1)
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-        h = sigmoid(o) * np.tanh(c)
-        outputs.append(h)
-    return np.stack(outputs, axis=1), h, c
-
-
-def simple_rnn(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: Any | None,
-               activation: str, go_backwards: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Elman RNN with tanh or relu; returns (outputs in processing order, last h)."""
-    inputs, h, recurrent_kernel = np.asarray(inputs), np.asarray(h), np.asarray(recurrent_kernel)
-    if go_backwards:
-        inputs = inputs[:, ::-1]
-    act = np.tanh if activation == "tanh" else relu
-    projected = dense(inputs, kernel, bias)
-    outputs = []
-    for t in range(projected.shape[1]):
-        h = act(projected[:, t] + h @ recurrent_kernel)
-        outputs.append(h)
-    return np.stack(outputs, axis=1), h
-
-
-def rnn(step: Callable[[np.ndarray, list], tuple[np.ndarray, list]], inputs: Any,
-        states: list, go_backwards: bool = False, mask: Any = None,
-        unroll: bool = False) -> tuple[np.ndarray, list]:
-    """Generic recurrence over time (axis 1) for cells without a fused kernel; a Python loop, so always unrolled.
-
-    mask (batch, time) of bools: where False, a step keeps the previous states and output (zeros at first).
-    """
-    inputs = np.asarray(inputs)
-    steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
-    outputs = []
-    for t in steps:
-        output, new_states = step(inputs[:, t], states)
-        if mask is not None:
-            keep = np.asarray(mask)[:, t, None]  # (batch, 1)
-            output = np.where(keep, output, outputs[-1] if outputs else np.zeros_like(output))
-            new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
-        states = new_states
-        outputs.append(output)
-    return np.stack(outputs, axis=1), states
 
 
 # --- loss building blocks: from probabilities (clipped to [1e-7, 1 - 1e-7]) or from logits ---------

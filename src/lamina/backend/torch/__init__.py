@@ -3,6 +3,13 @@
 from lamina.backend.torch.core import *  # noqa: F401,F403
 from lamina.backend.torch.numpy import *  # noqa: F401,F403
 from lamina.backend.torch.nn import *  # noqa: F401,F403
+from lamina.backend.torch.convolution import *  # noqa: F401,F403
+from lamina.backend.torch.rnn import *  # noqa: F401,F403
+from lamina.backend.torch.linalg import *  # noqa: F401,F403
+from lamina.backend.torch.control_flow import *  # noqa: F401,F403
+from lamina.backend.torch.normalization import *  # noqa: F401,F403
+from lamina.backend.torch.image import *  # noqa: F401,F403
+from lamina.backend.torch.signal import *  # noqa: F401,F403
 from lamina.backend.torch.optimizer_ops import *  # noqa: F401,F403
 from lamina.backend.torch.random import *  # noqa: F401,F403
 from lamina.backend.torch.symbolic import compute_output_spec  # noqa: F401

@@ -1,37 +1,8 @@
-"""The backend contract: every name a backend package provides to the code above `lamina/backend/`.
-
-Each entry gives the name, its signature as Python text, and its meaning in one line. The training
-backends (torch, jax) provide every entry; the numpy backend, which only runs inference, provides the
-entries marked `inference`. A dotted name (`Variable.assign`) is a member of what the backend provides.
-tests/backend/test_contract.py checks every backend against this list, and that the code above the
-backend uses no name missing from it.
-
-Arrays in signatures are the backend's tensors; ops also take NumPy arrays, Python numbers and the
-backend's Variables unless the meaning says otherwise. Dtypes are Keras names ("float32") or the
-backend's own dtype objects. Axes may be an int, a tuple or a list.
-"""
+"""Tensors, variables, the core numpy-like ops, activations, losses' building blocks, optimizer updates and the step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One name of the contract.
-
-    Args:
-        name: the attribute of the backend package; "Class.member" for a member of a class it provides.
-        signature: the call, as Python text ("sum(x, axis=None, keepdims=False)"); None for a value.
-        meaning: what it is for, in one line.
-        inference: whether the inference-only numpy backend must provide it too.
-    """
-
-    name: str
-    signature: str | None
-    meaning: str
-    inference: bool = True
-
+from lamina.backend.contract.entry import Entry
 
 BACKEND = (
     Entry("NAME", None, 'the backend\'s name: "torch", "jax" or "numpy"'),
@@ -143,18 +114,6 @@ NN = (
     Entry("dense", "dense(x, kernel, bias)", "x @ kernel + bias (bias may be None), fused where the backend can"),
     Entry("dropout", "dropout(x, rate, seed)",
           "x with a fraction rate of elements zeroed and the rest scaled by 1 / (1 - rate); seed is a SeedGenerator"),
-    Entry("conv", "conv(inputs, kernel, strides, padding, dilation_rate, groups=1)",
-          'N-d convolution, channels last: inputs (batch, *spatial, channels), kernel (*window, in / groups, out); '
-          'padding "valid" or "same"'),
-    Entry("max_pool", "max_pool(inputs, pool_size, strides, padding)", "N-d max pooling, channels last"),
-    Entry("average_pool", "average_pool(inputs, pool_size, strides, padding)",
-          'N-d average pooling, channels last; "same" averages only the real cells'),
-    Entry("lstm", "lstm(inputs, h, c, kernel, recurrent_kernel, bias, go_backwards=False)",
-          "a whole LSTM layer over time (axis 1), gates i, f, c, o: (outputs, last h, last c)"),
-    Entry("simple_rnn", "simple_rnn(inputs, h, kernel, recurrent_kernel, bias, activation, go_backwards=False)",
-          'a whole Elman RNN over time (axis 1), activation "tanh" or "relu": (outputs, last h)'),
-    Entry("rnn", "rnn(step, inputs, states, go_backwards=False, mask=None, unroll=False)",
-          "step(input_t, states) -> (output_t, states) over time (axis 1): (stacked outputs, last states)"),
     Entry("categorical_crossentropy", "categorical_crossentropy(target, output, from_logits=False, axis=-1)",
           "cross-entropy of one-hot targets, per sample"),
     Entry("sparse_categorical_crossentropy",
@@ -162,19 +121,6 @@ NN = (
           "cross-entropy of integer targets, per sample"),
     Entry("binary_crossentropy", "binary_crossentropy(target, output, from_logits=False)",
           "binary cross-entropy, per element"),
-)
-
-RANDOM = (
-    Entry("SeedGenerator", "SeedGenerator(seed=None)",
-          "the random state of one layer (dropout): explicit state on jax, the global generator elsewhere"),
-    Entry("SeedGenerator.next", "next()", "the seed of the next draw (advances the state)"),
-    Entry("SeedGenerator.variables", None, "the variables holding its state, carried through a step (may be empty)"),
-    Entry("set_seed", "set_seed(seed)", "reseed the backend's own generator: unseeded draws become repeatable"),
-    Entry("random_uniform", 'random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None)',
-          "uniform draws in [minval, maxval)"),
-    Entry("random_normal", 'random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None)',
-          "normal draws"),
-    Entry("random_permutation", "random_permutation(n, seed=None)", "a random order of range(n), on the device"),
 )
 
 SYMBOLIC = (
@@ -224,11 +170,3 @@ STEP = (
     Entry("steps_per_call", "steps_per_call(requested)", "how many steps one call of a compiled step runs"),
     Entry("no_grad", "no_grad()", "a context manager in which no gradients are recorded"),
 )
-
-CONTRACT: tuple[Entry, ...] = (*BACKEND, *TENSORS, *VARIABLE, *ARRAY_CREATION, *ELEMENTWISE, *REDUCTIONS,
-                               *LINEAR_ALGEBRA, *SHAPES_AND_INDEXING, *NN, *RANDOM, *SYMBOLIC, *OPTIMIZER, *STEP)
-
-
-def required(training: bool) -> tuple[Entry, ...]:
-    """The entries a training backend (every one) or the inference-only backend must provide."""
-    return CONTRACT if training else tuple(entry for entry in CONTRACT if entry.inference)

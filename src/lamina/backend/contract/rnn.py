@@ -1,0 +1,14 @@
+"""Recurrent layers over time: fused kernels and the generic loop."""
+
+from __future__ import annotations
+
+from lamina.backend.contract.entry import Entry
+
+ENTRIES = (
+    Entry("lstm", "lstm(inputs, h, c, kernel, recurrent_kernel, bias, go_backwards=False)",
+          "a whole LSTM layer over time (axis 1), gates i, f, c, o: (outputs, last h, last c)"),
+    Entry("simple_rnn", "simple_rnn(inputs, h, kernel, recurrent_kernel, bias, activation, go_backwards=False)",
+          'a whole Elman RNN over time (axis 1), activation "tanh" or "relu": (outputs, last h)'),
+    Entry("rnn", "rnn(step, inputs, states, go_backwards=False, mask=None, unroll=False)",
+          "step(input_t, states) -> (output_t, states) over time (axis 1): (stacked outputs, last states)"),
+)

@@ -1,0 +1,3 @@
+"""Signal processing of the torch backend: FFTs and short-time Fourier transforms."""
+
+from __future__ import annotations

@@ -1,0 +1,21 @@
+"""keras.ops.nn: activations, convolution, pooling, recurrence, normalization, attention, losses."""
+
+from __future__ import annotations
+
+from lamina.ops.dispatch import family_getattr
+
+# Ops the backend provides under the same name (see lamina.backend.contract), by family.
+ACTIVATIONS = tuple(("elu gelu hard_sigmoid leaky_relu log_softmax relu relu6 selu sigmoid silu softmax softplus "
+                     "softsign").split())
+LOSSES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
+LAYERS = ("dense", "dropout", "one_hot")
+CONVOLUTION = ("average_pool", "conv", "max_pool")
+RECURRENT = ("lstm", "rnn", "simple_rnn")
+NORMALIZATION: tuple[str, ...] = ()
+ATTENTION: tuple[str, ...] = ()
+NAMES = (*ACTIVATIONS, *LOSSES, *LAYERS, *CONVOLUTION, *RECURRENT, *NORMALIZATION, *ATTENTION)
+# Ops written here from other ops.
+COMPOSED: tuple[str, ...] = ()
+
+__all__ = [*NAMES, *COMPOSED]
+__getattr__ = family_getattr(__name__, NAMES)
