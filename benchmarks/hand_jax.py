@@ -55,6 +55,24 @@ def init_params(name: str, key: Any) -> dict[str, Any]:
             "dense0": dense_params(keys[2], 6 * 6 * 64, 128),
             "dense1": dense_params(keys[3], 128, wl.CLASSES),
         }
+    if name == "W5":
+        width = wl.HEADS * wl.KEY_DIM
+        return {
+            "embedding": jax.random.uniform(keys[0], (wl.VOCAB, wl.EMBED_DIM), jnp.float32, -0.05, 0.05),
+            "query": dense_params(keys[1], wl.EMBED_DIM, width),
+            "key": dense_params(keys[2], wl.EMBED_DIM, width),
+            "value": dense_params(keys[3], wl.EMBED_DIM, width),
+            "attention_output": dense_params(keys[4], width, wl.EMBED_DIM),
+            "norm": {"gamma": jnp.ones((wl.EMBED_DIM,), jnp.float32), "beta": jnp.zeros((wl.EMBED_DIM,), jnp.float32)},
+            "feed_forward": dense_params(keys[5], wl.EMBED_DIM, wl.FEED_FORWARD),
+            "head": dense_params(jax.random.fold_in(key, 7), wl.FEED_FORWARD, 1),
+        }
+    if name == "W6":
+        params = init_params("W2", key)
+        for conv, channels in (("conv0", 32), ("conv1", 64)):
+            params[conv]["gamma"] = jnp.ones((channels,), jnp.float32)
+            params[conv]["beta"] = jnp.zeros((channels,), jnp.float32)
+        return params
     units = wl.LSTM_UNITS
     return {
         "embedding": jax.random.uniform(keys[0], (wl.VOCAB, wl.EMBED_DIM), jnp.float32, -0.05, 0.05),
@@ -87,6 +105,60 @@ def cnn(params: dict[str, Any], x: Any) -> Any:
     return x @ params["dense1"]["w"] + params["dense1"]["b"]  # (batch, 10) logits
 
 
+def dense(params: dict[str, Any], x: Any) -> Any:
+    return x @ params["w"] + params["b"]
+
+
+def transformer_classifier(params: dict[str, Any], tokens: Any) -> Any:
+    """Embedding -> self-attention + residual -> LayerNorm -> Dense(relu) -> mean over time -> one logit."""
+    x = params["embedding"][tokens]  # (batch, time, embed)
+    batch, time = tokens.shape
+
+    def heads(y: Any) -> Any:
+        return y.reshape(batch, time, wl.HEADS, wl.KEY_DIM)  # the layout jax.nn.dot_product_attention takes
+
+    attended = jax.nn.dot_product_attention(heads(dense(params["query"], x)), heads(dense(params["key"], x)),
+                                            heads(dense(params["value"], x)))
+    x = x + dense(params["attention_output"], attended.reshape(batch, time, -1))
+    mean = x.mean(-1, keepdims=True)
+    variance = ((x - mean) ** 2).mean(-1, keepdims=True)
+    x = (x - mean) * lax.rsqrt(variance + 1e-3) * params["norm"]["gamma"] + params["norm"]["beta"]
+    x = jax.nn.relu(dense(params["feed_forward"], x))
+    return dense(params["head"], x.mean(axis=1))  # (batch, 1) logits
+
+
+def batch_norm(params: dict[str, Any], stats: dict[str, Any], x: Any) -> tuple[Any, dict[str, Any]]:
+    """Normalise with the batch's moments; update the moving ones as Keras does."""
+    mean, variance = x.mean((0, 1, 2)), x.var((0, 1, 2))
+    momentum = wl.BN_MOMENTUM
+    stats = {"mean": momentum * stats["mean"] + (1 - momentum) * mean,
+             "variance": momentum * stats["variance"] + (1 - momentum) * variance}
+    x = (x - mean) * lax.rsqrt(variance + wl.BN_EPSILON) * params["gamma"] + params["beta"]
+    return x, stats
+
+
+def conv_bn_relu_pool(params: dict[str, Any], stats: dict[str, Any], x: Any) -> tuple[Any, dict[str, Any]]:
+    x = lax.conv_general_dilated(x, params["w"], (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    x, stats = batch_norm(params, stats, x + params["b"])
+    x = jax.nn.relu(x)
+    return lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID"), stats
+
+
+def bn_cnn(params: dict[str, Any], stats: dict[str, Any], x: Any) -> tuple[Any, dict[str, Any]]:
+    x, stats0 = conv_bn_relu_pool(params["conv0"], stats["conv0"], x)
+    x, stats1 = conv_bn_relu_pool(params["conv1"], stats["conv1"], x)
+    x = jax.nn.relu(x.reshape(x.shape[0], -1) @ params["dense0"]["w"] + params["dense0"]["b"])
+    return x @ params["dense1"]["w"] + params["dense1"]["b"], {"conv0": stats0, "conv1": stats1}
+
+
+def initial_stats(name: str) -> dict[str, Any]:
+    """The moving statistics a workload carries through its steps (only W6 has any)."""
+    if name != "W6":
+        return {}
+    return {conv: {"mean": jnp.zeros((channels,), jnp.float32), "variance": jnp.ones((channels,), jnp.float32)}
+            for conv, channels in (("conv0", 32), ("conv1", 64))}
+
+
 def lstm_classifier(params: dict[str, Any], tokens: Any) -> Any:
     cell = params["lstm"]
     embedded = params["embedding"][tokens.T]  # (time, batch, embed): time-major for the scan
@@ -113,14 +185,22 @@ def loss_and_correct(name: str, logits: Any, y: Any) -> tuple[Any, Any]:
         log_probs = jax.nn.log_softmax(logits)
         loss = -jnp.take_along_axis(log_probs, y[:, None], axis=1).mean()
         return loss, (logits.argmax(1) == y).sum()
-    if name == "W2":
+    if name in ("W2", "W6"):
         loss = -(y * jax.nn.log_softmax(logits)).sum(1).mean()
         return loss, (logits.argmax(1) == y.argmax(1)).sum()
     loss = (jax.nn.softplus(logits) - y * logits).mean()  # binary cross-entropy on logits
     return loss, ((logits > 0) == (y > 0.5)).sum()
 
 
-APPLY = {"W1": mlp, "W2": cnn, "W3": lstm_classifier, "W4": mlp}
+APPLY = {"W1": mlp, "W2": cnn, "W3": lstm_classifier, "W4": mlp, "W5": transformer_classifier}
+
+
+def apply_with_stats(name: str) -> Callable:
+    """apply(params, stats, x) -> (logits, new stats), for the workloads with and without moving statistics."""
+    if name == "W6":
+        return bn_cnn
+    apply = APPLY[name]
+    return lambda params, stats, x: (apply(params, x), stats)
 
 
 def adam(params: Any, grads: Any, optimizer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -135,17 +215,20 @@ def adam(params: Any, grads: Any, optimizer: dict[str, Any]) -> tuple[Any, dict[
 
 def make_step(name: str, batch: int) -> Callable:
     """step(state, x, y, permutation) -> state, training on the batch at state['step']."""
-    apply = APPLY[name]
+    apply = apply_with_stats(name)
 
-    def objective(params: Any, xb: Any, yb: Any) -> tuple[Any, Any]:
-        return loss_and_correct(name, apply(params, xb), yb)
+    def objective(params: Any, stats: Any, xb: Any, yb: Any) -> tuple[Any, Any]:
+        logits, stats = apply(params, stats, xb)
+        loss, correct = loss_and_correct(name, logits, yb)
+        return loss, (correct, stats)
 
     def step(state: dict[str, Any], x: Any, y: Any, permutation: Any) -> dict[str, Any]:
         index = lax.dynamic_slice_in_dim(permutation, state["step"] * batch, batch)
         xb, yb = x[index], y[index]
-        (loss, correct), grads = jax.value_and_grad(objective, has_aux=True)(state["params"], xb, yb)
+        (loss, (correct, stats)), grads = jax.value_and_grad(objective, has_aux=True)(
+            state["params"], state["stats"], xb, yb)
         params, optimizer = adam(state["params"], grads, state["optimizer"])
-        return {"params": params, "optimizer": optimizer, "step": state["step"] + 1,
+        return {"params": params, "stats": stats, "optimizer": optimizer, "step": state["step"] + 1,
                 "loss_sum": state["loss_sum"] + loss, "correct": state["correct"] + correct}
 
     return step
@@ -169,7 +252,7 @@ def train(name: str, args: Any) -> dict[str, Any]:
     steps = x.shape[0] // batch
     key, init_key = jax.random.split(jax.random.PRNGKey(wl.SEED))
     params = init_params(name, init_key)
-    state = {"params": params, "step": jnp.zeros((), jnp.int32),
+    state = {"params": params, "stats": initial_stats(name), "step": jnp.zeros((), jnp.int32),
              "optimizer": {"t": jnp.zeros((), jnp.float32), "m": jax.tree.map(jnp.zeros_like, params),
                            "v": jax.tree.map(jnp.zeros_like, params)}}
     step = make_step(name, batch)

@@ -21,6 +21,7 @@ import workloads as wl
 
 try:
     import torch
+    import torch.nn.functional as F
     from torch import nn
 except Exception as error:  # noqa: BLE001 - reported as "unavailable", never a crash
     torch = None
@@ -34,6 +35,17 @@ def build_model(name: str) -> "nn.Module":
             nn.Linear(wl.MLP_INPUT, wl.MLP_HIDDEN[0]), nn.ReLU(),
             nn.Linear(wl.MLP_HIDDEN[0], wl.MLP_HIDDEN[1]), nn.ReLU(),
             nn.Linear(wl.MLP_HIDDEN[1], wl.CLASSES),
+        )
+    if name == "W5":
+        return TransformerClassifier()
+    if name == "W6":
+        def batch_norm(channels: int) -> "nn.Module":  # Keras's defaults: momentum 0.99 is torch's 0.01
+            return nn.BatchNorm2d(channels, eps=wl.BN_EPSILON, momentum=1 - wl.BN_MOMENTUM)
+
+        return nn.Sequential(
+            nn.Conv2d(3, 32, 3), batch_norm(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), batch_norm(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 6 * 6, 128), nn.ReLU(), nn.Linear(128, wl.CLASSES),
         )
     if name == "W2":
         return nn.Sequential(  # NCHW: 3x32x32 -> 32x30x30 -> 32x15x15 -> 64x13x13 -> 64x6x6
@@ -58,13 +70,40 @@ def build_model(name: str) -> "nn.Module":
     return LSTMClassifier()
 
 
+if torch is not None:
+    class TransformerClassifier(nn.Module):
+        """Embedding -> self-attention (fused SDPA) + residual -> LayerNorm -> Dense(relu) -> mean -> one logit."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            width = wl.HEADS * wl.KEY_DIM
+            self.embedding = nn.Embedding(wl.VOCAB, wl.EMBED_DIM)
+            self.query, self.key, self.value = (nn.Linear(wl.EMBED_DIM, width) for _ in range(3))
+            self.attention_output = nn.Linear(width, wl.EMBED_DIM)
+            self.norm = nn.LayerNorm(wl.EMBED_DIM, eps=1e-3)
+            self.feed_forward = nn.Linear(wl.EMBED_DIM, wl.FEED_FORWARD)
+            self.head = nn.Linear(wl.FEED_FORWARD, 1)
+
+        def heads(self, x: "torch.Tensor") -> "torch.Tensor":
+            return x.view(x.shape[0], x.shape[1], wl.HEADS, wl.KEY_DIM).transpose(1, 2)
+
+        def forward(self, tokens: "torch.Tensor") -> "torch.Tensor":
+            x = self.embedding(tokens)
+            attended = F.scaled_dot_product_attention(self.heads(self.query(x)), self.heads(self.key(x)),
+                                                      self.heads(self.value(x)))
+            attended = attended.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1)
+            x = self.norm(x + self.attention_output(attended))
+            x = torch.relu(self.feed_forward(x))
+            return self.head(x.mean(dim=1))  # (batch, 1) logits
+
+
 def device_data(name: str, quick: bool, device: "torch.device") -> tuple["torch.Tensor", "torch.Tensor"]:
     """The workload's data as device tensors in the layouts torch wants, moved once."""
     x, y = wl.make_data(name, quick)
     x_t, y_t = torch.from_numpy(x), torch.from_numpy(y)
     if name == "W1":
         y_t = y_t.long()
-    elif name == "W2":
+    elif name in ("W2", "W6"):
         x_t = x_t.permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW once, before training
     else:
         x_t = x_t.long()
@@ -75,7 +114,7 @@ def loss_and_correct(name: str) -> tuple[Callable, Callable]:
     """(loss(logits, y), correct(logits, y) -> count tensor) for the workload."""
     if name == "W1":
         return nn.CrossEntropyLoss(), lambda logits, y: (logits.argmax(1) == y).sum()
-    if name == "W2":  # one-hot targets: CrossEntropyLoss takes class probabilities
+    if name in ("W2", "W6"):  # one-hot targets: CrossEntropyLoss takes class probabilities
         return nn.CrossEntropyLoss(), lambda logits, y: (logits.argmax(1) == y.argmax(1)).sum()
     return nn.BCEWithLogitsLoss(), lambda logits, y: ((logits > 0) == (y > 0.5)).sum()
 

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 import workloads as wl
 
-LOSSES = {"W1": "sparse_categorical_crossentropy", "W2": "categorical_crossentropy", "W3": "binary_crossentropy"}
+LOSSES = {"W1": "sparse_categorical_crossentropy", "W2": "categorical_crossentropy", "W3": "binary_crossentropy",
+          "W5": "binary_crossentropy", "W6": "categorical_crossentropy"}
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Api:
     Callback: type
     set_random_seed: Callable[[int], None]
     backend_name: Callable[[], str]
+    layers: ModuleType  # the whole layers namespace, for the functional workloads (W5, W6)
+    Model: Callable
 
 
 def load_keras() -> Api:
@@ -51,7 +54,7 @@ def load_keras() -> Api:
 
     return Api(keras, keras.Sequential, keras.Input, layers.Dense, layers.Conv2D, layers.MaxPooling2D,
                layers.Flatten, layers.Embedding, layers.LSTM, keras.callbacks.Callback,
-               keras.utils.set_random_seed, keras.backend.backend)
+               keras.utils.set_random_seed, keras.backend.backend, layers, keras.Model)
 
 
 def build_model(api: Api, name: str) -> Any:
@@ -74,11 +77,40 @@ def build_model(api: Api, name: str) -> Any:
             api.Dense(128, activation="relu"),
             api.Dense(wl.CLASSES, activation="softmax"),
         ])
+    if name == "W5":
+        return transformer_classifier(api)
+    if name == "W6":
+        return bn_cnn(api)
     return api.Sequential([
         api.Input(shape=(wl.SEQ_LEN,), dtype="int32"),
         api.Embedding(wl.VOCAB, wl.EMBED_DIM),
         api.LSTM(wl.LSTM_UNITS),
         api.Dense(1, activation="sigmoid"),
+    ])
+
+
+def transformer_classifier(api: Api) -> Any:
+    """W5: one Transformer encoder block, built with the functional API."""
+    layers = api.layers
+    tokens = api.Input(shape=(wl.TRANSFORMER_SEQ,), dtype="int32")
+    x = layers.Embedding(wl.VOCAB, wl.EMBED_DIM)(tokens)
+    attended = layers.MultiHeadAttention(num_heads=wl.HEADS, key_dim=wl.KEY_DIM)(x, x)
+    x = layers.LayerNormalization()(layers.Add()([x, attended]))
+    x = layers.Dense(wl.FEED_FORWARD, activation="relu")(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    return api.Model(tokens, layers.Dense(1, activation="sigmoid")(x))
+
+
+def bn_cnn(api: Api) -> Any:
+    """W6: W2's network with BatchNormalization before each ReLU."""
+    layers = api.layers
+    return api.Sequential([
+        api.Input(shape=wl.IMAGE_SHAPE),
+        layers.Conv2D(32, (3, 3)), layers.BatchNormalization(), layers.Activation("relu"), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3)), layers.BatchNormalization(), layers.Activation("relu"), layers.MaxPooling2D((2, 2)),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(wl.CLASSES, activation="softmax"),
     ])
 
 

@@ -34,7 +34,8 @@ def load_lamina() -> Api:
     layers = {name: _attribute(lamina.layers, "lamina.layers", name)
               for name in ("Dense", "Conv2D", "MaxPooling2D", "Flatten", "Embedding", "LSTM")}
     return Api(lamina, lamina.models.Sequential, lamina.Input, **layers, Callback=_callback_class(),
-               set_random_seed=_seed_function(), backend_name=lamina.backend.backend)
+               set_random_seed=_seed_function(), backend_name=lamina.backend.backend, layers=lamina.layers,
+               Model=lamina.models.Model)
 
 
 def _attribute(module: ModuleType, where: str, name: str) -> Any:

@@ -39,7 +39,7 @@ DEFAULT_FRAMEWORKS = ("hand", "lamina", "lamina-jit", "keras")
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workloads", default=",".join(wl.ALL_WORKLOADS), help="comma list of W1,W2,W3,W4")
+    parser.add_argument("--workloads", default=",".join(wl.ALL_WORKLOADS), help="comma list of W1,W2,W3,W4,W5,W6")
     parser.add_argument("--frameworks", default=",".join(DEFAULT_FRAMEWORKS),
                         help=f"comma list of {', '.join(FRAMEWORKS)} (hand is always run as the baseline)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma list of torch,jax")

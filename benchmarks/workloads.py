@@ -23,8 +23,8 @@ import numpy as np
 SEED = 1234
 RESULT_MARKER = "BENCH_RESULT "  # prefix of the JSON line a runner prints; the driver keeps the last one
 
-TRAIN_WORKLOADS = ("W1", "W2", "W3")
-ALL_WORKLOADS = ("W1", "W2", "W3", "W4")
+TRAIN_WORKLOADS = ("W1", "W2", "W3", "W5", "W6")
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,19 @@ TRAIN_SPECS = {
     "W1": TrainSpec("W1", "MLP 784-256-128-10, Adam, sparse CE", 60_000, 12_800, 128),
     "W2": TrainSpec("W2", "CNN conv32-pool-conv64-pool-128-10, Adam, CE", 5_000, 1_024, 32),
     "W3": TrainSpec("W3", "Embedding(10000,64)-LSTM(64)-1, Adam, BCE", 4_000, 768, 64),
+    "W5": TrainSpec("W5", "Transformer encoder: Embedding(10000,64)-MHA(4x16)+residual-LayerNorm-Dense(64)-"
+                          "mean-1, seq 128, Adam, BCE", 2_048, 512, 32),
+    "W6": TrainSpec("W6", "CNN conv32-BN-relu-pool-conv64-BN-relu-pool-128-10, Adam, CE", 5_000, 1_024, 32),
 }
 
 # W1/W2/W3 constants, in one place so every runner builds the same model.
 MLP_INPUT, MLP_HIDDEN, CLASSES = 784, (256, 128), 10
 IMAGE_SHAPE = (32, 32, 3)  # channels last, as Keras takes it
 VOCAB, EMBED_DIM, LSTM_UNITS, SEQ_LEN = 10_000, 64, 64, 100
+# W5: one Transformer encoder block over sequences of TRANSFORMER_SEQ tokens.
+TRANSFORMER_SEQ, HEADS, KEY_DIM, FEED_FORWARD = 128, 4, 16, 64
+# W6: W2's network with BatchNormalization (Keras's defaults) after each convolution.
+BN_MOMENTUM, BN_EPSILON = 0.99, 1e-3
 
 # W4: predict latency on the W1 model.
 PREDICT_SIZES = (1, 128)
@@ -68,17 +75,19 @@ def make_data(name: str, quick: bool = False) -> tuple[np.ndarray, np.ndarray]:
     W1: x float32 (n, 784), y int32 (n,) in 0..9 (sparse labels).
     W2: x float32 (n, 32, 32, 3) channels last, y float32 (n, 10) one-hot.
     W3: x int32 (n, 100) token ids in 0..9999, y float32 (n, 1) in {0, 1}.
+    W5: x int32 (n, 128) token ids in 0..9999, y float32 (n, 1) in {0, 1}.
+    W6: as W2.
     """
     n = n_samples(name, quick)
     rng = np.random.default_rng(SEED + int(name[1:]))
     if name == "W1":
         x = rng.standard_normal((n, MLP_INPUT), dtype=np.float32)
         y = rng.integers(0, CLASSES, size=(n,), dtype=np.int32)
-    elif name == "W2":
+    elif name in ("W2", "W6"):
         x = rng.standard_normal((n, *IMAGE_SHAPE), dtype=np.float32)
         y = np.eye(CLASSES, dtype=np.float32)[rng.integers(0, CLASSES, size=(n,))]
-    elif name == "W3":
-        x = rng.integers(0, VOCAB, size=(n, SEQ_LEN), dtype=np.int32)
+    elif name in ("W3", "W5"):
+        x = rng.integers(0, VOCAB, size=(n, SEQ_LEN if name == "W3" else TRANSFORMER_SEQ), dtype=np.int32)
         y = rng.integers(0, 2, size=(n, 1)).astype(np.float32)
     else:
         raise ValueError(f"Unknown training workload {name!r}; expected one of {TRAIN_WORKLOADS}.")
