@@ -144,10 +144,14 @@ def test_layer_range_and_positions():
     assert [index + 1 for index, char in enumerate(header) if char == "┃"] == [1, 20, 40, 50]  # columns' ends
 
 
-def test_unbuilt_model_is_an_error():
-    model = Sequential([Dense(2), Dense(1)], name="no_input")
-    with pytest.raises(ValueError, match="'no_input' is not built yet.*input_shape"):
-        model.summary()
+def test_an_unbuilt_model_lists_its_layers_without_shapes_or_weights(capsys):
+    model = Sequential([Dense(2, name="first"), Dense(1, name="second")], name="no_input")
+    model.summary()
+    text = capsys.readouterr().out
+    assert 'Model: "no_input"' in text
+    for name in ("first", "second"):
+        assert re.search(rf"{name} \(Dense\)\s+│ \?\s+│\s+0 \(unbuilt\) │", text), text
+    assert " Total params: 0 (0.00 B)" in text
 
 
 @pytest.mark.parametrize(("size", "text"), [(0, "0.00 B"), (5160, "5.04 KB"), (3 * 1024**2 / 2, "1.50 MB")])

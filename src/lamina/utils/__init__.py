@@ -1,4 +1,4 @@
-"""Utilities users reach for: one-hot labels and seeding."""
+"""Utilities users reach for: one-hot labels, padding sequences and seeding."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from lamina.utils.seeding import set_random_seed
+from lamina.utils.sequences import pad_sequences
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
@@ -23,4 +24,4 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32
     return np.eye(num_classes, dtype=dtype)[labels]
 
 
-__all__ = ["set_random_seed", "to_categorical"]
+__all__ = ["pad_sequences", "set_random_seed", "to_categorical"]

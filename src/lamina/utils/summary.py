@@ -191,11 +191,10 @@ def _table(rows: list[_Row], headers: list[str], widths: list[int], show_trainab
 def format_summary(model: Layer, line_length: int | None = None, positions: Sequence[float] | None = None,
                    expand_nested: bool = False, show_trainable: bool = False,
                    layer_range: Sequence[str] | None = None) -> str:
-    """The summary text: the model's name, the table of its layers, then its parameter totals."""
-    if not model.built:
-        raise ValueError(f"Model {model.name!r} is not built yet, so its layers have no shapes or weights to "
-                         "summarize: give its first layer an input_shape, start it with an Input, call "
-                         "build(input_shape), or call it on data first.")
+    """The summary text: the model's name, the table of its layers, then its parameter totals.
+
+    A model not built yet is summarized as Keras does: shapes "?" and "0 (unbuilt)" parameters.
+    """
     chain = _is_chain(model, _nodes_in(model))
     headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
     line_length = line_length or (CHAIN_LINE_LENGTH if chain else GRAPH_LINE_LENGTH)
