@@ -11,8 +11,8 @@ LOSSES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical
 LAYERS = ("dense", "dropout", "one_hot")
 CONVOLUTION = ("average_pool", "conv", "max_pool")
 RECURRENT = ("lstm", "rnn", "simple_rnn")
-NORMALIZATION: tuple[str, ...] = ()
-ATTENTION: tuple[str, ...] = ()
+NORMALIZATION = ("batch_normalization", "layer_normalization", "moments", "normalize", "rms_normalization")
+ATTENTION = ("dot_product_attention",)
 NAMES = (*ACTIVATIONS, *LOSSES, *LAYERS, *CONVOLUTION, *RECURRENT, *NORMALIZATION, *ATTENTION)
 # Ops written here from other ops.
 COMPOSED: tuple[str, ...] = ()
