@@ -1,4 +1,5 @@
-"""Conv1D/2D/3D through check_layer, against a NumPy convolution written with explicit window loops."""
+"""Convolution layers through check_layer (both data formats), against NumPy convolutions written with explicit
+window loops."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import numpy as np
 import pytest
 
 from check import check_layer
-from lamina import backend
-from lamina.layers import Conv1D, Conv2D, Conv3D
+from lamina import backend, ops
+from lamina.layers import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, Convolution2D,
+                           Convolution2DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+                           SeparableConvolution2D)
 
 
 def same_padding(size: int, window: int, stride: int) -> tuple[int, int]:
@@ -87,7 +90,8 @@ def test_kernel_has_the_keras_layout() -> None:
     ({"filters": 0}, "filters"),
     ({"kernel_size": (3,)}, "kernel_size"),
     ({"strides": 0}, "strides"),
-    ({"data_format": "channels_first"}, "channels_first.*not supported"),
+    ({"data_format": "channels_middle"}, "data_format must be 'channels_last' or 'channels_first'"),
+    ({"strides": 2, "dilation_rate": 2}, "strides > 1 are not supported together with dilation_rate > 1"),
 ])
 def test_bad_arguments_are_named(arguments: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -98,3 +102,178 @@ def test_input_channels_must_divide_by_groups() -> None:
     with backend.use("torch") as B:
         with pytest.raises(ValueError, match="divisible by groups"):
             Conv2D(4, 3, groups=2)(B.zeros((1, 5, 5, 3)))
+
+
+def first(reference):  # noqa: ANN001, ANN201
+    """A channels_last reference turned into a channels_first one (the weights keep their layout)."""
+    return lambda x, w: np.moveaxis(reference(np.moveaxis(x, 1, -1), w), -1, 1)
+
+
+def channels_first_shape(shape: tuple) -> tuple:
+    return (shape[0], shape[-1], *shape[1:-1])
+
+
+def test_conv_channels_first() -> None:
+    check_layer(lambda: Conv2D(4, (2, 3), strides=(2, 1), padding="same", groups=2, data_format="channels_first"),
+                (2, 4, 5, 6), first(lambda x, w: conv_reference(x, w[0], w[1], (2, 1), "same", (1, 1), groups=2)),
+                expected_output_shape=(2, 4, 3, 6))
+    check_layer(lambda: Conv1D(3, 3, padding="causal", dilation_rate=2, data_format="channels_first"), (2, 2, 7),
+                first(lambda x, w: conv_reference(x, w[0], w[1], (1,), "causal", (2,))), expected_output_shape=(2, 3, 7))
+    check_layer(lambda: Conv3D(2, 2, data_format="channels_first"), (1, 2, 3, 3, 3),
+                first(lambda x, w: conv_reference(x, w[0], w[1], (1, 1, 1), "valid", (1, 1, 1))),
+                expected_output_shape=(1, 2, 2, 2, 2), train=False)
+
+
+class StandardizedConv2D(Conv2D):
+    """Keras's documented subclass: the kernel standardized before each convolution."""
+
+    def convolution_op(self, inputs, kernel):  # noqa: ANN001, ANN201
+        mean, var = ops.mean(kernel, axis=(0, 1, 2), keepdims=True), ops.var(kernel, axis=(0, 1, 2), keepdims=True)
+        return ops.conv(inputs, (kernel - mean) / ops.sqrt(var + 1e-10), strides=self.strides, padding=self.padding,
+                        dilation_rate=self.dilation_rate, data_format=self.data_format)
+
+
+def test_overriding_convolution_op_changes_the_convolution() -> None:
+    def reference(x: np.ndarray, w: list) -> np.ndarray:
+        kernel = w[0]
+        standardized = (kernel - kernel.mean(axis=(0, 1, 2))) / np.sqrt(kernel.var(axis=(0, 1, 2)) + 1e-10)
+        return conv_reference(x, standardized, w[1], (1, 1), "same", (1, 1))
+
+    check_layer(lambda: StandardizedConv2D(3, 3, padding="same"), (2, 5, 5, 2), reference, atol=1e-4)
+
+
+def conv_transpose_reference(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: tuple, padding: str,
+                             output_padding: tuple | None, dilation: tuple) -> np.ndarray:
+    """channels_last: each input cell adds its kernel-weighted copy at cell * stride of the full output, which
+    is then cut as the gradient of a forward convolution with that padding would see it."""
+    rank = x.ndim - 2
+    extents = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:rank], dilation)]
+    full = np.zeros((x.shape[0], *[(n - 1) * s + e for n, s, e in zip(x.shape[1:-1], strides, extents)],
+                     kernel.shape[-2]))
+    for position in np.ndindex(*x.shape[1:-1]):
+        contribution = np.einsum("bi,...oi->b...o", x[(slice(None), *position)], kernel)  # (batch, *window, out)
+        cells = tuple(slice(p * s, p * s + e, d) for p, s, e, d in zip(position, strides, extents, dilation))
+        full[(slice(None), *cells)] += contribution
+    sizes, starts = [], []
+    for n, s, e, k in zip(x.shape[1:-1], strides, extents, range(rank)):
+        extra = output_padding[k] if output_padding is not None else None
+        if padding == "valid":
+            size = n * s + max(e - s, 0) if extra is None else (n - 1) * s + e + extra
+        else:
+            size = n * s if extra is None else (n - 1) * s + e - 2 * (e // 2) + extra
+        sizes.append(size)
+        starts.append(0 if padding == "valid" else max((n - 1) * s + e - size, 0) // 2)
+    padded = np.pad(full, [(0, 0), *[(0, max(st + sz - f, 0)) for st, sz, f in
+                                      zip(starts, sizes, full.shape[1:-1])], (0, 0)])
+    cut = padded[(slice(None), *[slice(st, st + sz) for st, sz in zip(starts, sizes)])]
+    return cut + bias
+
+
+@pytest.mark.parametrize("padding,strides,output_padding,dilation,expected", [
+    ("valid", 2, None, 1, (9, 6)), ("same", 2, None, 1, (8, 6)), ("valid", 2, 1, 1, (10, 7)),
+    ("same", 3, 1, 1, (11, 7)), ("same", 1, None, 2, (4, 3)), ("valid", 1, None, 2, (8, 5))])
+def test_conv2d_transpose(padding: str, strides: int, output_padding: int | None, dilation: int,
+                          expected: tuple) -> None:
+    def reference(x: np.ndarray, w: list) -> np.ndarray:
+        extra = None if output_padding is None else (output_padding,) * 2
+        return conv_transpose_reference(x, w[0], w[1], (strides,) * 2, padding, extra, (dilation,) * 2)
+
+    check_layer(lambda: Conv2DTranspose(3, (3, 2), strides=strides, padding=padding, output_padding=output_padding,
+                                        dilation_rate=dilation), (2, 4, 3, 2), reference,
+                expected_output_shape=(2, *expected, 3))
+
+
+def test_conv_transpose_1d_3d_and_channels_first() -> None:
+    check_layer(lambda: Conv1DTranspose(2, 3, strides=2, padding="same", data_format="channels_first"), (2, 3, 4),
+                first(lambda x, w: conv_transpose_reference(x, w[0], w[1], (2,), "same", None, (1,))),
+                expected_output_shape=(2, 2, 8))
+    check_layer(lambda: Conv3DTranspose(2, 2, strides=(1, 2, 1)), (1, 2, 2, 2, 2),
+                lambda x, w: conv_transpose_reference(x, w[0], w[1], (1, 2, 1), "valid", None, (1, 1, 1)),
+                expected_output_shape=(1, 3, 4, 3, 2), train=False)
+
+
+def depthwise_reference(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, strides: tuple, padding: str,
+                        dilation: tuple) -> np.ndarray:
+    """Input channel c convolved with kernel[..., c, m] gives output channel c * multiplier + m."""
+    channels, multiplier = kernel.shape[-2:]
+    outputs = [conv_reference(x[..., c:c + 1], kernel[..., c:c + 1, :], None, strides, padding, dilation)
+               for c in range(channels)]
+    output = np.concatenate(outputs, axis=-1)
+    return output if bias is None else output + bias
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_depthwise_conv2d(data_format: str) -> None:
+    def reference(x: np.ndarray, w: list) -> np.ndarray:
+        return depthwise_reference(x, w[0], w[1], (2, 1), "same", (1, 1))
+
+    shape = (2, 5, 4, 3)
+    check_layer(lambda: DepthwiseConv2D((3, 2), strides=(2, 1), padding="same", depth_multiplier=2,
+                                        data_format=data_format),
+                shape if data_format == "channels_last" else channels_first_shape(shape),
+                reference if data_format == "channels_last" else first(reference))
+
+
+def test_depthwise_conv1d() -> None:
+    check_layer(lambda: DepthwiseConv1D(3, dilation_rate=2, use_bias=False), (2, 8, 3),
+                lambda x, w: depthwise_reference(x, w[0], None, (1,), "valid", (2,)), expected_output_shape=(2, 4, 3))
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_separable_conv2d(data_format: str) -> None:
+    def reference(x: np.ndarray, w: list) -> np.ndarray:
+        spread = depthwise_reference(x, w[0], None, (1, 1), "valid", (1, 1))
+        return conv_reference(spread, w[1], w[2], (1, 1), "valid", (1, 1))
+
+    shape = (2, 5, 4, 2)
+    check_layer(lambda: SeparableConv2D(3, 2, depth_multiplier=2, data_format=data_format),
+                shape if data_format == "channels_last" else channels_first_shape(shape),
+                reference if data_format == "channels_last" else first(reference))
+
+
+def test_separable_conv1d() -> None:
+    check_layer(lambda: SeparableConv1D(4, 3, strides=2, padding="same"), (2, 7, 3),
+                lambda x, w: conv_reference(depthwise_reference(x, w[0], None, (2,), "same", (1,)), w[1], w[2], (1,),
+                                            "valid", (1,)), expected_output_shape=(2, 4, 4))
+
+
+def test_weights_have_keras_names_and_layouts() -> None:
+    layers = {"transpose": Conv2DTranspose(5, (3, 2)), "depthwise": DepthwiseConv2D(3, depth_multiplier=2),
+              "separable": SeparableConv2D(5, 3, depth_multiplier=2), "first": Conv2D(5, 3, data_format="channels_first")}
+    with backend.use("torch") as B:
+        for key, layer in layers.items():
+            layer(B.zeros((1, 4, 6, 6) if key == "first" else (1, 6, 6, 4)))
+    shapes = {key: [(w.name.split("/")[-1], tuple(w.shape)) for w in layer.weights] for key, layer in layers.items()}
+    assert shapes == {"transpose": [("kernel", (3, 2, 5, 4)), ("bias", (5,))],
+                      "depthwise": [("kernel", (3, 3, 4, 2)), ("bias", (8,))],
+                      "separable": [("depthwise_kernel", (3, 3, 4, 2)), ("pointwise_kernel", (1, 1, 8, 5)),
+                                    ("bias", (5,))],
+                      "first": [("kernel", (3, 3, 4, 5)), ("bias", (5,))]}
+
+
+def test_aliases_and_config_keys() -> None:
+    assert Convolution2D is Conv2D and Convolution2DTranspose is Conv2DTranspose
+    assert SeparableConvolution2D is SeparableConv2D
+    config = SeparableConv2D(4, 3, depthwise_regularizer="l2", pointwise_constraint="non_neg").get_config()
+    assert {"filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier",
+            "activation", "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer",
+            "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
+            "depthwise_constraint", "pointwise_constraint", "bias_constraint"} <= set(config)
+    assert config["depthwise_regularizer"] is not None and config["pointwise_constraint"] is not None
+    transpose = Conv2DTranspose(4, 3, strides=2, output_padding=1).get_config()
+    assert transpose["output_padding"] == (1, 1) and "groups" not in transpose
+    assert DepthwiseConv2D(3).get_config()["depth_multiplier"] == 1
+
+
+def test_kernel_regularizer_adds_a_loss() -> None:
+    with backend.use("torch") as B:
+        layer = Conv2D(2, 2, kernel_regularizer="l2")
+        layer(B.ones((1, 3, 3, 1)))
+        kernel = B.convert_to_numpy(layer.kernel.value)
+        assert len(layer.losses) == 1
+        np.testing.assert_allclose(float(B.convert_to_numpy(layer.losses[0])), 0.01 * np.sum(kernel ** 2), rtol=1e-5)
+
+
+def test_transpose_output_padding_must_be_below_the_stride() -> None:
+    with pytest.raises(ValueError, match="output_padding must be smaller than strides"):
+        Conv2DTranspose(2, 3, strides=2, output_padding=2)

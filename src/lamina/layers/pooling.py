@@ -1,4 +1,8 @@
-"""Pooling layers (channels_last): MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global poolings."""
+"""Pooling layers: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D, the global poolings and the adaptive poolings.
+
+Every layer takes data_format "channels_last" (batch, *spatial, channels) or "channels_first"
+(batch, channels, *spatial); None means the configured default.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from lamina import backend
 from lamina.layers.convolution import normalize_data_format, normalize_tuple
 from lamina.layers.layer import InputSpec, Layer
 
-__all__ = ["AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+__all__ = ["AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+           "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
            "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
            "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
@@ -39,8 +44,8 @@ class Pooling(Layer):
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def call(self, inputs: Any) -> Any:
-        pool = backend.impl.max_pool if self.mode == "max" else backend.impl.average_pool
-        return pool(inputs, self.pool_size, self.strides, self.padding)
+        pool = backend.impl.max_pool_general if self.mode == "max" else backend.impl.average_pool_general
+        return pool(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
@@ -48,37 +53,37 @@ class Pooling(Layer):
 
 
 class MaxPooling1D(Pooling):
-    """Maximum over windows of (batch, steps, channels)."""
+    """Maximum over windows of steps."""
 
     rank, mode = 1, "max"
 
 
 class MaxPooling2D(Pooling):
-    """Maximum over windows of (batch, height, width, channels)."""
+    """Maximum over windows of (height, width)."""
 
     rank, mode = 2, "max"
 
 
 class MaxPooling3D(Pooling):
-    """Maximum over windows of (batch, depth, height, width, channels)."""
+    """Maximum over windows of (depth, height, width)."""
 
     rank, mode = 3, "max"
 
 
 class AveragePooling1D(Pooling):
-    """Average over windows of (batch, steps, channels)."""
+    """Average over windows of steps."""
 
     rank, mode = 1, "average"
 
 
 class AveragePooling2D(Pooling):
-    """Average over windows of (batch, height, width, channels)."""
+    """Average over windows of (height, width)."""
 
     rank, mode = 2, "average"
 
 
 class AveragePooling3D(Pooling):
-    """Average over windows of (batch, depth, height, width, channels)."""
+    """Average over windows of (depth, height, width)."""
 
     rank, mode = 3, "average"
 
@@ -102,20 +107,22 @@ class GlobalPooling(Layer):
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
         B = backend.impl
-        axes = tuple(range(1, self.rank + 1))
+        first = 2 if self.data_format == "channels_first" else 1
+        axes = tuple(range(first, first + self.rank))
         if mask is None:
             reduce = B.max if self.mode == "max" else B.mean
             return reduce(inputs, axis=axes, keepdims=self.keepdims)
         if self.rank != 1:
             raise ValueError(f"{type(self).__name__} {self.name!r} does not support masking; only the 1-d global "
                              "poolings take a mask.")
-        keep = B.expand_dims(B.cast(mask, "bool"), -1)  # (batch, steps, 1)
+        steps = axes[0]
+        keep = B.expand_dims(B.cast(mask, "bool"), 1 if steps == 2 else -1)  # channels broadcast
         if self.mode == "max":  # a fully masked sample gives the lowest float, as no step is left to take
             lowest = float(np.finfo(np.dtype(self.dtype)).min) if self.dtype != "bfloat16" else -3.0e38
-            return B.max(B.where(keep, inputs, lowest), axis=1, keepdims=self.keepdims)
+            return B.max(B.where(keep, inputs, lowest), axis=steps, keepdims=self.keepdims)
         weights = B.cast(keep, B.dtype_of(inputs))
-        total = B.sum(B.multiply(inputs, weights), axis=1, keepdims=self.keepdims)
-        return B.divide(total, B.maximum(B.sum(weights, axis=1, keepdims=self.keepdims), 1.0))
+        total = B.sum(B.multiply(inputs, weights), axis=steps, keepdims=self.keepdims)
+        return B.divide(total, B.maximum(B.sum(weights, axis=steps, keepdims=self.keepdims), 1.0))
 
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
         return None
@@ -125,39 +132,97 @@ class GlobalPooling(Layer):
 
 
 class GlobalMaxPooling1D(GlobalPooling):
-    """Maximum over all positions of (batch, steps, channels)."""
+    """Maximum over all positions of steps."""
 
     rank, mode = 1, "max"
 
 
 class GlobalMaxPooling2D(GlobalPooling):
-    """Maximum over all positions of (batch, height, width, channels)."""
+    """Maximum over all positions of (height, width)."""
 
     rank, mode = 2, "max"
 
 
 class GlobalMaxPooling3D(GlobalPooling):
-    """Maximum over all positions of (batch, depth, height, width, channels)."""
+    """Maximum over all positions of (depth, height, width)."""
 
     rank, mode = 3, "max"
 
 
 class GlobalAveragePooling1D(GlobalPooling):
-    """Average over all positions of (batch, steps, channels)."""
+    """Average over all positions of steps."""
 
     rank, mode = 1, "average"
 
 
 class GlobalAveragePooling2D(GlobalPooling):
-    """Average over all positions of (batch, height, width, channels)."""
+    """Average over all positions of (height, width)."""
 
     rank, mode = 2, "average"
 
 
 class GlobalAveragePooling3D(GlobalPooling):
-    """Average over all positions of (batch, depth, height, width, channels)."""
+    """Average over all positions of (depth, height, width)."""
 
     rank, mode = 3, "average"
+
+
+class AdaptivePooling(Layer):
+    """Average or max over `output_size` cells per spatial axis: output cell i of an axis of n cells covers
+    input cells [floor(i * n / out), ceil((i + 1) * n / out)); subclasses fix `rank` and `mode`."""
+
+    rank: int = 2
+    mode: str = "average"
+    casts_inputs = True
+
+    def __init__(self, output_size: int | Sequence[int], data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.output_size = normalize_tuple(output_size, self.rank, "output_size", owner)
+        self.data_format = normalize_data_format(data_format, owner)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs: Any) -> Any:
+        return backend.impl.adaptive_pool(inputs, self.output_size, self.mode, self.data_format)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "output_size": self.output_size, "data_format": self.data_format}
+
+
+class AdaptiveAveragePooling1D(AdaptivePooling):
+    """Average over output_size ranges of steps."""
+
+    rank, mode = 1, "average"
+
+
+class AdaptiveAveragePooling2D(AdaptivePooling):
+    """Average over output_size boxes of (height, width)."""
+
+    rank, mode = 2, "average"
+
+
+class AdaptiveAveragePooling3D(AdaptivePooling):
+    """Average over output_size boxes of (depth, height, width)."""
+
+    rank, mode = 3, "average"
+
+
+class AdaptiveMaxPooling1D(AdaptivePooling):
+    """Maximum over output_size ranges of steps."""
+
+    rank, mode = 1, "max"
+
+
+class AdaptiveMaxPooling2D(AdaptivePooling):
+    """Maximum over output_size boxes of (height, width)."""
+
+    rank, mode = 2, "max"
+
+
+class AdaptiveMaxPooling3D(AdaptivePooling):
+    """Maximum over output_size boxes of (depth, height, width)."""
+
+    rank, mode = 3, "max"
 
 
 # The short names Keras also exports.

@@ -1,14 +1,23 @@
-"""Layers that only change shape: Flatten, Reshape."""
+"""Layers that only move, repeat, crop or pad values: Flatten, Reshape, Permute, RepeatVector, Cropping1D/2D/3D,
+UpSampling1D/2D/3D, ZeroPadding1D/2D/3D.
+
+The spatial layers take data_format "channels_last" (batch, *spatial, channels) or "channels_first"
+(batch, channels, *spatial); None means the configured default.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any, Sequence
 
-from lamina import backend
-from lamina.layers.layer import Layer
+import numpy as np
 
-__all__ = ["Flatten", "Reshape"]
+from lamina import backend
+from lamina.layers.convolution import normalize_data_format, normalize_tuple
+from lamina.layers.layer import InputSpec, Layer
+
+__all__ = ["Cropping1D", "Cropping2D", "Cropping3D", "Flatten", "Permute", "RepeatVector", "Reshape",
+           "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"]
 
 
 class Flatten(Layer):
@@ -20,11 +29,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        data_format = data_format or "channels_last"
-        if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f"Flatten data_format must be 'channels_last' or 'channels_first', got "
-                             f"{data_format!r}.")
-        self.data_format = data_format
+        self.data_format = normalize_data_format(data_format, "Flatten")
 
     def call(self, inputs: Any) -> Any:
         B = backend.impl
@@ -60,3 +65,275 @@ class Reshape(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Permute(Layer):
+    """Reorders the non-batch axes: dims is a permutation of 1..rank (output axis i is input axis dims[i-1])."""
+
+    def __init__(self, dims: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Permute dims must be a permutation of 1..{len(self.dims)} (the batch axis is not "
+                             f"counted), got {dims!r}.")
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+
+    def call(self, inputs: Any) -> Any:
+        return backend.impl.transpose(inputs, (0, *self.dims))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """(batch, features) -> (batch, n, features): the input repeated n times."""
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise ValueError(f"RepeatVector n must be a positive integer, got {n!r}.")
+        self.n = n
+        self.input_spec = InputSpec(ndim=2)
+
+    def call(self, inputs: Any) -> Any:
+        B = backend.impl
+        return B.repeat(B.expand_dims(inputs, 1), self.n, axis=1)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "n": self.n}
+
+
+def normalize_pairs(value: Any, rank: int, name: str, owner: str) -> tuple[tuple[int, int], ...]:
+    """An int (same before and after on every axis), `rank` ints (same before and after on that axis), or
+    `rank` (before, after) pairs, as `rank` pairs of non-negative ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,) * rank
+    try:
+        items = tuple(value)
+        if rank == 1 and len(items) == 2 and all(isinstance(v, int) for v in items):
+            items = (items,)  # 1-d: (before, after)
+        pairs = tuple((item, item) if isinstance(item, int) else tuple(item) for item in items)
+    except TypeError:
+        pairs = ()
+    if len(pairs) != rank or not all(len(p) == 2 and all(isinstance(v, int) and v >= 0 for v in p) for p in pairs):
+        raise ValueError(f"{owner} {name} must be a non-negative int, a tuple of {rank} of them, or {rank} "
+                         f"(before, after) pairs, got {value!r}.")
+    return pairs
+
+
+class _Spatial(Layer):
+    """A layer over the spatial axes of (batch, *spatial, channels) or (batch, channels, *spatial)."""
+
+    rank: int = 2
+
+    def _spatial_setup(self, data_format: str | None) -> None:
+        self.data_format = normalize_data_format(data_format, type(self).__name__)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    @property
+    def _first_axis(self) -> int:
+        return 2 if self.data_format == "channels_first" else 1
+
+    def _full(self, pairs: Sequence[Any], fill: Any) -> list[Any]:
+        """Per-axis items for the spatial axes, `fill` for the batch and channel axes."""
+        full = [fill] * (self.rank + 2)
+        full[self._first_axis:self._first_axis + self.rank] = pairs
+        return full
+
+
+class Cropping(_Spatial):
+    """Removes (before, after) cells from each spatial axis."""
+
+    def __init__(self, cropping: Any, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cropping = normalize_pairs(cropping, self.rank, "cropping", type(self).__name__)
+        self._spatial_setup(data_format)
+
+    def build(self, input_shape: tuple) -> None:
+        for axis, (before, after) in enumerate(self.cropping, start=self._first_axis):
+            size = input_shape[axis]
+            if size is not None and before + after >= size:
+                raise ValueError(f"{type(self).__name__} {self.name!r} crops {before} + {after} cells from axis "
+                                 f"{axis}, which has only {size} (input shape {input_shape}).")
+
+    def call(self, inputs: Any) -> Any:
+        cells = self._full([slice(before, -after if after else None) for before, after in self.cropping],
+                           slice(None))
+        return inputs[tuple(cells)]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "cropping": self.cropping, "data_format": self.data_format}
+
+
+class Cropping1D(Cropping):
+    """Crops (batch, steps, features) along steps."""
+
+    rank = 1
+
+    def __init__(self, cropping: Any = (1, 1), **kwargs: Any) -> None:
+        super().__init__(cropping, data_format="channels_last", **kwargs)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["cropping"] = self.cropping[0]
+        del config["data_format"]
+        return config
+
+
+class Cropping2D(Cropping):
+    """Crops (height, width); cropping an int, (height, width), or ((top, bottom), (left, right))."""
+
+    rank = 2
+
+    def __init__(self, cropping: Any = ((0, 0), (0, 0)), data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class Cropping3D(Cropping):
+    """Crops (depth, height, width); cropping an int, three ints, or three (before, after) pairs."""
+
+    rank = 3
+
+    def __init__(self, cropping: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class ZeroPadding(_Spatial):
+    """Adds (before, after) zeros to each spatial axis."""
+
+    def __init__(self, padding: Any, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.padding = normalize_pairs(padding, self.rank, "padding", type(self).__name__)
+        self._spatial_setup(data_format)
+
+    def call(self, inputs: Any) -> Any:
+        return backend.impl.pad(inputs, self._full(list(self.padding), (0, 0)))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class ZeroPadding1D(ZeroPadding):
+    """Pads steps; padding an int or (before, after)."""
+
+    rank = 1
+
+    def __init__(self, padding: Any = 1, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(padding, data_format, **kwargs)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "padding": self.padding[0]}
+
+
+class ZeroPadding2D(ZeroPadding):
+    """Pads (height, width); padding an int, (height, width), or ((top, bottom), (left, right))."""
+
+    rank = 2
+
+    def __init__(self, padding: Any = (1, 1), data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(padding, data_format, **kwargs)
+
+
+class ZeroPadding3D(ZeroPadding):
+    """Pads (depth, height, width); padding an int, three ints, or three (before, after) pairs."""
+
+    rank = 3
+
+    def __init__(self, padding: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(padding, data_format, **kwargs)
+
+
+def bilinear_matrix(size: int, scale: int) -> np.ndarray:
+    """(size, size * scale) weights of linear interpolation with half-pixel centres, clamped at the edges."""
+    source = np.clip((np.arange(size * scale) + 0.5) / scale - 0.5, 0, size - 1)
+    low = np.floor(source).astype(int)
+    high = np.minimum(low + 1, size - 1)
+    fraction = source - low
+    weights = np.zeros((size, size * scale))
+    columns = np.arange(size * scale)
+    np.add.at(weights, (low, columns), 1 - fraction)
+    np.add.at(weights, (high, columns), fraction)
+    return weights
+
+
+class UpSampling(_Spatial):
+    """Repeats each cell `size` times along each spatial axis ("nearest"), or interpolates ("bilinear")."""
+
+    interpolations: tuple[str, ...] = ("nearest",)
+
+    def __init__(self, size: Any, data_format: str | None = None, interpolation: str = "nearest",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.size = normalize_tuple(size, self.rank, "size", owner)
+        if interpolation not in self.interpolations:
+            expected = " or ".join(repr(i) for i in self.interpolations)
+            raise ValueError(f"{owner} interpolation must be {expected}, got {interpolation!r}.")
+        self.interpolation = interpolation
+        self._spatial_setup(data_format)
+        self._weights: dict[tuple[int, int], Any] = {}
+
+    def _interpolation_weights(self, size: int, scale: int) -> Any:
+        """The bilinear matrix as a backend tensor, made once per (size, scale), not once per call."""
+        key = (size, scale)
+        if key not in self._weights:
+            self._weights[key] = backend.impl.convert_to_tensor(bilinear_matrix(size, scale).astype(self.dtype))
+        return self._weights[key]
+
+    def call(self, inputs: Any) -> Any:
+        B = backend.impl
+        outputs = inputs
+        for axis, scale in enumerate(self.size, start=self._first_axis):
+            if scale == 1:
+                continue
+            if self.interpolation == "nearest":
+                outputs = B.repeat(outputs, scale, axis=axis)
+                continue
+            weights = self._interpolation_weights(B.shape(outputs)[axis], scale)
+            moved = B.tensordot(outputs, weights, axes=([axis], [0]))  # the axis interpolated, now last
+            order = list(range(len(B.shape(moved)) - 1))
+            outputs = B.transpose(moved, (*order[:axis], len(order), *order[axis:]))
+        return outputs
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "size": self.size, "data_format": self.data_format}
+
+
+class UpSampling1D(UpSampling):
+    """Repeats each step `size` times: (batch, steps, features) -> (batch, steps * size, features)."""
+
+    rank = 1
+
+    def __init__(self, size: int = 2, **kwargs: Any) -> None:
+        super().__init__(size, "channels_last", **kwargs)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["size"] = self.size[0]
+        del config["data_format"]
+        return config
+
+
+class UpSampling2D(UpSampling):
+    """Upsamples (height, width) by size; interpolation "nearest" (repeats) or "bilinear"."""
+
+    rank = 2
+    interpolations = ("nearest", "bilinear")
+
+    def __init__(self, size: Any = (2, 2), data_format: str | None = None, interpolation: str = "nearest",
+                 **kwargs: Any) -> None:
+        super().__init__(size, data_format, interpolation, **kwargs)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "interpolation": self.interpolation}
+
+
+class UpSampling3D(UpSampling):
+    """Repeats each cell of (depth, height, width) by size."""
+
+    rank = 3
+
+    def __init__(self, size: Any = (2, 2, 2), data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(size, data_format, **kwargs)

@@ -1,4 +1,8 @@
-"""Convolution and pooling of the NumPy backend (channels_last in, channels_last out)."""
+"""Convolution and pooling of the NumPy backend.
+
+Computed channels_last (channels_first inputs are transposed there and back). Padding is "valid", "same"
+(the odd cell at the end) or explicit (before, after) pairs per spatial axis.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,12 @@ def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[i
 def _pad_same(x: np.ndarray, window: Sequence[int], strides: Sequence[int],
               dilation: Sequence[int], value: float = 0.0) -> np.ndarray:
     """Pad the spatial axes of a channels_last array as 'same' pads (the extra cell at the end)."""
-    pads = [_same_padding(size, k, s, d) for size, k, s, d in zip(x.shape[1:-1], window, strides, dilation)]
+    return _pad_pairs(x, [_same_padding(size, k, s, d)
+                          for size, k, s, d in zip(x.shape[1:-1], window, strides, dilation)], value)
+
+
+def _pad_pairs(x: np.ndarray, pads: Sequence[tuple[int, int]], value: float = 0.0) -> np.ndarray:
+    """Pad the spatial axes of a channels_last array by (before, after) pairs."""
     if not any(before or after for before, after in pads):
         return x
     return np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=value)
@@ -56,6 +65,8 @@ def conv(inputs: Any, kernel: Any, strides: Sequence[int], padding: str,
                          f"a kernel of shape {kernel.shape}.")
     if padding == "same":
         x = _pad_same(x, window, strides, dilation_rate)
+    elif padding != "valid":
+        x = _pad_pairs(x, padding)
     patches = _windows(x, window, strides, dilation_rate)  # (batch, *out, channels, *window)
     batch, out = patches.shape[0], patches.shape[1:rank + 1]
     patches = patches.reshape(batch, *out, groups, in_per_group, *window)
@@ -90,3 +101,68 @@ def average_pool(inputs: Any, pool_size: Sequence[int], strides: Sequence[int], 
     ones = np.ones((1, *x.shape[1:-1], 1), dtype=x.dtype)
     counts = _windows(_pad_same(ones, pool_size, strides, unit), pool_size, strides, unit).sum(axis=window_axes)
     return summed / counts
+
+
+def _channels_last(function: Any) -> Any:
+    """Runs `function` (channels_last in and out) on inputs of either layout."""
+
+    def run(inputs: Any, data_format: str, *args: Any) -> np.ndarray:
+        x = np.asarray(inputs)
+        if data_format != "channels_first":
+            return function(x, *args)
+        output = function(np.moveaxis(x, 1, -1), *args)
+        return np.moveaxis(output, -1, 1)
+
+    return run
+
+
+def conv_general(inputs: Any, kernel: Any, strides: Sequence[int], padding: Any,
+                 dilation_rate: Sequence[int], groups: int, data_format: str) -> np.ndarray:
+    """N-d convolution; kernel (*window, in / groups, out)."""
+    return _channels_last(conv)(inputs, data_format, kernel, strides, padding, dilation_rate, groups)
+
+
+def _conv_transpose_last(x: np.ndarray, kernel: Any, strides: Sequence[int], padding: Sequence[tuple[int, int]],
+                         dilation_rate: Sequence[int]) -> np.ndarray:
+    kernel = np.asarray(kernel)
+    rank = x.ndim - 2
+    # The direct convolution that the transpose is: the inputs spread `strides` apart, the window flipped,
+    # the kernel's last axis read as its input channels.
+    spread = np.zeros((x.shape[0], *[(n - 1) * s + 1 for n, s in zip(x.shape[1:-1], strides)], x.shape[-1]),
+                      dtype=x.dtype)
+    spread[(slice(None), *[slice(None, None, s) for s in strides])] = x
+    flipped = np.flip(kernel, axis=tuple(range(rank))).swapaxes(-1, -2)
+    return conv(spread, flipped, (1,) * rank, padding, dilation_rate)
+
+
+def conv_transpose_general(inputs: Any, kernel: Any, strides: Sequence[int], padding: Sequence[tuple[int, int]],
+                           dilation_rate: Sequence[int], data_format: str) -> np.ndarray:
+    """N-d transposed convolution; kernel (*window, out, in); padding the (before, after) pairs of the
+    stride-dilated input that the equivalent direct convolution sees."""
+    return _channels_last(_conv_transpose_last)(inputs, data_format, kernel, strides, padding, dilation_rate)
+
+
+def max_pool_general(inputs: Any, pool_size: Sequence[int], strides: Sequence[int], padding: str,
+                     data_format: str) -> np.ndarray:
+    return _channels_last(max_pool)(inputs, data_format, pool_size, strides, padding)
+
+
+def average_pool_general(inputs: Any, pool_size: Sequence[int], strides: Sequence[int], padding: str,
+                         data_format: str) -> np.ndarray:
+    return _channels_last(average_pool)(inputs, data_format, pool_size, strides, padding)
+
+
+def _adaptive_last(x: np.ndarray, output_size: Sequence[int], mode: str) -> np.ndarray:
+    reduce = np.max if mode == "max" else np.mean
+    for axis, out in enumerate(output_size, start=1):
+        size = x.shape[axis]
+        ranges = [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+        parts = [reduce(np.take(x, range(start, end), axis=axis), axis=axis, keepdims=True) for start, end in ranges]
+        x = np.concatenate(parts, axis=axis)
+    return x
+
+
+def adaptive_pool(inputs: Any, output_size: Sequence[int], mode: str, data_format: str) -> np.ndarray:
+    """Adaptive "average" or "max" pooling: output cell i of an axis of n cells covers
+    [floor(i * n / out), ceil((i + 1) * n / out))."""
+    return _channels_last(_adaptive_last)(inputs, data_format, output_size, mode)

@@ -1,13 +1,19 @@
-"""Convolution and pooling of the torch backend (channels_last in, channels_last out)."""
+"""Convolution and pooling of the torch backend.
+
+torch's kernels are channels_first: channels_last inputs are permuted once on the way in and once on the
+way out. Padding is "valid", "same" (the odd cell at the end) or explicit (before, after) pairs per
+spatial axis.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 
+Padding = Any  # "valid", "same", or ((before, after), ...) per spatial axis
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -16,14 +22,20 @@ def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[i
     return total // 2, total - total // 2
 
 
-def _pad_same(x: torch.Tensor, kernel: Sequence[int], strides: Sequence[int],
-              dilation: Sequence[int], value: float = 0.0) -> torch.Tensor:
-    """Pad a channels_first tensor the way 'same' padding pads (extra cell at the end)."""
-    spatial = x.shape[2:]
-    pads: list[int] = []
-    for size, k, s, d in reversed(list(zip(spatial, kernel, strides, dilation))):
-        pads.extend(_same_padding(size, k, s, d))
-    return F.pad(x, pads, value=value) if any(pads) else x
+def _pairs(x: torch.Tensor, padding: Padding, window: Sequence[int], strides: Sequence[int],
+           dilation: Sequence[int]) -> list[tuple[int, int]]:
+    """(before, after) per spatial axis of a channels_first tensor."""
+    if padding == "valid":
+        return [(0, 0)] * len(window)
+    if padding == "same":
+        return [_same_padding(n, k, s, d) for n, k, s, d in zip(x.shape[2:], window, strides, dilation)]
+    return [(int(before), int(after)) for before, after in padding]
+
+
+def _pad(x: torch.Tensor, pairs: Sequence[tuple[int, int]], value: float = 0.0) -> torch.Tensor:
+    """Pads (or, for negative amounts, crops) the spatial axes of a channels_first tensor."""
+    flat = [amount for pair in reversed(pairs) for amount in pair]
+    return F.pad(x, flat, value=value) if any(flat) else x
 
 
 def _to_channels_first(x: torch.Tensor) -> torch.Tensor:
@@ -34,38 +46,112 @@ def _to_channels_last(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, *range(2, x.ndim), 1)
 
 
+def _channels_first(function: Any) -> Any:
+    """Runs `function` (channels_first in and out) on inputs of either layout."""
+
+    def run(inputs: torch.Tensor, data_format: str, *args: Any) -> torch.Tensor:
+        if data_format == "channels_first":
+            return function(inputs, *args)
+        return _to_channels_last(function(_to_channels_first(inputs), *args))
+
+    return run
+
+
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+_ADAPTIVE = {("average", 1): F.adaptive_avg_pool1d, ("average", 2): F.adaptive_avg_pool2d,
+             ("average", 3): F.adaptive_avg_pool3d, ("max", 1): F.adaptive_max_pool1d,
+             ("max", 2): F.adaptive_max_pool2d, ("max", 3): F.adaptive_max_pool3d}
+
+
+def _conv_first(x: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int], padding: Padding,
+                dilation_rate: Sequence[int], groups: int) -> torch.Tensor:
+    rank = x.ndim - 2
+    weight = kernel.permute(rank + 1, rank, *range(rank))  # (out, in / groups, *window)
+    pairs = _pairs(x, padding, kernel.shape[:rank], strides, dilation_rate)
+    if all(before == after for before, after in pairs):  # symmetric: torch pads inside the kernel
+        return _CONV[rank](x, weight, None, tuple(strides), tuple(b for b, _ in pairs), tuple(dilation_rate), groups)
+    return _CONV[rank](_pad(x, pairs), weight, None, tuple(strides), 0, tuple(dilation_rate), groups)
+
+
+def conv_general(inputs: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int], padding: Padding,
+                 dilation_rate: Sequence[int], groups: int, data_format: str) -> torch.Tensor:
+    """N-d convolution; kernel (*window, in / groups, out)."""
+    return _channels_first(_conv_first)(inputs, data_format, kernel, strides, padding, dilation_rate, groups)
 
 
 def conv(inputs: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int], padding: str,
          dilation_rate: Sequence[int], groups: int = 1) -> torch.Tensor:
     """N-d convolution; inputs (batch, *spatial, channels), kernel (*window, in/groups, out)."""
-    rank = inputs.ndim - 2
-    x = _to_channels_first(inputs)
-    weight = kernel.permute(rank + 1, rank, *range(rank))  # (out, in, *window)
-    if padding == "same":
-        x = _pad_same(x, kernel.shape[:rank], strides, dilation_rate)
-    output = _CONV[rank](x, weight, None, tuple(strides), 0, tuple(dilation_rate), groups)
-    return _to_channels_last(output)
+    return conv_general(inputs, kernel, strides, padding, dilation_rate, groups, "channels_last")
+
+
+def _conv_transpose_first(x: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int],
+                          padding: Sequence[tuple[int, int]], dilation_rate: Sequence[int]) -> torch.Tensor:
+    rank = x.ndim - 2
+    weight = kernel.permute(rank + 1, rank, *range(rank))  # (in, out, *window)
+    # torch computes the full transposed output ((n - 1) * stride + extent cells) less `shared` cells on both
+    # sides; what the pairs ask beyond that is cropped, or zero-extended (the full output is zero past its end).
+    extents = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:rank], dilation_rate)]
+    crops = [(extent - 1 - before, extent - 1 - after) for extent, (before, after) in zip(extents, padding)]
+    shared = [max(0, min(crop)) for crop in crops]
+    output = _CONV_TRANSPOSE[rank](x, weight, None, tuple(strides), tuple(shared), 0, 1, tuple(dilation_rate))
+    return _pad(output, [(s - left, s - right) for s, (left, right) in zip(shared, crops)])
+
+
+def conv_transpose_general(inputs: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int],
+                           padding: Sequence[tuple[int, int]], dilation_rate: Sequence[int],
+                           data_format: str) -> torch.Tensor:
+    """N-d transposed convolution; kernel (*window, out, in); padding the (before, after) pairs of the
+    stride-dilated input that the equivalent direct convolution sees."""
+    return _channels_first(_conv_transpose_first)(inputs, data_format, kernel, strides, padding, dilation_rate)
+
+
+def _max_pool_first(x: torch.Tensor, pool_size: Sequence[int], strides: Sequence[int],
+                    padding: str) -> torch.Tensor:
+    rank = x.ndim - 2
+    pairs = _pairs(x, padding, pool_size, strides, (1,) * rank)
+    return _MAX_POOL[rank](_pad(x, pairs, -math.inf), tuple(pool_size), tuple(strides))
+
+
+def _average_pool_first(x: torch.Tensor, pool_size: Sequence[int], strides: Sequence[int],
+                        padding: str) -> torch.Tensor:
+    rank = x.ndim - 2
+    pairs = _pairs(x, padding, pool_size, strides, (1,) * rank)
+    if not any(before or after for before, after in pairs):
+        return _AVG_POOL[rank](x, tuple(pool_size), tuple(strides))
+    # The average covers only the real cells: pool the padded sum and divide by the cell count.
+    ones = torch.ones((1, 1, *x.shape[2:]), dtype=x.dtype, device=x.device)
+    summed = _AVG_POOL[rank](_pad(x, pairs), tuple(pool_size), tuple(strides))
+    counts = _AVG_POOL[rank](_pad(ones, pairs), tuple(pool_size), tuple(strides))
+    return summed / counts
+
+
+def max_pool_general(inputs: torch.Tensor, pool_size: Sequence[int], strides: Sequence[int], padding: str,
+                     data_format: str) -> torch.Tensor:
+    return _channels_first(_max_pool_first)(inputs, data_format, pool_size, strides, padding)
+
+
+def average_pool_general(inputs: torch.Tensor, pool_size: Sequence[int], strides: Sequence[int], padding: str,
+                         data_format: str) -> torch.Tensor:
+    return _channels_first(_average_pool_first)(inputs, data_format, pool_size, strides, padding)
 
 
 def max_pool(inputs: torch.Tensor, pool_size: Sequence[int], strides: Sequence[int], padding: str) -> torch.Tensor:
-    rank = inputs.ndim - 2
-    x = _to_channels_first(inputs)
-    if padding == "same":
-        x = _pad_same(x, pool_size, strides, (1,) * rank, value=-math.inf)
-    return _to_channels_last(_MAX_POOL[rank](x, tuple(pool_size), tuple(strides)))
+    return max_pool_general(inputs, pool_size, strides, padding, "channels_last")
 
 
 def average_pool(inputs: torch.Tensor, pool_size: Sequence[int], strides: Sequence[int], padding: str) -> torch.Tensor:
-    rank = inputs.ndim - 2
-    x = _to_channels_first(inputs)
-    if padding == "same":
-        # The average covers only the real cells: pool the padded sum and divide by the cell count.
-        ones = torch.ones_like(x[:1, :1])
-        summed = _AVG_POOL[rank](_pad_same(x, pool_size, strides, (1,) * rank), tuple(pool_size), tuple(strides))
-        counts = _AVG_POOL[rank](_pad_same(ones, pool_size, strides, (1,) * rank), tuple(pool_size), tuple(strides))
-        return _to_channels_last(summed / counts)
-    return _to_channels_last(_AVG_POOL[rank](x, tuple(pool_size), tuple(strides)))
+    return average_pool_general(inputs, pool_size, strides, padding, "channels_last")
+
+
+def _adaptive_first(x: torch.Tensor, output_size: Sequence[int], mode: str) -> torch.Tensor:
+    return _ADAPTIVE[mode, x.ndim - 2](x, tuple(output_size))
+
+
+def adaptive_pool(inputs: torch.Tensor, output_size: Sequence[int], mode: str, data_format: str) -> torch.Tensor:
+    """Adaptive "average" or "max" pooling: output cell i of an axis of n cells covers
+    [floor(i * n / out), ceil((i + 1) * n / out))."""
+    return _channels_first(_adaptive_first)(inputs, data_format, output_size, mode)
