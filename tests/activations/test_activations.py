@@ -53,7 +53,32 @@ REFERENCES = {
     "mish": lambda x: x * np.tanh(_softplus(x)),
     "leaky_relu": lambda x: np.where(x > 0, x, 0.2 * x),  # Keras 3 default negative_slope=0.2
     "exponential": np.exp,
+    "celu": lambda x: np.maximum(x, 0) + np.minimum(0, np.expm1(x)),
+    "glu": lambda x: x[:, :3] * _sigmoid(x[:, 3:]),
+    "hard_shrink": lambda x: np.where(np.abs(x) > 0.5, x, 0.0),
+    "hard_tanh": lambda x: np.clip(x, -1, 1),
+    "log_sigmoid": lambda x: np.log(_sigmoid(x)),
+    "soft_shrink": lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0.0),
+    "sparse_plus": lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+    "sparse_sigmoid": lambda x: np.clip((x + 1) / 2, 0.0, 1.0),
+    "sparsemax": lambda x: _sparsemax(x),
+    "squareplus": lambda x: (x + np.sqrt(x**2 + 4)) / 2,
+    "tanh_shrink": lambda x: x - np.tanh(x),
 }
+# Functions with a required argument beyond x: called with these.
+EXTRA_ARGUMENTS = {"threshold": (dict(threshold=0.5, default_value=-2.0), lambda x: np.where(x > 0.5, x, -2.0))}
+
+
+def _sparsemax(x, axis=-1):
+    """Sparsemax by its textbook definition: sort, find the support, shift and clip."""
+    z = np.moveaxis(x, axis, -1)
+    ordered = -np.sort(-z, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1)
+    cumulative = np.cumsum(ordered, axis=-1)
+    support = 1 + k * ordered > cumulative
+    size = support.sum(axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cumulative, size - 1, axis=-1) - 1) / size
+    return np.moveaxis(np.maximum(z - tau, 0.0), -1, axis)
 
 
 def _np(x):
@@ -61,7 +86,45 @@ def _np(x):
 
 
 def test_every_name_has_a_reference() -> None:
-    assert set(activations.ALL) == set(REFERENCES)
+    assert set(activations.ALL) == set(REFERENCES) | set(EXTRA_ARGUMENTS)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_threshold_and_the_options_of_the_newer_activations(backend_name: str) -> None:
+    x = X.astype("float64")
+    with backend.use(backend_name) as B:
+        t = B.convert_to_tensor(X)
+        kwargs, reference = EXTRA_ARGUMENTS["threshold"]
+        np.testing.assert_allclose(_np(activations.threshold(t, **kwargs)), reference(x), rtol=1e-6)
+        np.testing.assert_allclose(_np(activations.celu(t, alpha=2.0)),
+                                   np.where(x > 0, x, 2.0 * np.expm1(x / 2.0)), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(_np(activations.hard_shrink(t, threshold=2.0)), np.where(np.abs(x) > 2, x, 0))
+        np.testing.assert_allclose(_np(activations.soft_shrink(t, threshold=2.0)),
+                                   np.sign(x) * np.maximum(np.abs(x) - 2.0, 0.0), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(_np(activations.squareplus(t, b=1.0)), (x + np.sqrt(x**2 + 1)) / 2, rtol=1e-5)
+        np.testing.assert_allclose(_np(activations.glu(t, axis=0)), x[:2] * _sigmoid(x[2:]), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(_np(activations.sparsemax(t * 0.1, axis=0)), _sparsemax(x * 0.1, axis=0),
+                                   rtol=1e-5, atol=1e-6)
+        with pytest.raises(ValueError, match="even"):
+            activations.glu(B.convert_to_tensor(X[:, :5]))
+
+
+def test_sparsemax_gives_sparse_probabilities() -> None:
+    with backend.use("torch") as B:
+        output = _np(activations.sparsemax(B.convert_to_tensor(np.array([[3.0, 1.0, 0.2, 2.9]], "float32"))))
+    np.testing.assert_allclose(output.sum(), 1.0, rtol=1e-6)
+    assert (output == 0).sum() == 2
+
+
+def test_keras_aliases_and_deserialize() -> None:
+    assert activations.swish is activations.silu and activations.hard_swish is activations.hard_silu
+    assert activations.deserialize("relu") is activations.relu
+    assert activations.deserialize(activations.serialize(activations.sparsemax)) is activations.sparsemax
+    keras_layout = {"module": "keras.activations", "class_name": "function", "config": "gelu",
+                    "registered_name": "function"}
+    assert activations.get(keras_layout) is activations.gelu
+    with pytest.raises(ValueError, match="lambda"):
+        activations.deserialize({"class_name": "__lambda__", "config": {"code": "AA=="}})
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)

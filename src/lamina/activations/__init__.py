@@ -92,9 +92,100 @@ def exponential(x: Any) -> Any:
     return backend.impl.exp(x)
 
 
+def celu(x: Any, alpha: float = 1.0) -> Any:
+    """x for x > 0, alpha * (e**(x / alpha) - 1) otherwise."""
+    B = backend.impl
+    return B.where(B.greater(x, 0.0), x, alpha * (B.exp(x / alpha) - 1.0))
+
+
+def glu(x: Any, axis: int = -1) -> Any:
+    """The gated linear unit: the first half of x along `axis` times the sigmoid of the second half."""
+    B = backend.impl
+    size = B.shape(x)[axis]
+    if size is not None and size % 2:
+        raise ValueError(f"glu splits axis {axis} in two halves, so its size must be even, got {size}.")
+    first, second = B.split(x, 2, axis=axis)
+    return first * B.sigmoid(second)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> Any:
+    """x where |x| > threshold, else 0."""
+    B = backend.impl
+    return B.where(B.greater(B.abs(x), threshold), x, 0.0)
+
+
+def hard_tanh(x: Any) -> Any:
+    """x clipped to [-1, 1]."""
+    return backend.impl.clip(x, -1.0, 1.0)
+
+
+def log_sigmoid(x: Any) -> Any:
+    """log(sigmoid(x)), computed as -softplus(-x)."""
+    B = backend.impl
+    return B.negative(B.softplus(B.negative(x)))
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> Any:
+    """x moved towards 0 by threshold, and 0 within [-threshold, threshold]."""
+    B = backend.impl
+    return B.where(B.greater(x, threshold), x - threshold, B.where(B.less(x, -threshold), x + threshold, 0.0))
+
+
+def sparse_plus(x: Any) -> Any:
+    """0 below -1, (x + 1)**2 / 4 on [-1, 1], x above 1."""
+    B = backend.impl
+    return B.where(B.less_equal(x, -1.0), 0.0, B.where(B.greater_equal(x, 1.0), x, 0.25 * B.square(x + 1.0)))
+
+
+def sparse_sigmoid(x: Any) -> Any:
+    """0 below -1, (x + 1) / 2 on [-1, 1], 1 above 1."""
+    return backend.impl.clip(0.5 * (x + 1.0), 0.0, 1.0)
+
+
+def sparsemax(x: Any, axis: int = -1) -> Any:
+    """The Euclidean projection of x onto the probability simplex along `axis`: sparse probabilities.
+
+    Without a sort: an entry is in the support when 1 + k * z > (sum of the k entries >= z); the threshold
+    is (sum of the support - 1) / (size of the support).
+    """
+    B = backend.impl
+    rank = len(B.shape(x))
+    axis = axis % rank
+    z = B.expand_dims(x, axis + 1)  # compare every pair along axis
+    others = B.expand_dims(x, axis)
+    at_least = B.cast(B.greater_equal(others, z), B.dtype_of(x))  # [.., i, j, ..] = z_j >= z_i
+    count = B.sum(at_least, axis=axis + 1)
+    total = B.sum(at_least * others, axis=axis + 1)
+    support = B.cast(B.greater(1.0 + count * x, total), B.dtype_of(x))
+    tau = (B.sum(support * x, axis=axis, keepdims=True) - 1.0) / B.sum(support, axis=axis, keepdims=True)
+    return B.maximum(x - tau, 0.0)
+
+
+def squareplus(x: Any, b: float = 4.0) -> Any:
+    """(x + sqrt(x**2 + b)) / 2, a smooth relu."""
+    B = backend.impl
+    return 0.5 * (x + B.sqrt(B.square(x) + b))
+
+
+def tanh_shrink(x: Any) -> Any:
+    """x - tanh(x)."""
+    return x - backend.impl.tanh(x)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> Any:
+    """x where x > threshold, else default_value."""
+    B = backend.impl
+    return B.where(B.greater(x, threshold), x, default_value)
+
+
+swish = silu
+hard_swish = hard_silu
+
+
 ALL: dict[str, Callable[..., Any]] = {fn.__name__: fn for fn in (
     linear, relu, relu6, sigmoid, hard_sigmoid, hard_silu, tanh, softmax, log_softmax, elu, selu, gelu, silu,
-    softplus, softsign, mish, leaky_relu, exponential)}
+    softplus, softsign, mish, leaky_relu, exponential, celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink,
+    sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink, threshold)}
 ALL["swish"] = silu
 ALL["hard_swish"] = hard_silu
 
@@ -105,9 +196,11 @@ def get(identifier: Any) -> Callable[[Any], Any]:
         return linear
     if isinstance(identifier, str):
         return naming.lookup("activation", identifier, ALL)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
-    raise TypeError(f"activation must be a name or a callable, got {type(identifier).__name__}.")
+    raise TypeError(f"activation must be a name, a config dict or a callable, got {type(identifier).__name__}.")
 
 
 def serialize(activation: Callable[[Any], Any]) -> Any:
@@ -117,3 +210,14 @@ def serialize(activation: Callable[[Any], Any]) -> Any:
     from lamina.saving import registry
 
     return registry.serialize_function(activation)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """The activation a name or a serialized function config stands for (found by name, never by code)."""
+    if isinstance(config, str) and config in ALL and not custom_objects:
+        return ALL[config]
+    from lamina.saving import registry
+
+    if isinstance(config, dict) and config.get("class_name") not in ("function", "__lambda__"):
+        return registry.deserialize_object(config, custom_objects)
+    return registry.deserialize_function(config, custom_objects)

@@ -177,6 +177,47 @@ def use(name: str) -> Iterator[ModuleType]:
         _selection = previous[1]
 
 
+# keras.backend's settings, kept in lamina.config (imported late: it imports this package).
+
+def floatx() -> str:
+    """The default float dtype (see lamina.config.floatx)."""
+    from lamina import config
+
+    return config.floatx()
+
+
+def set_floatx(value: str) -> None:
+    from lamina import config
+
+    config.set_floatx(value)
+
+
+def epsilon() -> float:
+    """The fuzz factor (see lamina.config.epsilon)."""
+    from lamina import config
+
+    return config.epsilon()
+
+
+def set_epsilon(value: float) -> None:
+    from lamina import config
+
+    config.set_epsilon(value)
+
+
+def image_data_format() -> str:
+    """"channels_last" or "channels_first" (see lamina.config.image_data_format)."""
+    from lamina import config
+
+    return config.image_data_format()
+
+
+def set_image_data_format(data_format: str) -> None:
+    from lamina import config
+
+    config.set_image_data_format(data_format)
+
+
 def require_training(what: str) -> None:
     """Raise if the active backend cannot train (numpy is inference only)."""
     active = selection()

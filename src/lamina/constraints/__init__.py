@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from lamina import backend
+from lamina import backend, config
 from lamina.utils import naming
 
 
@@ -38,7 +38,7 @@ class MaxNorm(Constraint):
     def __call__(self, w: Any) -> Any:
         B = backend.impl
         norms = B.sqrt(B.sum(B.square(w), axis=self.axis, keepdims=True))
-        return w * (B.clip(norms, 0.0, self.max_value) / (norms + 1e-7))
+        return w * (B.clip(norms, 0.0, self.max_value) / (norms + config.epsilon()))
 
     def get_config(self) -> dict:
         return {"max_value": self.max_value, "axis": self.axis}
@@ -54,7 +54,7 @@ class MinMaxNorm(Constraint):
         B = backend.impl
         norms = B.sqrt(B.sum(B.square(w), axis=self.axis, keepdims=True))
         desired = self.rate * B.clip(norms, self.min_value, self.max_value) + (1.0 - self.rate) * norms
-        return w * (desired / (norms + 1e-7))
+        return w * (desired / (norms + config.epsilon()))
 
     def get_config(self) -> dict:
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
@@ -68,7 +68,7 @@ class UnitNorm(Constraint):
 
     def __call__(self, w: Any) -> Any:
         B = backend.impl
-        return w / (B.sqrt(B.sum(B.square(w), axis=self.axis, keepdims=True)) + 1e-7)
+        return w / (B.sqrt(B.sum(B.square(w), axis=self.axis, keepdims=True)) + config.epsilon())
 
     def get_config(self) -> dict:
         return {"axis": self.axis}
@@ -78,6 +78,9 @@ ALL = {"NonNeg": NonNeg, "MaxNorm": MaxNorm, "MinMaxNorm": MinMaxNorm, "UnitNorm
 NAMES = {"non_neg": NonNeg, "max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "unit_norm": UnitNorm}
 
 
+max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+
+
 def get(identifier: Any) -> Callable[[Any], Any] | None:
     """A constraint from a name, a config dict, an instance or a callable."""
     return naming.resolve("constraint", identifier, Constraint, ALL, NAMES)
@@ -85,3 +88,13 @@ def get(identifier: Any) -> Callable[[Any], Any] | None:
 
 def serialize(constraint: Any) -> Any:
     return naming.describe("lamina.constraints", constraint, Constraint, ALL)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """A constraint from serialize's output (a name or a Keras-layout dict)."""
+    if isinstance(config, str) or (isinstance(config, dict) and config.get("class_name") in ALL
+                                   and not custom_objects):
+        return get(config)
+    from lamina.saving import registry
+
+    return registry.deserialize_object(config, custom_objects)

@@ -10,13 +10,38 @@ import numpy as np
 from lamina.utils import naming, seeding
 
 
-def _fans(shape: Sequence[int]) -> tuple[float, float]:
+def _fans(shape: Sequence[int], input_axes: Any = None, output_axes: Any = None) -> tuple[float, float]:
+    """(fan_in, fan_out): by default the last two axes, every other axis a receptive field multiplying both."""
+    if input_axes is not None or output_axes is not None:
+        return _fans_along(shape, -2 if input_axes is None else input_axes, -1 if output_axes is None else output_axes)
     if len(shape) == 0:
         return 1.0, 1.0
     if len(shape) == 1:
         return float(shape[0]), float(shape[0])
     receptive_field = math.prod(shape[:-2]) if len(shape) > 2 else 1
     return float(shape[-2] * receptive_field), float(shape[-1] * receptive_field)
+
+
+def _axes(axes: Any, rank: int, name: str) -> set[int]:
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    if any(not -rank <= a < rank for a in axes):
+        raise ValueError(f"{name} {axes} is out of range for a weight of rank {rank}.")
+    return {a % rank for a in axes}
+
+
+def _fans_along(shape: Sequence[int], input_axes: Any, output_axes: Any) -> tuple[float, float]:
+    """Fans for a weight whose inputs and outputs lie along the given axes; the others are a receptive field."""
+    rank = len(shape)
+    inputs, outputs = _axes(input_axes, rank, "input_axes"), _axes(output_axes, rank, "output_axes")
+    receptive_field = math.prod(shape[a] for a in range(rank) if a not in inputs | outputs)
+    return (float(math.prod(shape[a] for a in inputs) * receptive_field),
+            float(math.prod(shape[a] for a in outputs) * receptive_field))
+
+
+def _check_seed(seed: Any) -> Any:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"seed must be an int or None, got {seed!r}.")
+    return seed
 
 
 class Initializer:
@@ -60,7 +85,7 @@ class Constant(Initializer):
 
 class RandomUniform(Initializer):
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
-        self.minval, self.maxval, self.seed = minval, maxval, seed
+        self.minval, self.maxval, self.seed = minval, maxval, _check_seed(seed)
 
     def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
         return self._rng().uniform(self.minval, self.maxval, size=shape).astype(dtype)
@@ -71,7 +96,7 @@ class RandomUniform(Initializer):
 
 class RandomNormal(Initializer):
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
-        self.mean, self.stddev, self.seed = mean, stddev, seed
+        self.mean, self.stddev, self.seed = mean, stddev, _check_seed(seed)
 
     def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
         return self._rng().normal(self.mean, self.stddev, size=shape).astype(dtype)
@@ -99,7 +124,7 @@ class VarianceScaling(Initializer):
     """Variance scale / fan, the fan being fan_in, fan_out or their average."""
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, input_axes: Any = None, output_axes: Any = None) -> None:
         if scale <= 0.0:
             raise ValueError(f"scale must be a positive float, got {scale!r}.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -110,10 +135,12 @@ class VarianceScaling(Initializer):
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
             raise ValueError(f"distribution must be 'truncated_normal', 'untruncated_normal' or 'uniform', "
                              f"got {distribution!r}.")
-        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, _check_seed(seed)
+        self.input_axes = _axes_config(input_axes)
+        self.output_axes = _axes_config(output_axes)
 
     def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
-        fan_in, fan_out = _fans(shape)
+        fan_in, fan_out = _fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
         rng = self._rng()
@@ -126,16 +153,32 @@ class VarianceScaling(Initializer):
             values = _truncated_normal(rng, math.sqrt(variance) / 0.87962566103423978, shape)
         return values.astype(dtype)
 
+    def _axes_config(self) -> dict:
+        """input_axes and output_axes, only when given (configs of older Keras versions lack them)."""
+        return {key: value for key, value in (("input_axes", self.input_axes), ("output_axes", self.output_axes))
+                if value is not None}
+
     def get_config(self) -> dict:
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed,
+                **self._axes_config()}
+
+
+def _axes_config(axes: Any) -> Any:
+    """Axes as an int or a list (JSON-friendly), or None."""
+    if axes is None or isinstance(axes, int):
+        return axes
+    if not all(isinstance(a, int) for a in axes):
+        raise ValueError(f"axes must be an int or a sequence of ints, got {axes!r}.")
+    return list(axes)
 
 
 def _variance_scaling(name: str, scale: float, mode: str, distribution: str) -> type:
-    def __init__(self: VarianceScaling, seed: int | None = None) -> None:
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+    def __init__(self: VarianceScaling, seed: int | None = None, input_axes: Any = None,
+                 output_axes: Any = None) -> None:
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self: VarianceScaling) -> dict:
-        return {"seed": self.seed}
+        return {"seed": self.seed, **self._axes_config()}
 
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                            "__doc__": f"VarianceScaling(scale={scale}, mode={mode!r}, "
@@ -154,7 +197,7 @@ class Orthogonal(Initializer):
     """A (scaled) orthogonal matrix, from the QR decomposition of a normal draw."""
 
     def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
-        self.gain, self.seed = gain, seed
+        self.gain, self.seed = gain, _check_seed(seed)
 
     def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
         if len(shape) < 2:
@@ -192,6 +235,15 @@ ALIASES.update({"zeros": Zeros, "ones": Ones, "uniform": RandomUniform, "normal"
                 "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity})
 
 
+# Keras's lower-case and older names of the same classes.
+zeros, ones, constant = Zeros, Ones, Constant
+random_uniform, random_normal, truncated_normal, variance_scaling = (RandomUniform, RandomNormal, TruncatedNormal,
+                                                                     VarianceScaling)
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, Orthogonal, Identity
+OrthogonalInitializer, IdentityInitializer = Orthogonal, Identity
+
+
 def get(identifier: Any) -> Initializer | None:
     """An initializer from a name, a config dict, an instance or a callable."""
     return naming.resolve("initializer", identifier, Initializer, ALL, ALIASES)
@@ -199,3 +251,16 @@ def get(identifier: Any) -> Initializer | None:
 
 def serialize(initializer: Any) -> Any:
     return naming.describe("lamina.initializers", initializer, Initializer, ALL)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """An initializer from serialize's output (a name or a Keras-layout dict)."""
+    if isinstance(config, str):
+        return get(config)
+    if isinstance(config, dict) and config.get("class_name") in ALIASES and config.get("class_name") not in ALL:
+        return ALIASES[config["class_name"]].from_config(config.get("config", {}))
+    from lamina.saving import registry
+
+    if isinstance(config, dict) and config.get("class_name") in ALL and not custom_objects:
+        return get(config)
+    return registry.deserialize_object(config, custom_objects)

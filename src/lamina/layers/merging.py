@@ -1,4 +1,5 @@
-"""Layers that merge several inputs into one: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate."""
+"""Layers that merge several inputs into one: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+Dot, and their functional forms (add, subtract, ...)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from lamina import backend
 from lamina.layers.layer import Layer
 from lamina.utils import tree
 
-__all__ = ["Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract", "add", "concatenate"]
+__all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
+           "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
 
 
 class Merge(Layer):
@@ -97,29 +99,128 @@ class Concatenate(Merge):
         return backend.impl.concatenate(inputs, axis=self.axis)
 
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
-        """Joined along the feature axis, a step is kept where every input keeps it; along another axis the
-        masks are joined too (an unmasked input counts as all kept)."""
+        """As Keras: each mask is spread over its input's shape (an unmasked input counts as all kept), the
+        spread masks are joined along `axis`, and a step is kept where any of its features is."""
         B = backend.impl
         if previous_mask is None or all(m is None for m in previous_mask):
             return None
-        rank = len(B.shape(inputs[0]))
-        axis = self.axis % rank
-        if axis == rank - 1:
-            return super().compute_mask(inputs, previous_mask)
-        shapes = [tuple(B.shape(m)) for m in previous_mask if m is not None]
-        if any(len(s) != rank - 1 for s in shapes):
-            raise ValueError(f"Concatenate {self.name!r} on axis {self.axis} needs masks shaped like the inputs "
-                             f"without their last axis, got masks of shapes {shapes}.")
-        return B.concatenate([B.cast(m, "bool") if m is not None else B.ones(B.shape(x)[:-1], "bool")
-                              for x, m in zip(inputs, previous_mask)], axis=axis)
+        spread = []
+        for x, mask in zip(inputs, previous_mask):
+            shape = tuple(B.shape(x))
+            if mask is None:
+                spread.append(B.ones(shape, "float32"))
+                continue
+            mask = B.cast(mask, "float32")
+            if len(B.shape(mask)) < len(shape):
+                mask = B.broadcast_to(B.expand_dims(mask, -1), shape)
+            spread.append(mask)
+        return B.greater(B.max(B.concatenate(spread, axis=self.axis), axis=-1), 0.0)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
 
 
+class Dot(Merge):
+    """The dot product of two batches of tensors along `axes` (one int for both, or one per input).
+
+    normalize: L2-normalize each input along its axis first, which gives cosine similarities.
+    The output drops the contracted axes: (batch, n, d) and (batch, m, d) with axes=2 give (batch, n, m);
+    two vectors per sample give (batch, 1).
+    """
+
+    _creates_mask = False
+
+    def __init__(self, axes: Any, normalize: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(axes, int):
+            pass
+        elif not (isinstance(axes, (list, tuple)) and len(axes) == 2 and all(isinstance(a, int) for a in axes)):
+            raise ValueError(f"Dot axes must be an int or a list of two ints, got {axes!r}.")
+        self.axes = list(axes) if isinstance(axes, (list, tuple)) else axes
+        self.normalize = bool(normalize)
+
+    def _resolved_axes(self, shapes: Sequence[tuple]) -> tuple[int, int]:
+        axes = self.axes if isinstance(self.axes, list) else [self.axes, self.axes]
+        resolved = tuple(a % len(shape) if a < 0 else a for a, shape in zip(axes, shapes))
+        for axis, shape in zip(resolved, shapes):
+            if not 1 <= axis < len(shape):
+                raise ValueError(f"Dot axes {self.axes} must name a non-batch axis of each input; got input shapes "
+                                 f"{[tuple(s) for s in shapes]}.")
+        return resolved  # type: ignore[return-value]
+
+    def _check_shapes(self, shapes: list[tuple]) -> None:
+        if len(shapes) != 2:
+            raise ValueError(f"Dot needs exactly 2 inputs, got {len(shapes)}.")
+        first, second = self._resolved_axes(shapes)
+        a, b = shapes[0][first], shapes[1][second]
+        if a is not None and b is not None and a != b:
+            raise ValueError(f"Dot: the inputs' sizes along axes {self.axes} differ: {a} and {b} (input shapes "
+                             f"{shapes[0]} and {shapes[1]}).")
+        if shapes[0][0] is not None and shapes[1][0] is not None and shapes[0][0] != shapes[1][0]:
+            raise ValueError(f"Dot needs inputs of the same batch size, got {shapes[0][0]} and {shapes[1][0]}.")
+
+    def _combine(self, inputs: Sequence[Any]) -> Any:
+        B = backend.impl
+        x, y = inputs
+        shapes = [tuple(B.shape(x)), tuple(B.shape(y))]
+        first, second = self._resolved_axes(shapes)
+        if self.normalize:
+            x, y = _l2_normalize(x, first), _l2_normalize(y, second)
+        letters = iter("bcdefghijklmnopqrstuvwxyz")
+        contracted = "a"
+        x_letters = ["z"] + [contracted if i == first else next(letters) for i in range(1, len(shapes[0]))]
+        y_letters = ["z"] + [contracted if i == second else next(letters) for i in range(1, len(shapes[1]))]
+        kept = [c for c in x_letters[1:] + y_letters[1:] if c != contracted]
+        output = B.einsum(f"{''.join(x_letters)},{''.join(y_letters)}->z{''.join(kept)}", x, y)
+        return B.expand_dims(output, 1) if not kept else output
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def _l2_normalize(x: Any, axis: int) -> Any:
+    B = backend.impl
+    return B.divide(x, B.sqrt(B.maximum(B.sum(B.square(x), axis=axis, keepdims=True), 1e-12)))
+
+
 def add(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """The element-wise sum of the inputs (an Add layer, called)."""
     return Add(**kwargs)(inputs)
 
 
+def subtract(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """The first input minus the second (a Subtract layer, called)."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """The element-wise product of the inputs (a Multiply layer, called)."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """The element-wise mean of the inputs (an Average layer, called)."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """The element-wise maximum of the inputs (a Maximum layer, called)."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """The element-wise minimum of the inputs (a Minimum layer, called)."""
+    return Minimum(**kwargs)(inputs)
+
+
 def concatenate(inputs: Sequence[Any], axis: int = -1, **kwargs: Any) -> Any:
+    """The inputs joined along `axis` (a Concatenate layer, called)."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs: Sequence[Any], axes: Any = -1, **kwargs: Any) -> Any:
+    """The dot product of two inputs along `axes` (a Dot layer, called)."""
+    return Dot(axes=axes, **kwargs)(inputs)

@@ -70,8 +70,40 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (or columns) of a 2-D weight towards orthogonality.
+
+    The penalty is factor times the mean |dot product| between distinct L2-normalized rows (mode="rows")
+    or columns (mode="columns").
+    """
+
+    def __init__(self, factor: float = 0.01, mode: str = "rows") -> None:
+        if mode not in ("rows", "columns"):
+            raise ValueError(f"OrthogonalRegularizer mode must be 'rows' or 'columns', got {mode!r}.")
+        self.factor, self.mode = _factor(factor, "factor"), mode
+
+    def __call__(self, x: Any) -> Any:
+        B = backend.impl
+        shape = tuple(B.shape(x))
+        if len(shape) != 2:
+            raise ValueError(f"OrthogonalRegularizer needs a 2-D weight, got shape {shape}.")
+        vectors = x if self.mode == "rows" else B.transpose(x)
+        size = shape[0] if self.mode == "rows" else shape[1]
+        if size < 2:
+            return B.sum(vectors) * 0.0  # one vector is orthogonal to nothing else
+        norms = B.sqrt(B.maximum(B.sum(B.square(vectors), axis=1, keepdims=True), 1e-12))
+        unit = vectors / norms
+        product = B.matmul(unit, B.transpose(unit))
+        off_diagonal = product * (1.0 - B.eye(size, dtype=B.dtype_of(product)))
+        return self.factor * B.sum(B.abs(off_diagonal)) / float(size * (size - 1))
+
+    def get_config(self) -> dict:
+        return {"factor": self.factor, "mode": self.mode}
+
+
 l1 = L1
 l2 = L2
+orthogonal_regularizer = OrthogonalRegularizer
 
 
 def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
@@ -79,8 +111,8 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     return L1L2(l1, l2)
 
 
-ALL = {"L1": L1, "L2": L2, "L1L2": L1L2}
-NAMES = {"l1": L1, "l2": L2, "l1_l2": l1_l2}
+ALL = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
+NAMES = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def get(identifier: Any) -> Callable[[Any], Any] | None:
@@ -90,3 +122,13 @@ def get(identifier: Any) -> Callable[[Any], Any] | None:
 
 def serialize(regularizer: Any) -> Any:
     return naming.describe("lamina.regularizers", regularizer, Regularizer, ALL)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """A regularizer from serialize's output (a name or a Keras-layout dict)."""
+    if isinstance(config, str) or (isinstance(config, dict) and config.get("class_name") in ALL
+                                   and not custom_objects):
+        return get(config)
+    from lamina.saving import registry
+
+    return registry.deserialize_object(config, custom_objects)

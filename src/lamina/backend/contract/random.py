@@ -1,4 +1,8 @@
-"""Random numbers with explicit seed state."""
+"""Random numbers with explicit seed state.
+
+`seed` in these entries is None (the backend's global generator, or a fresh key), an int (a stateless draw:
+the same int gives the same values on every call) or the backend's SeedGenerator (advanced by each draw).
+"""
 
 from __future__ import annotations
 
@@ -14,5 +18,18 @@ ENTRIES = (
           "uniform draws in [minval, maxval)"),
     Entry("random_normal", 'random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None)',
           "normal draws"),
+    Entry("random_truncated_normal",
+          'random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None)',
+          "normal draws kept within two standard deviations of the mean"),
+    Entry("random_randint", 'random_randint(shape, minval, maxval, dtype="int32", seed=None)',
+          "integers drawn uniformly from [minval, maxval)"),
+    Entry("random_categorical", 'random_categorical(logits, num_samples, dtype="int32", seed=None)',
+          "class indices of shape (batch, num_samples) drawn from the (batch, classes) logits"),
+    Entry("random_shuffle", "random_shuffle(x, axis=0, seed=None)", "x in a random order along axis"),
+    Entry("random_gamma", 'random_gamma(shape, alpha, dtype="float32", seed=None)',
+          "gamma draws of concentration alpha and scale 1"),
+    Entry("random_beta", 'random_beta(shape, alpha, beta, dtype="float32", seed=None)', "beta(alpha, beta) draws"),
+    Entry("random_binomial", 'random_binomial(shape, counts, probabilities, dtype="float32", seed=None)',
+          "binomial draws: successes out of counts trials of the given probabilities (broadcast to shape)"),
     Entry("random_permutation", "random_permutation(n, seed=None)", "a random order of range(n), on the device"),
 )

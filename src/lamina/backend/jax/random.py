@@ -1,6 +1,7 @@
 """Random state of the jax backend: explicit keys, kept in a variable so jitted steps carry them.
 
 Draws without a seed start from keys that this module's NumPy generator picks; set_seed reseeds it.
+An int seed is a stateless draw from the key of that int.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lamina.backend.jax.core import Variable, to_jax_dtype
+from lamina.backend.jax.core import Variable, convert_to_tensor, to_jax_dtype
 
 _generator = np.random.default_rng()
 
@@ -66,5 +67,43 @@ def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any
     return mean + stddev * jax.random.normal(_key(seed), tuple(shape), to_jax_dtype(dtype))
 
 
+def random_truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = "float32",
+                            seed: Any = None) -> Any:
+    unit = jax.random.truncated_normal(_key(seed), -2.0, 2.0, tuple(shape), to_jax_dtype(dtype))
+    return mean + stddev * unit
+
+
+def random_randint(shape: Any, minval: int, maxval: int, dtype: Any = "int32", seed: Any = None) -> Any:
+    return jax.random.randint(_key(seed), tuple(shape), minval, maxval, to_jax_dtype(dtype))
+
+
+def random_categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any = None) -> Any:
+    logits = convert_to_tensor(logits)
+    draws = jax.random.categorical(_key(seed), logits, axis=-1, shape=(int(num_samples), logits.shape[0]))
+    return jnp.transpose(draws).astype(to_jax_dtype(dtype))
+
+
+def random_shuffle(x: Any, axis: int = 0, seed: Any = None) -> Any:
+    return jax.random.permutation(_key(seed), convert_to_tensor(x), axis=axis, independent=False)
+
+
+def random_gamma(shape: Any, alpha: Any, dtype: Any = "float32", seed: Any = None) -> Any:
+    return jax.random.gamma(_key(seed), jnp.asarray(alpha, jnp.float32), tuple(shape)).astype(to_jax_dtype(dtype))
+
+
+def random_beta(shape: Any, alpha: Any, beta: Any, dtype: Any = "float32", seed: Any = None) -> Any:
+    draws = jax.random.beta(_key(seed), jnp.asarray(alpha, jnp.float32), jnp.asarray(beta, jnp.float32),
+                            tuple(shape))
+    return draws.astype(to_jax_dtype(dtype))
+
+
+def random_binomial(shape: Any, counts: Any, probabilities: Any, dtype: Any = "float32", seed: Any = None) -> Any:
+    draws = jax.random.binomial(_key(seed), jnp.asarray(counts, jnp.float32),
+                                jnp.asarray(probabilities, jnp.float32), tuple(shape))
+    return draws.astype(to_jax_dtype(dtype))
+
+
 def random_permutation(n: int, seed: Any = None) -> Any:
-    return jnp.asarray(_generator.permutation(n).astype(np.int32))
+    if seed is None:
+        return jnp.asarray(_generator.permutation(n).astype(np.int32))
+    return jax.random.permutation(_key(seed), n)

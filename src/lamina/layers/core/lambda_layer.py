@@ -1,0 +1,159 @@
+"""Lambda: a layer made from a function of its inputs.
+
+Its config names a registered or built-in function; the code of a Python lambda is stored (as base64
+marshal bytecode, Keras's layout) and run again only after lamina.config.enable_unsafe_deserialization().
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import inspect
+import marshal
+import types
+from typing import Any, Callable
+
+from lamina import backend, config
+from lamina.layers.layer import Layer
+
+_UNSAFE_HINT = ("Storing and loading a Python lambda means running code from a file. If you trust it, call "
+                "lamina.config.enable_unsafe_deserialization() first; better, use a named function decorated "
+                "with @lamina.saving.register_lamina_serializable().")
+
+
+def _is_lambda(fn: Any) -> bool:
+    return isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly copy of defaults and closure contents (tuples become lists)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def function_to_config(fn: Callable[..., Any]) -> Any:
+    """A function's config: by name when registered or built in; a lambda's code only in unsafe mode."""
+    from lamina.saving import registry
+
+    if _is_lambda(fn):
+        if not config.is_unsafe_deserialization_enabled():
+            raise ValueError(f"Cannot save the Lambda layer's function {fn.__qualname__}: it is a Python lambda. "
+                             + _UNSAFE_HINT)
+        code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+        closure = [cell.cell_contents for cell in fn.__closure__] if fn.__closure__ else None
+        return {"class_name": "__lambda__",
+                "config": {"code": code, "defaults": _plain(fn.__defaults__), "closure": _plain(closure)}}
+    return registry.serialize_function(fn)
+
+
+def function_from_config(value: Any, custom_objects: dict | None = None) -> Any:
+    """The inverse of function_to_config (callables and None pass through)."""
+    if value is None or callable(value):
+        return value
+    if isinstance(value, dict) and value.get("class_name") == "__lambda__":
+        if not config.is_unsafe_deserialization_enabled():
+            raise ValueError("This Lambda layer's config holds the bytecode of a Python lambda. " + _UNSAFE_HINT)
+        return _load_lambda(value.get("config", {}))
+    from lamina.saving import registry
+
+    return registry.deserialize_function(value, custom_objects)
+
+
+def _load_lambda(stored: dict) -> Callable[..., Any]:
+    code = marshal.loads(base64.b64decode(stored["code"]))
+    closure = stored.get("closure")
+    cells = tuple(types.CellType(item) for item in closure) if closure else None
+    defaults = tuple(stored["defaults"]) if stored.get("defaults") is not None else None
+    from lamina import ops
+
+    namespace = {"__builtins__": builtins, "ops": ops, "backend": backend}
+    return types.FunctionType(code, namespace, code.co_name, defaults, cells)
+
+
+class Lambda(Layer):
+    """Wraps `function(inputs, **arguments)` as a layer (it also gets `mask` and `training` if it takes them).
+
+    output_shape: the output shape without the batch axis, or a function of the input shape; by default it
+    is inferred by running the function on shapes.
+    mask: the mask of the outputs, or a function (inputs, mask) -> mask; without it, as in Keras, the
+    outputs carry no mask.
+    """
+
+    def __init__(self, function: Callable[..., Any], output_shape: Any = None, mask: Any = None,
+                 arguments: dict | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda function must be callable, got {type(function).__name__}.")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise TypeError(f"Lambda arguments must be a dict of keyword arguments, got {type(arguments).__name__}.")
+        if output_shape is not None and not callable(output_shape) and not isinstance(output_shape, (list, tuple)):
+            raise TypeError(f"Lambda output_shape must be a tuple, a function or None, got {output_shape!r}.")
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None
+        self._output_shape = output_shape
+        parameters = _parameters(function)
+        self._function_takes_mask = "mask" in parameters
+        self._function_takes_training = "training" in parameters
+
+    def call(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
+        kwargs = dict(self.arguments)
+        if self._function_takes_mask:
+            kwargs["mask"] = mask
+        if self._function_takes_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        if callable(self.mask):
+            return self.mask(inputs, previous_mask)
+        return self.mask
+
+    @property
+    def _creates_mask(self) -> bool:
+        return self.mask is not None
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if self._output_shape is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        first = input_shape[0] if input_shape else None
+        batch = first[0] if isinstance(first, (list, tuple)) else first  # several inputs: the first one's batch
+        return (batch, *self._output_shape)
+
+    def get_config(self) -> dict:
+        config_ = {**super().get_config(), "function": function_to_config(self.function)}
+        if callable(self.mask):
+            config_["mask"] = function_to_config(self.mask)
+        if self._output_shape is not None:
+            config_["output_shape"] = (function_to_config(self._output_shape) if callable(self._output_shape)
+                                       else list(self._output_shape))
+        from lamina.saving import registry
+
+        config_["arguments"] = registry.serialize_object(self.arguments)
+        return config_
+
+    @classmethod
+    def from_config(cls, config_: dict, custom_objects: dict | None = None) -> "Lambda":
+        config_ = dict(config_)
+        config_["function"] = function_from_config(config_["function"], custom_objects)
+        for key in ("mask", "output_shape"):
+            if isinstance(config_.get(key), dict):
+                config_[key] = function_from_config(config_[key], custom_objects)
+        if config_.get("arguments"):
+            from lamina.saving import registry
+
+            config_["arguments"] = {key: registry.deserialize_object(value, custom_objects)
+                                    if isinstance(value, dict) and "class_name" in value else value
+                                    for key, value in config_["arguments"].items()}
+        return cls(**config_)
+
+
+def _parameters(function: Callable[..., Any]) -> set[str]:
+    try:
+        return set(inspect.signature(function).parameters)
+    except (TypeError, ValueError):  # some builtins have no signature
+        return set()
