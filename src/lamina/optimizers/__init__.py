@@ -97,7 +97,9 @@ class RMSprop(Optimizer):
                 "centered": self.centered}
 
 
-CLASSES = {"SGD": SGD, "Adam": Adam, "RMSprop": RMSprop}
+from lamina.optimizers.loss_scale_optimizer import LossScaleOptimizer  # noqa: E402 - it subclasses Optimizer
+
+CLASSES = {"SGD": SGD, "Adam": Adam, "RMSprop": RMSprop, "LossScaleOptimizer": LossScaleOptimizer}
 NAMES = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
 
 
@@ -119,4 +121,4 @@ def serialize(optimizer: Optimizer) -> dict:
             "config": optimizer.get_config(), "registered_name": None}
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "get", "serialize"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "LossScaleOptimizer", "get", "serialize"]

@@ -157,6 +157,10 @@ class Optimizer:
                     variable.assign(constraint(variable.value))
             self.iterations.assign_add(1)
 
+    def scale_loss(self, loss: Any) -> Any:
+        """The loss to differentiate: the loss itself, except for a loss-scaling optimizer."""
+        return loss
+
     def apply_gradients(self, grads_and_vars: Sequence[tuple[Any, Any]]) -> None:
         """Keras's spelling of `apply`: a list of (gradient, variable) pairs."""
         grads, variables = zip(*grads_and_vars)

@@ -66,11 +66,14 @@ class Steps:
         x, y, sample_weight = batch
 
         def loss_of(trainable_values: list) -> tuple[Any, tuple]:
-            with B.StateScope(self.trainable + self.non_trainable, trainable_values + non_trainable) as scope:
+            # The optimizer's state is in scope too: a loss-scaling optimizer reads its current scale.
+            variables = self.trainable + self.non_trainable + self.optimizer_variables
+            with B.StateScope(variables, trainable_values + non_trainable + optimizer_values) as scope:
                 loss, y_pred = forward_and_loss(self.model, x, y, sample_weight, training=True)
-                return loss, (y_pred, scope.current(self.non_trainable))
+                scaled = self.model.optimizer.scale_loss(loss)
+                return scaled, (loss, y_pred, scope.current(self.non_trainable))
 
-        (loss, (y_pred, non_trainable)), grads = B.value_and_grad(loss_of)(trainable)
+        (_, (loss, y_pred, non_trainable)), grads = B.value_and_grad(loss_of)(trainable)
         updated = self.trainable + self.optimizer_variables + self.metric_variables
         with B.StateScope(updated, trainable + optimizer_values + metric_values) as scope, B.no_grad():
             self.model.optimizer.apply(grads, self.trainable)
