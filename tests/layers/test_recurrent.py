@@ -9,72 +9,24 @@ import pytest
 
 import lamina
 from check import check_layer, make_input
+from rnn_reference import gru_cell, hard_sigmoid, lstm_cell, relu, run_reference, sigmoid, simple_rnn_cell, zeros
 from lamina import activations, backend
 from lamina.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0)
-
-
-def run_reference(cell: Callable, x: np.ndarray, states: list[np.ndarray], go_backwards: bool) -> tuple:
-    """Step `cell(x_t, states) -> states` over time; returns the stacked h's (processing order) and last states."""
-    outputs = []
-    for t in (reversed(range(x.shape[1])) if go_backwards else range(x.shape[1])):
-        states = cell(x[:, t], states)
-        outputs.append(states[0])
-    return np.stack(outputs, axis=1), states
-
-
 def simple_rnn_reference(x: np.ndarray, weights: list, activation: Callable = np.tanh,
                          go_backwards: bool = False) -> tuple:
-    kernel, recurrent_kernel, bias = weights
-
-    def cell(x_t: np.ndarray, states: list) -> list:
-        return [activation(x_t @ kernel + states[0] @ recurrent_kernel + bias)]
-
-    return run_reference(cell, x, [np.zeros((x.shape[0], recurrent_kernel.shape[0]))], go_backwards)
+    return run_reference(simple_rnn_cell(weights, activation), x, zeros(len(x), weights[1].shape[0]), go_backwards)
 
 
 def lstm_reference(x: np.ndarray, weights: list, activation: Callable = np.tanh, gate: Callable = sigmoid,
                    go_backwards: bool = False, states: list | None = None) -> tuple:
-    """Keras's LSTM: kernel columns are the gates i, f, c, o."""
-    kernel, recurrent_kernel, bias = weights
-    units = recurrent_kernel.shape[0]
-
-    def cell(x_t: np.ndarray, states: list) -> list:
-        h, c = states
-        z = x_t @ kernel + h @ recurrent_kernel + bias
-        i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
-        c = gate(f) * c + gate(i) * activation(g)
-        return [gate(o) * activation(c), c]
-
-    states = states or [np.zeros((x.shape[0], units))] * 2
-    return run_reference(cell, x, states, go_backwards)
+    states = states or zeros(len(x), weights[1].shape[0], 2)
+    return run_reference(lstm_cell(weights, activation, gate), x, states, go_backwards)
 
 
 def gru_reference(x: np.ndarray, weights: list, reset_after: bool = True, go_backwards: bool = False) -> tuple:
-    """Keras's GRU: kernel columns are the gates z, r, h; reset_after keeps a separate recurrent bias."""
-    kernel, recurrent_kernel, bias = weights
-    units = recurrent_kernel.shape[0]
-    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, np.zeros(3 * units))
-
-    def cell(x_t: np.ndarray, states: list) -> list:
-        h = states[0]
-        x_z, x_r, x_h = np.split(x_t @ kernel + input_bias, 3, axis=-1)
-        h_z, h_r, h_h = np.split(h @ recurrent_kernel + recurrent_bias, 3, axis=-1)
-        z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
-        if reset_after:
-            candidate = np.tanh(x_h + r * h_h)
-        else:
-            candidate = np.tanh(x_h + (r * h) @ recurrent_kernel[:, 2 * units:])
-        return [z * h + (1 - z) * candidate]
-
-    return run_reference(cell, x, [np.zeros((x.shape[0], units))], go_backwards)
+    return run_reference(gru_cell(weights, reset_after), x, zeros(len(x), weights[1].shape[0]), go_backwards)
 
 
 SHAPE = (2, 5, 3)  # (batch, time, features)
@@ -114,12 +66,12 @@ def test_lstm_sequences_state_backwards() -> None:
 
 def test_lstm_generic_path_matches_its_reference() -> None:
     check_layer(lambda: LSTM(4, activation="relu", recurrent_activation="hard_sigmoid", return_sequences=True),
-                SHAPE, lambda x, w: lstm_reference(x, w, relu, lambda z: np.clip((z + 3) / 6, 0, 1))[0],
+                SHAPE, lambda x, w: lstm_reference(x, w, relu, hard_sigmoid)[0],
                 expected_output_shape=(2, 5, 4), atol=2e-5)
 
 
 @pytest.mark.parametrize("name", ["torch", "jax"])
-@pytest.mark.parametrize("layer_class", [SimpleRNN, LSTM])
+@pytest.mark.parametrize("layer_class", [SimpleRNN, LSTM, GRU])
 def test_fused_and_generic_paths_agree(name: str, layer_class: type) -> None:
     x = make_input(SHAPE)
     with backend.use(name) as B:
@@ -165,6 +117,20 @@ def test_weight_shapes_and_forget_bias() -> None:
     np.testing.assert_array_equal(lstm.get_weights()[2], [0] * 3 + [1] * 3 + [0] * 6)
 
 
+def test_weights_live_in_the_cell_under_keras_names() -> None:
+    with backend.use("torch") as B:
+        layers = [SimpleRNN(2), LSTM(2), GRU(2, reset_after=False)]
+        for layer in layers:
+            layer(B.zeros(SHAPE))
+    assert [layer.cell.name for layer in layers] == ["simple_rnn_cell", "lstm_cell", "gru_cell"]
+    for layer in layers:
+        assert [w.name for w in layer.weights] == ["kernel", "recurrent_kernel", "bias"]
+        assert layer.units == 2 and layer.cell.units == 2
+    config = layers[1].get_config()
+    assert "cell" not in config and config["units"] == 2 and config["unit_forget_bias"] is True
+    assert config["zero_output_for_mask"] is False and config["recurrent_activation"] == "sigmoid"
+
+
 @pytest.mark.parametrize("name", ["torch", "jax"])
 def test_dropout_only_while_training(name: str) -> None:
     x = make_input(SHAPE)
@@ -185,7 +151,7 @@ def test_dropout_only_while_training(name: str) -> None:
     ({"units": 0}, "units"),
     ({"dropout": 1.5}, "dropout must be in"),
     ({"recurrent_dropout": -0.1}, "recurrent_dropout"),
-    ({"stateful": True}, "stateful=True is not supported"),
+    ({"use_cudnn": "yes"}, "use_cudnn"),
 ])
 def test_bad_arguments_are_named(arguments: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

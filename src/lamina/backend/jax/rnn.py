@@ -37,6 +37,22 @@ def lstm(inputs: Any, h: Any, c: Any, kernel: Any, recurrent_kernel: Any, bias: 
     return jnp.swapaxes(outputs, 0, 1), h, c
 
 
+def gru(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: Any, go_backwards: bool = False) -> tuple[Any, Any]:
+    """GRU with sigmoid gates, tanh candidate and the reset gate after the recurrent matmul; gates z, r, h."""
+    kernel, recurrent_kernel = unwrap(kernel), unwrap(recurrent_kernel)
+    input_bias, recurrent_bias = (0.0, 0.0) if bias is None else (unwrap(bias)[0], unwrap(bias)[1])
+
+    def step(h: Any, x_t: Any) -> tuple:
+        x_z, x_r, x_h = jnp.split(x_t @ kernel + input_bias, 3, axis=-1)
+        h_z, h_r, h_h = jnp.split(h @ recurrent_kernel + recurrent_bias, 3, axis=-1)
+        z, r = jax.nn.sigmoid(x_z + h_z), jax.nn.sigmoid(x_r + h_r)
+        h = z * h + (1.0 - z) * jnp.tanh(x_h + r * h_h)
+        return h, h
+
+    h, outputs = lax.scan(step, unwrap(h), _time_major(unwrap(inputs), go_backwards))
+    return jnp.swapaxes(outputs, 0, 1), h
+
+
 def simple_rnn(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: Any, activation: str,
                go_backwards: bool = False) -> tuple[Any, Any]:
     kernel, recurrent_kernel = unwrap(kernel), unwrap(recurrent_kernel)
@@ -51,11 +67,18 @@ def simple_rnn(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: An
     return jnp.swapaxes(outputs, 0, 1), h
 
 
+def _keep(mask_t: Any, like: Any) -> Any:
+    """mask_t (batch,) shaped to broadcast against `like` (batch, ...)."""
+    return mask_t.reshape(mask_t.shape + (1,) * (like.ndim - 1))
+
+
 def rnn(step: Callable[[Any, list], tuple[Any, list]], inputs: Any, states: list,
-        go_backwards: bool = False, mask: Any = None, unroll: bool = False) -> tuple[Any, list]:
+        go_backwards: bool = False, mask: Any = None, unroll: bool = False,
+        zero_output_for_mask: bool = False) -> tuple[Any, list]:
     """Generic recurrence over time (axis 1), scanned; unroll=True unrolls the scan fully.
 
-    mask (batch, time) of bools: where False, a step keeps the previous states and output (zeros at first).
+    mask (batch, time) of bools: where False, a step keeps the previous states, and its output is the
+    previous output (zeros at first), or zeros with zero_output_for_mask.
     """
     inputs, states = _time_major(unwrap(inputs), go_backwards), [unwrap(s) for s in states]
     if mask is None:
@@ -69,9 +92,8 @@ def rnn(step: Callable[[Any, list], tuple[Any, list]], inputs: Any, states: list
     def masked_body(carry: tuple, step_inputs: tuple) -> tuple:
         (old_states, previous), (x_t, keep) = carry, step_inputs
         output, new_states = step(x_t, old_states)
-        keep = keep[:, None]  # (batch, 1)
-        output = jnp.where(keep, output, previous)
-        new_states = [jnp.where(keep, new, old) for new, old in zip(new_states, old_states)]
+        output = jnp.where(_keep(keep, output), output, jnp.zeros_like(output) if zero_output_for_mask else previous)
+        new_states = [jnp.where(_keep(keep, new), new, old) for new, old in zip(new_states, old_states)]
         return (new_states, output), output
 
     first = jax.eval_shape(lambda x_t, s: step(x_t, s)[0], inputs[0], states)

@@ -1,4 +1,4 @@
-"""Recurrent layers of the torch backend: fused kernels where the library has them, else a loop."""
+"""Recurrent layers of the torch backend: torch's fused kernels where they apply, else a loop."""
 
 from __future__ import annotations
 
@@ -7,18 +7,43 @@ from typing import Callable
 import torch
 
 
+def _fused_weights(kernel: torch.Tensor, recurrent_kernel: torch.Tensor, input_bias: torch.Tensor | None,
+                   recurrent_bias: torch.Tensor | None) -> list[torch.Tensor]:
+    """Keras's (in, gates * units) kernels as torch's (gates * units, in) weights, then the two biases."""
+    weights = [kernel.t(), recurrent_kernel.t()]
+    if input_bias is not None:
+        weights += [input_bias, recurrent_bias if recurrent_bias is not None else torch.zeros_like(input_bias)]
+    return weights
+
+
 def lstm(inputs: torch.Tensor, h: torch.Tensor, c: torch.Tensor, kernel: torch.Tensor,
          recurrent_kernel: torch.Tensor, bias: torch.Tensor | None,
          go_backwards: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Fused LSTM (sigmoid gates, tanh cell); Keras gate order i, f, c, o matches torch's."""
     if go_backwards:
         inputs = torch.flip(inputs, (1,))
-    weights = [kernel.t(), recurrent_kernel.t()]
-    if bias is not None:
-        weights += [bias, torch.zeros_like(bias)]
+    weights = _fused_weights(kernel, recurrent_kernel, bias, None)
     outputs, h_last, c_last = torch.lstm(inputs, (h[None], c[None]), weights, bias is not None,
                                          1, 0.0, torch.is_grad_enabled(), False, True)
     return outputs, h_last[0], c_last[0]
+
+
+def _z_r_h_to_r_z_h(x: torch.Tensor) -> torch.Tensor:
+    """Keras's GRU gate blocks z, r, h (last axis) in torch's order r, z, n."""
+    z, r, h = torch.chunk(x, 3, dim=-1)
+    return torch.cat([r, z, h], dim=-1)
+
+
+def gru(inputs: torch.Tensor, h: torch.Tensor, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
+        bias: torch.Tensor | None, go_backwards: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fused GRU with the reset gate after the recurrent matmul (torch's formula, Keras's reset_after=True)."""
+    if go_backwards:
+        inputs = torch.flip(inputs, (1,))
+    biases = (None, None) if bias is None else (_z_r_h_to_r_z_h(bias[0]), _z_r_h_to_r_z_h(bias[1]))
+    weights = _fused_weights(_z_r_h_to_r_z_h(kernel), _z_r_h_to_r_z_h(recurrent_kernel), *biases)
+    outputs, h_last = torch.gru(inputs, h[None], weights, bias is not None, 1, 0.0,
+                                torch.is_grad_enabled(), False, True)
+    return outputs, h_last[0]
 
 
 def simple_rnn(inputs: torch.Tensor, h: torch.Tensor, kernel: torch.Tensor,
@@ -27,31 +52,35 @@ def simple_rnn(inputs: torch.Tensor, h: torch.Tensor, kernel: torch.Tensor,
     """Fused Elman RNN with tanh or relu."""
     if go_backwards:
         inputs = torch.flip(inputs, (1,))
-    weights = [kernel.t(), recurrent_kernel.t()]
-    if bias is not None:
-        weights += [bias, torch.zeros_like(bias)]
+    weights = _fused_weights(kernel, recurrent_kernel, bias, None)
     fused = torch.rnn_tanh if activation == "tanh" else torch.rnn_relu
     outputs, h_last = fused(inputs, h[None], weights, bias is not None, 1, 0.0,
                             torch.is_grad_enabled(), False, True)
     return outputs, h_last[0]
 
 
+def _keep(mask_t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """mask_t (batch,) shaped to broadcast against `like` (batch, ...)."""
+    return mask_t.reshape(mask_t.shape + (1,) * (like.dim() - 1))
+
+
 def rnn(step: Callable[[torch.Tensor, list], tuple[torch.Tensor, list]], inputs: torch.Tensor,
         states: list, go_backwards: bool = False, mask: torch.Tensor | None = None,
-        unroll: bool = False) -> tuple[torch.Tensor, list]:
+        unroll: bool = False, zero_output_for_mask: bool = False) -> tuple[torch.Tensor, list]:
     """Generic recurrence over time (axis 1) for cells without a fused kernel; a Python loop, so always unrolled.
 
-    mask (batch, time) of bools: where False, a step keeps the previous states and output (zeros at first).
+    mask (batch, time) of bools: where False, a step keeps the previous states, and its output is the
+    previous output (zeros at first), or zeros with zero_output_for_mask.
     """
     steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
     outputs = []
     for t in steps:
         output, new_states = step(inputs[:, t], states)
         if mask is not None:
-            keep = mask[:, t, None]  # (batch, 1)
-            previous = outputs[-1] if outputs else torch.zeros_like(output)
+            keep = _keep(mask[:, t], output)
+            previous = outputs[-1] if outputs and not zero_output_for_mask else torch.zeros_like(output)
             output = torch.where(keep, output, previous)
-            new_states = [torch.where(keep, new, old) for new, old in zip(new_states, states)]
-        states = new_states
+            new_states = [torch.where(_keep(mask[:, t], new), new, old) for new, old in zip(new_states, states)]
+        states = list(new_states)
         outputs.append(output)
     return torch.stack(outputs, dim=1), states
