@@ -147,3 +147,162 @@ def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> 
         return np.maximum(output, 0) - output * target + np.log1p(np.exp(-np.abs(output)))
     output = np.clip(output, 1e-7, 1.0 - 1e-7)
     return -(target * np.log(output) + (1.0 - target) * np.log(1.0 - output))
+
+
+# --- the rest of keras.ops.nn's activations -----------------------------------------------------------
+
+def celu(x: Any, alpha: float = 1.0) -> np.ndarray:
+    x = np.asarray(x)
+    return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0) / alpha)
+
+
+def glu(x: Any, axis: int = -1) -> np.ndarray:
+    x = np.asarray(x)
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu splits axis {axis} in two halves; it needs an even length, got shape {x.shape}.")
+    value, gate = np.split(x, 2, axis=axis)
+    return value * sigmoid(gate)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> np.ndarray:
+    x = np.asarray(x)
+    return np.where(np.abs(x) > threshold, x, 0).astype(x.dtype, copy=False)
+
+
+def hard_silu(x: Any) -> np.ndarray:
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x: Any) -> np.ndarray:
+    return np.clip(x, -1, 1)
+
+
+def log_sigmoid(x: Any) -> np.ndarray:
+    return -softplus(-np.asarray(x))
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> np.ndarray:
+    x = np.asarray(x)
+    return (np.sign(x) * np.maximum(np.abs(x) - threshold, 0)).astype(x.dtype, copy=False)
+
+
+def sparse_plus(x: Any) -> np.ndarray:
+    x = np.asarray(x)
+    return np.where(x <= -1, 0, np.where(x >= 1, x, 0.25 * (x + 1) ** 2)).astype(x.dtype, copy=False)
+
+
+def sparse_sigmoid(x: Any) -> np.ndarray:
+    return np.clip(0.5 * (np.asarray(x) + 1.0), 0, 1)
+
+
+def squareplus(x: Any, b: float = 4) -> np.ndarray:
+    x = np.asarray(x)
+    return (0.5 * (x + np.sqrt(x * x + float(b)))).astype(x.dtype, copy=False)
+
+
+def tanh_shrink(x: Any) -> np.ndarray:
+    return x - np.tanh(x)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> np.ndarray:
+    x = np.asarray(x)
+    return np.where(x > threshold, x, np.asarray(default_value, x.dtype))
+
+
+swish = silu
+
+
+def sparsemax(x: Any, axis: int = -1) -> np.ndarray:
+    """The Euclidean projection of x onto the probability simplex along axis."""
+    x = np.asarray(x)
+    ranked = -np.sort(-x, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    rank = np.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
+    cumulative = np.cumsum(ranked, axis=axis)
+    k = np.sum(1 + rank * ranked > cumulative, axis=axis, keepdims=True)  # how many entries stay positive
+    tau = (np.take_along_axis(cumulative, k - 1, axis=axis) - 1) / k.astype(x.dtype)
+    return np.maximum(x - tau, 0)
+
+
+def polar(abs_: Any, angle: Any) -> np.ndarray:
+    return abs_ * (np.cos(angle) + 1j * np.sin(angle))
+
+
+# --- CTC ----------------------------------------------------------------------------------------------
+
+def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any, mask_index: int = 0) -> np.ndarray:
+    """The CTC loss per sample, from logits output (batch, time, classes) and padded labels target."""
+    log_probabilities = log_softmax(np.asarray(output, np.float32), axis=-1)
+    target = np.asarray(target, np.int64)
+    target_length, output_length = np.asarray(target_length), np.asarray(output_length)
+    batch, labels = target.shape
+    extended = np.full((batch, 2 * labels + 1), mask_index, np.int64)
+    extended[:, 1::2] = target
+    skip = np.zeros(extended.shape, bool)  # a label may follow the one two before it, unless they are equal
+    skip[:, 2:] = (extended[:, 2:] != extended[:, :-2]) & (extended[:, 2:] != mask_index)
+    emitted = np.take_along_axis(log_probabilities, extended[:, None, :], axis=2)  # (batch, time, 2L+1)
+    alpha = np.where(np.arange(2 * labels + 1) < 2, emitted[:, 0], -np.inf)
+    with np.errstate(invalid="ignore"):
+        for time in range(1, emitted.shape[1]):
+            previous = np.pad(alpha, ((0, 0), (1, 0)), constant_values=-np.inf)[:, :-1]
+            before = np.where(skip, np.pad(alpha, ((0, 0), (2, 0)), constant_values=-np.inf)[:, :-2], -np.inf)
+            updated = np.logaddexp(np.logaddexp(alpha, previous), before) + emitted[:, time]
+            alpha = np.where((time < output_length)[:, None], updated, alpha)
+    rows = np.arange(batch)
+    last = alpha[rows, 2 * target_length]
+    return -np.where(target_length > 0, np.logaddexp(last, alpha[rows, np.maximum(2 * target_length - 1, 0)]), last)
+
+
+def ctc_greedy_decode(inputs: Any, sequence_lengths: Any, merge_repeated: bool = True,
+                      mask_index: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The best path per sample, labels first and -1 after; and minus the sum of the chosen logits."""
+    inputs = np.asarray(inputs, np.float32)
+    labels, scores = np.argmax(inputs, axis=-1), np.max(inputs, axis=-1)
+    past_end = np.arange(inputs.shape[1])[None, :] >= np.asarray(sequence_lengths)[:, None]
+    labels = np.where(past_end, mask_index, labels)
+    scores = np.where(past_end, 0.0, scores)
+    if merge_repeated:
+        repeated = np.pad(labels[:, 1:] == labels[:, :-1], ((0, 0), (1, 0)))
+        labels = np.where(repeated, mask_index, labels)
+    blank = labels == mask_index
+    order = np.argsort(blank, axis=1, kind="stable")  # kept labels first, in order
+    labels = np.take_along_axis(np.where(blank, -1, labels), order, axis=1)
+    return labels[None], -np.sum(scores, axis=1, keepdims=True)
+
+
+# --- sliding blocks (NCHW) ----------------------------------------------------------------------------
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def unfold(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> np.ndarray:
+    """The sliding blocks of an NCHW batch as (batch, channels * kernel positions, blocks)."""
+    x = np.asarray(x)
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    rows = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    columns = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    blocks = np.stack([x[:, :, i * dh:i * dh + sh * rows:sh, j * dw:j * dw + sw * columns:sw]
+                       for i in range(kh) for j in range(kw)], axis=2)  # (batch, channels, kh * kw, rows, columns)
+    return blocks.reshape(x.shape[0], -1, rows * columns)
+
+
+def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> np.ndarray:
+    """unfold's inverse: blocks (batch, channels * kernel positions, blocks) summed into an NCHW image."""
+    x = np.asarray(x)
+    (height, width), (kh, kw) = _pair(output_size), _pair(kernel_size)
+    (dh, dw), (ph, pw), (sh, sw) = _pair(dilation), _pair(padding), _pair(stride)
+    rows = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    columns = (width + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    blocks = x.reshape(x.shape[0], -1, kh, kw, rows, columns)
+    image = np.zeros((x.shape[0], blocks.shape[1], height + 2 * ph, width + 2 * pw), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            image[:, :, i * dh:i * dh + sh * rows:sh, j * dw:j * dw + sw * columns:sw] += blocks[:, :, i, j]
+    return image[:, :, ph:ph + height, pw:pw + width]
