@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-import numpy as np
-
 from lamina import backend
 from lamina.layers.convolution import normalize_data_format, normalize_tuple
 from lamina.layers.layer import InputSpec, Layer
@@ -245,17 +243,28 @@ class ZeroPadding3D(ZeroPadding):
         super().__init__(padding, data_format, **kwargs)
 
 
-def bilinear_matrix(size: int, scale: int) -> np.ndarray:
-    """(size, size * scale) weights of linear interpolation with half-pixel centres, clamped at the edges."""
-    source = np.clip((np.arange(size * scale) + 0.5) / scale - 0.5, 0, size - 1)
-    low = np.floor(source).astype(int)
-    high = np.minimum(low + 1, size - 1)
-    fraction = source - low
-    weights = np.zeros((size, size * scale))
-    columns = np.arange(size * scale)
-    np.add.at(weights, (low, columns), 1 - fraction)
-    np.add.at(weights, (high, columns), fraction)
-    return weights
+def _along(axis: int, cells: slice) -> tuple:
+    return (slice(None),) * axis + (cells,)
+
+
+def bilinear_upsample(x: Any, axis: int, scale: int) -> Any:
+    """Linear interpolation with half-pixel centres along `axis`, clamped at the edges (as image resizing does).
+
+    Output cell i * scale + r samples the input at i + delta_r, delta_r = (r + 0.5) / scale - 0.5: a blend of
+    cell i with its next (delta_r > 0) or previous (delta_r < 0) neighbour by fixed weights, so the whole
+    interpolation is a few shifted copies and scalar blends.
+    """
+    B = backend.impl
+    following = B.concatenate([x[_along(axis, slice(1, None))], x[_along(axis, slice(-1, None))]], axis=axis)
+    preceding = B.concatenate([x[_along(axis, slice(None, 1))], x[_along(axis, slice(None, -1))]], axis=axis)
+    phases = []
+    for r in range(scale):
+        delta = (r + 0.5) / scale - 0.5
+        neighbour = following if delta >= 0 else preceding
+        phases.append(B.add(B.multiply(x, 1.0 - abs(delta)), B.multiply(neighbour, abs(delta))))
+    shape = B.shape(x)
+    stacked = B.stack(phases, axis=axis + 1)  # (..., size, scale, ...)
+    return B.reshape(stacked, (*shape[:axis], shape[axis] * scale, *shape[axis + 1:]))
 
 
 class UpSampling(_Spatial):
@@ -273,14 +282,6 @@ class UpSampling(_Spatial):
             raise ValueError(f"{owner} interpolation must be {expected}, got {interpolation!r}.")
         self.interpolation = interpolation
         self._spatial_setup(data_format)
-        self._weights: dict[tuple[int, int], Any] = {}
-
-    def _interpolation_weights(self, size: int, scale: int) -> Any:
-        """The bilinear matrix as a backend tensor, made once per (size, scale), not once per call."""
-        key = (size, scale)
-        if key not in self._weights:
-            self._weights[key] = backend.impl.convert_to_tensor(bilinear_matrix(size, scale).astype(self.dtype))
-        return self._weights[key]
 
     def call(self, inputs: Any) -> Any:
         B = backend.impl
@@ -290,11 +291,8 @@ class UpSampling(_Spatial):
                 continue
             if self.interpolation == "nearest":
                 outputs = B.repeat(outputs, scale, axis=axis)
-                continue
-            weights = self._interpolation_weights(B.shape(outputs)[axis], scale)
-            moved = B.tensordot(outputs, weights, axes=([axis], [0]))  # the axis interpolated, now last
-            order = list(range(len(B.shape(moved)) - 1))
-            outputs = B.transpose(moved, (*order[:axis], len(order), *order[axis:]))
+            else:
+                outputs = bilinear_upsample(outputs, axis, scale)
         return outputs
 
     def get_config(self) -> dict:
