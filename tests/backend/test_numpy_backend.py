@@ -62,8 +62,7 @@ def test_convert_to_tensor_and_dtypes() -> None:
     assert N.cast(np.array([0.1]), "float64")[0] == 0.1  # no detour through float32
     assert N.dtype_of(np.zeros(2, np.int32)) == "int32"
     assert N.convert_to_numpy(np.float32(2)).shape == ()
-    with pytest.raises(ValueError, match="bfloat16"):
-        N.zeros((2,), "bfloat16")
+    assert N.dtype_of(N.zeros((2,), "bfloat16")) == "bfloat16"  # through ml_dtypes, which jax installs
 
 
 # --- numpy-like ops ------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ TENSORS = (
     Entry("shape", "shape(x)", "x's shape as a tuple, read without converting x (arrays, lists of arrays too)"),
     Entry("size", "size(x)", "the number of elements of x, read without converting x"),
     Entry("stop_gradient", "stop_gradient(x)", "x, seen as a constant by gradients"),
+    Entry("autocast", "autocast(dtype)",
+          "a context manager for a mixed-precision layer: within it float variables are read, and matmuls and "
+          "convolutions run, in dtype (None: as stored); numpy computes in the stored dtype"),
 )
 
 VARIABLE = (

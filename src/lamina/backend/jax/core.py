@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import threading
+from typing import Any, Iterator
 
 import jax
 import jax.numpy as jnp
@@ -24,9 +26,31 @@ def to_jax_dtype(dtype: Any) -> Any:
     return jnp.dtype(name)
 
 
+class _Autocast(threading.local):
+    dtype: Any = None  # the dtype float variables are read in, within a mixed-precision layer
+
+
+_AUTOCAST = _Autocast()
+
+
+@contextlib.contextmanager
+def autocast(dtype: Any) -> Iterator[None]:
+    """Within the block, float variables are read in dtype (jax has no autocasting of its own)."""
+    saved, _AUTOCAST.dtype = _AUTOCAST.dtype, None if dtype is None else to_jax_dtype(dtype)
+    try:
+        yield
+    finally:
+        _AUTOCAST.dtype = saved
+
+
 def unwrap(x: Any) -> Any:
-    """The array inside a Variable; anything else as it is."""
-    return x._value if isinstance(x, Variable) else x
+    """The array inside a Variable (in the autocast dtype, if one is active); anything else as it is."""
+    if not isinstance(x, Variable):
+        return x
+    value, dtype = x._value, _AUTOCAST.dtype
+    if dtype is not None and value.dtype != dtype and jnp.issubdtype(value.dtype, jnp.floating):
+        return value.astype(dtype)
+    return value
 
 
 class Variable(VariableMixin):
@@ -45,7 +69,7 @@ class Variable(VariableMixin):
 
     @property
     def value(self) -> jax.Array:
-        return self._value
+        return unwrap(self)
 
     def assign(self, value: Any) -> None:
         self._value = jnp.asarray(unwrap(value), dtype=self._value.dtype)
@@ -72,7 +96,7 @@ class Variable(VariableMixin):
         return f"<Variable path={self.path} shape={self.shape} dtype={standardize_dtype(self.dtype)}>"
 
     def __getitem__(self, index: Any) -> jax.Array:
-        return self._value[index]
+        return unwrap(self)[index]
 
     def __len__(self) -> int:
         return len(self._value)
@@ -80,7 +104,7 @@ class Variable(VariableMixin):
 
 def _binary(method: str, reflected: bool = False) -> Any:
     def operator(self: Variable, other: Any) -> Any:
-        left, right = (unwrap(other), self._value) if reflected else (self._value, unwrap(other))
+        left, right = (unwrap(other), unwrap(self)) if reflected else (unwrap(self), unwrap(other))
         return getattr(jnp, method)(left, right)
 
     return operator
@@ -92,8 +116,8 @@ for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("t
     setattr(Variable, f"__r{_name}__", _binary(_fn, reflected=True))
 for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal")):
     setattr(Variable, f"__{_name}__", _binary(_fn))
-Variable.__neg__ = lambda self: -self._value
-Variable.__abs__ = lambda self: jnp.abs(self._value)
+Variable.__neg__ = lambda self: -unwrap(self)
+Variable.__abs__ = lambda self: jnp.abs(unwrap(self))
 Variable.__hash__ = object.__hash__
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,18 @@ def to_numpy_dtype(dtype: Any) -> np.dtype:
     """The np.dtype for a dtype given by name or by any library's dtype object."""
     name = standardize_dtype(dtype)
     if name == "bfloat16":
-        raise ValueError("dtype 'bfloat16' is not supported by the numpy backend; use float16 or float32.")
+        try:
+            import ml_dtypes  # installed with jax; NumPy itself has no bfloat16
+        except ImportError:
+            raise ValueError("dtype 'bfloat16' needs the ml_dtypes package on the numpy backend "
+                             "(pip install ml_dtypes); or use float16 or float32.") from None
+        return np.dtype(ml_dtypes.bfloat16)
     return np.dtype(name)
+
+
+def autocast(dtype: Any) -> Any:
+    """No autocasting on numpy: a mixed-precision layer computes with its float32 weights."""
+    return contextlib.nullcontext()
 
 
 def device_name() -> str:

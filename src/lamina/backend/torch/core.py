@@ -38,6 +38,13 @@ def to_torch_dtype(dtype: Any) -> torch.dtype:
     return _TORCH_DTYPES[name]
 
 
+def autocast(dtype: Any) -> Any:
+    """torch's own autocasting: matmuls and convolutions in dtype, the weights kept as they are."""
+    if dtype is None:
+        return torch.autocast(DEVICE.type, enabled=False)
+    return torch.autocast(DEVICE.type, dtype=to_torch_dtype(dtype))
+
+
 def device_name() -> str:
     return str(DEVICE)
 
