@@ -46,7 +46,7 @@ ARRAY_CREATION = (
     Entry("zeros_like", "zeros_like(x, dtype=None)", "zeros of x's shape (and dtype unless given)"),
     Entry("ones_like", "ones_like(x, dtype=None)", "ones of x's shape (and dtype unless given)"),
     Entry("arange", "arange(start, stop=None, step=1, dtype=None)", "evenly spaced values, as numpy.arange"),
-    Entry("eye", 'eye(n, dtype="float32")', "the n x n identity matrix"),
+    Entry("eye", 'eye(N, M=None, k=0, dtype="float32")', "an N x M matrix (N x N when M is None) with ones on diagonal k"),
     Entry("one_hot", 'one_hot(x, num_classes, dtype="float32")', "integer labels x as one-hot vectors on a new last axis"),
 )
 
@@ -54,7 +54,7 @@ ELEMENTWISE = (
     *(Entry(name, f"{name}(x)", meaning) for name, meaning in (
         ("abs", "|x|"), ("negative", "-x"), ("exp", "e**x"), ("log", "natural logarithm"), ("log1p", "log(1 + x)"),
         ("sqrt", "square root"), ("square", "x * x"), ("sign", "-1, 0 or 1 by the sign of x"),
-        ("floor", "round down"), ("ceil", "round up"), ("round", "round half to even"), ("sin", "sine"),
+        ("floor", "round down"), ("ceil", "round up"), ("sin", "sine"),
         ("cos", "cosine"), ("tanh", "hyperbolic tangent"), ("logical_not", "boolean not"),
         ("isnan", "whether each element is NaN"))),
     *(Entry(name, f"{name}(x1, x2)", f"{meaning}; either operand may be a Python number, promoted as NumPy "
@@ -65,6 +65,7 @@ ELEMENTWISE = (
           ("minimum", "elementwise minimum (NaN wins)"), ("equal", "x1 == x2"), ("not_equal", "x1 != x2"),
           ("greater", "x1 > x2"), ("greater_equal", "x1 >= x2"), ("less", "x1 < x2"), ("less_equal", "x1 <= x2"),
           ("logical_and", "boolean and"), ("logical_or", "boolean or"))),
+    Entry("round", "round(x, decimals=0)", "round half to even, to decimals places"),
     Entry("clip", "clip(x, x_min, x_max)", "x limited to [x_min, x_max]"),
     Entry("where", "where(condition, x1, x2)", "x1 where condition holds, else x2"),
 )
@@ -72,16 +73,19 @@ ELEMENTWISE = (
 REDUCTIONS = (
     *(Entry(name, f"{name}(x, axis=None, keepdims=False)", meaning) for name, meaning in (
         ("sum", "sum over axis (all axes when None)"), ("mean", "mean over axis; integers give float32"),
-        ("prod", "product over axis"), ("var", "population variance over axis"),
-        ("std", "population standard deviation over axis"), ("max", "maximum over axis"),
-        ("min", "minimum over axis"), ("argmax", "index of the maximum along one axis (flat when None)"),
+        ("var", "population variance over axis"),
+        ("std", "population standard deviation over axis"), ("argmax", "index of the maximum along one axis (flat when None)"),
         ("argmin", "index of the minimum along one axis (flat when None)"))),
-    Entry("cumsum", "cumsum(x, axis=0)", "running sum along axis"),
+    Entry("prod", "prod(x, axis=None, keepdims=False, dtype=None)", "product over axis, computed in dtype when given"),
+    *(Entry(name, f"{name}(x, axis=None, keepdims=False, initial=None)", meaning) for name, meaning in (
+        ("max", "maximum over axis, at least initial when given"),
+        ("min", "minimum over axis, at most initial when given"))),
+    Entry("cumsum", "cumsum(x, axis=None, dtype=None)", "running sum along axis (of the flattened x when None)"),
 )
 
 LINEAR_ALGEBRA = (
     Entry("matmul", "matmul(x1, x2)", "matrix product, batched over leading axes"),
-    Entry("einsum", "einsum(subscripts, *operands)", "Einstein summation, as numpy.einsum"),
+    Entry("einsum", "einsum(subscripts, *operands, **kwargs)", "Einstein summation, as numpy.einsum"),
 )
 
 SHAPES_AND_INDEXING = (
@@ -90,14 +94,16 @@ SHAPES_AND_INDEXING = (
     Entry("expand_dims", "expand_dims(x, axis)", "x with a new axis of length 1"),
     Entry("squeeze", "squeeze(x, axis=None)", "x without axes of length 1 (only axis, when given)"),
     Entry("concatenate", "concatenate(xs, axis=0)", "tensors joined along an existing axis"),
-    Entry("stack", "stack(xs, axis=0)", "tensors joined along a new axis"),
+    Entry("stack", "stack(x, axis=0)", "tensors joined along a new axis"),
     Entry("split", "split(x, indices_or_sections, axis=0)", "x cut into equal sections, or at the given indices"),
     Entry("tile", "tile(x, repeats)", "x repeated as a whole along each axis"),
     Entry("repeat", "repeat(x, repeats, axis=None)", "each element repeated along axis (flattened when None)"),
     Entry("broadcast_to", "broadcast_to(x, shape)", "x broadcast to shape"),
     Entry("take", "take(x, indices, axis=None)", "elements at indices along axis; negative indices count from the end"),
     Entry("take_along_axis", "take_along_axis(x, indices, axis)", "elements picked by an index array of x's rank"),
-    Entry("pad", "pad(x, pad_width, constant_values=0)", "x padded by (before, after) per axis with a constant"),
+    Entry("pad", 'pad(x, pad_width, mode="constant", constant_values=None)',
+          "x padded by (before, after) per axis; mode constant (with constant_values, 0 when None), reflect, "
+          "symmetric, edge or wrap"),
     Entry("flip", "flip(x, axis=None)", "x reversed along axis (all axes when None)"),
 )
 

@@ -30,7 +30,6 @@ square = _unwrapping(jnp.square)
 sign = _unwrapping(jnp.sign)
 floor = _unwrapping(jnp.floor)
 ceil = _unwrapping(jnp.ceil)
-round = _unwrapping(jnp.round)
 sin = _unwrapping(jnp.sin)
 cos = _unwrapping(jnp.cos)
 tanh = _unwrapping(jnp.tanh)
@@ -56,8 +55,12 @@ where = _unwrapping(jnp.where)
 clip = _unwrapping(jnp.clip)
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
-    return jnp.einsum(subscripts, *[unwrap(o) for o in operands])
+def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> Any:
+    return jnp.einsum(subscripts, *[unwrap(o) for o in operands], **kwargs)
+
+
+def round(x: Any, decimals: int = 0) -> Any:
+    return jnp.round(unwrap(x), decimals)
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -71,8 +74,9 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return jnp.mean(x, axis=normalize_axis(axis), keepdims=keepdims)
 
 
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return jnp.prod(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
+    return jnp.prod(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims,
+                    dtype=to_jax_dtype(dtype) if dtype else None)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -83,12 +87,12 @@ def std(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return jnp.std(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return jnp.max(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Any:
+    return jnp.max(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims, initial=initial)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return jnp.min(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims)
+def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Any:
+    return jnp.min(unwrap(x), axis=normalize_axis(axis), keepdims=keepdims, initial=initial)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
@@ -99,8 +103,8 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     return jnp.argmin(unwrap(x), axis=axis, keepdims=keepdims)
 
 
-def cumsum(x: Any, axis: int = 0) -> Any:
-    return jnp.cumsum(unwrap(x), axis=axis)
+def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> Any:
+    return jnp.cumsum(unwrap(x), axis=axis, dtype=to_jax_dtype(dtype) if dtype else None)
 
 
 def reshape(x: Any, newshape: Sequence[int]) -> Any:
@@ -123,8 +127,8 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Any:
     return jnp.concatenate([unwrap(x) for x in xs], axis=axis)
 
 
-def stack(xs: Sequence[Any], axis: int = 0) -> Any:
-    return jnp.stack([unwrap(x) for x in xs], axis=axis)
+def stack(x: Sequence[Any], axis: int = 0) -> Any:
+    return jnp.stack([unwrap(item) for item in x], axis=axis)
 
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
@@ -151,8 +155,12 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
     return jnp.take_along_axis(unwrap(x), unwrap(indices), axis=axis)
 
 
-def pad(x: Any, pad_width: Sequence[Sequence[int]], constant_values: float = 0) -> Any:
-    return jnp.pad(unwrap(x), pad_width, constant_values=constant_values)
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> Any:
+    if mode == "constant":
+        return jnp.pad(unwrap(x), pad_width, constant_values=0 if constant_values is None else constant_values)
+    if constant_values is not None:
+        raise ValueError(f"pad: constant_values applies to mode 'constant' only, got mode {mode!r}.")
+    return jnp.pad(unwrap(x), pad_width, mode=mode)
 
 
 def flip(x: Any, axis: Any = None) -> Any:
@@ -183,8 +191,8 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> An
     return jnp.arange(start, stop, step, dtype=to_jax_dtype(dtype) if dtype else None)
 
 
-def eye(n: int, dtype: Any = "float32") -> Any:
-    return jnp.eye(n, dtype=to_jax_dtype(dtype))
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = "float32") -> Any:
+    return jnp.eye(N, M, k, dtype=to_jax_dtype(dtype))
 
 
 def one_hot(x: Any, num_classes: int, dtype: Any = "float32") -> Any:
@@ -199,3 +207,6 @@ def shape(x: Any) -> tuple[int, ...]:
 
 def size(x: Any) -> int:
     return math.prod(shape_of(unwrap(x)))
+
+
+from lamina.backend.jax.numpy_more import *  # noqa: E402,F401,F403

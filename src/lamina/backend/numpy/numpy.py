@@ -56,9 +56,9 @@ def _operands(x1: Any, x2: Any) -> tuple[Any, Any]:
     return x1, x2
 
 
-def einsum(subscripts: str, *operands: Any) -> np.ndarray:
+def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> np.ndarray:
     """np.einsum with contraction-order optimisation, so that products run as BLAS calls."""
-    return np.einsum(subscripts, *operands, optimize=True)
+    return np.einsum(subscripts, *operands, **{"optimize": True, **kwargs})
 
 
 def add(x1: Any, x2: Any) -> np.ndarray:
@@ -129,8 +129,8 @@ def clip(x: Any, x_min: Any, x_max: Any) -> np.ndarray:
     return np.clip(_t(x), x_min, x_max)
 
 
-def round(x: Any) -> np.ndarray:
-    return np.round(_t(x))
+def round(x: Any, decimals: int = 0) -> np.ndarray:
+    return np.round(_t(x), decimals)
 
 
 def _floating(x: Any) -> np.ndarray:
@@ -147,8 +147,8 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     return np.mean(_floating(x), axis=normalize_axis(axis), keepdims=keepdims)
 
 
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    return np.prod(_t(x), axis=normalize_axis(axis), keepdims=keepdims)
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> np.ndarray:
+    return np.prod(_t(x), axis=normalize_axis(axis), keepdims=keepdims, dtype=to_numpy_dtype(dtype) if dtype else None)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
@@ -159,12 +159,14 @@ def std(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     return np.std(_floating(x), axis=normalize_axis(axis), keepdims=keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    return np.max(_t(x), axis=normalize_axis(axis), keepdims=keepdims)
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> np.ndarray:
+    extra = {} if initial is None else {"initial": initial}
+    return np.max(_t(x), axis=normalize_axis(axis), keepdims=keepdims, **extra)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    return np.min(_t(x), axis=normalize_axis(axis), keepdims=keepdims)
+def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> np.ndarray:
+    extra = {} if initial is None else {"initial": initial}
+    return np.min(_t(x), axis=normalize_axis(axis), keepdims=keepdims, **extra)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
@@ -175,8 +177,8 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> np.ndarra
     return np.argmin(_t(x), axis=axis, keepdims=keepdims)
 
 
-def cumsum(x: Any, axis: int = 0) -> np.ndarray:
-    return np.cumsum(_t(x), axis=axis)
+def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> np.ndarray:
+    return np.cumsum(_t(x), axis=axis, dtype=to_numpy_dtype(dtype) if dtype else None)
 
 
 def reshape(x: Any, newshape: Sequence[int]) -> np.ndarray:
@@ -204,8 +206,8 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> np.ndarray:
     return np.concatenate([_t(x) for x in xs], axis=axis)
 
 
-def stack(xs: Sequence[Any], axis: int = 0) -> np.ndarray:
-    return np.stack([_t(x) for x in xs], axis=axis)
+def stack(x: Sequence[Any], axis: int = 0) -> np.ndarray:
+    return np.stack([_t(item) for item in x], axis=axis)
 
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[np.ndarray]:
@@ -238,8 +240,14 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> np.ndarray:
     return np.take_along_axis(_t(x), _t(indices).astype(np.int64, copy=False), axis=axis)
 
 
-def pad(x: Any, pad_width: Sequence[Sequence[int]], constant_values: float = 0) -> np.ndarray:
-    return np.pad(_t(x), [tuple(pair) for pair in pad_width], constant_values=constant_values)
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> np.ndarray:
+    x = _t(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)).tolist()
+    if mode == "constant":
+        return np.pad(x, widths, constant_values=0 if constant_values is None else constant_values)
+    if constant_values is not None:
+        raise ValueError(f"pad: constant_values applies to mode 'constant' only, got mode {mode!r}.")
+    return np.pad(x, widths, mode=mode)
 
 
 def flip(x: Any, axis: Any = None) -> np.ndarray:
@@ -274,8 +282,8 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> np
     return result.astype(np.float32) if dtype is None and result.dtype == np.float64 else result
 
 
-def eye(n: int, dtype: Any = "float32") -> np.ndarray:
-    return np.eye(n, dtype=to_numpy_dtype(dtype))
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = "float32") -> np.ndarray:
+    return np.eye(N, M, k, dtype=to_numpy_dtype(dtype))
 
 
 def one_hot(x: Any, num_classes: int, dtype: Any = "float32") -> np.ndarray:
@@ -289,3 +297,6 @@ def shape(x: Any) -> tuple[int, ...]:
 
 def size(x: Any) -> int:
     return math.prod(shape_of(x))
+
+
+from lamina.backend.numpy.numpy_more import *  # noqa: E402,F401,F403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence
 
@@ -26,7 +27,6 @@ cos = torch.cos
 tanh = torch.tanh
 logical_not = torch.logical_not
 matmul = torch.matmul
-einsum = torch.einsum
 where = torch.where
 isnan = torch.isnan
 
@@ -137,8 +137,16 @@ def clip(x: Any, x_min: Any, x_max: Any) -> torch.Tensor:
     return torch.clamp(_t(x), x_min, x_max)
 
 
-def round(x: Any) -> torch.Tensor:
-    return torch.round(_t(x))
+def round(x: Any, decimals: int = 0) -> torch.Tensor:
+    x = _t(x)
+    if decimals == 0 or not x.is_floating_point():
+        return torch.round(x) if x.is_floating_point() else x
+    return torch.round(x, decimals=decimals)
+
+
+def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> torch.Tensor:
+    """torch.einsum; NumPy's keyword options (optimize, ...) do not apply to torch and are ignored."""
+    return torch.einsum(subscripts, *[_t(operand) for operand in operands])
 
 
 def _reduce(fn: Any, x: Any, axis: Any, keepdims: bool) -> torch.Tensor:
@@ -161,8 +169,8 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     return _reduce(torch.mean, x, axis, keepdims)
 
 
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    x = _t(x)
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> torch.Tensor:
+    x = _t(x) if dtype is None else _t(x).to(to_torch_dtype(dtype))
     axis = normalize_axis(axis)
     if axis is None:
         return _reduce(torch.prod, x, None, keepdims)
@@ -184,12 +192,14 @@ def std(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     return torch.std(_floating(x), dim=normalize_axis(axis), keepdim=keepdims, correction=0)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    return _reduce(torch.amax, x, axis, keepdims)
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> torch.Tensor:
+    result = _reduce(torch.amax, x, axis, keepdims)
+    return result if initial is None else torch.clamp(result, min=initial)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    return _reduce(torch.amin, x, axis, keepdims)
+def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> torch.Tensor:
+    result = _reduce(torch.amin, x, axis, keepdims)
+    return result if initial is None else torch.clamp(result, max=initial)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> torch.Tensor:
@@ -200,8 +210,11 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> torch.Ten
     return torch.argmin(_t(x), dim=axis, keepdim=keepdims)
 
 
-def cumsum(x: Any, axis: int = 0) -> torch.Tensor:
-    return torch.cumsum(_t(x), dim=axis)
+def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> torch.Tensor:
+    x = _t(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return torch.cumsum(x, dim=axis, dtype=to_torch_dtype(dtype) if dtype else None)
 
 
 def reshape(x: Any, newshape: Sequence[int]) -> torch.Tensor:
@@ -226,8 +239,8 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> torch.Tensor:
     return torch.cat([_t(x) for x in xs], dim=axis)
 
 
-def stack(xs: Sequence[Any], axis: int = 0) -> torch.Tensor:
-    return torch.stack([_t(x) for x in xs], dim=axis)
+def stack(x: Sequence[Any], axis: int = 0) -> torch.Tensor:
+    return torch.stack([_t(item) for item in x], dim=axis)
 
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[torch.Tensor]:
@@ -266,9 +279,28 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> torch.Tensor:
     return torch.take_along_dim(_t(x), _t(indices).long(), dim=axis)
 
 
-def pad(x: Any, pad_width: Sequence[Sequence[int]], constant_values: float = 0) -> torch.Tensor:
-    flat = [amount for pair in reversed(pad_width) for amount in pair]
-    return torch.nn.functional.pad(_t(x), flat, value=constant_values)
+_PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> torch.Tensor:
+    x = _t(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)).tolist()
+    if mode == "constant":
+        flat = [amount for pair in reversed(widths) for amount in pair]
+        return torch.nn.functional.pad(x, flat, value=0 if constant_values is None else constant_values)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {_PAD_MODES}, got {mode!r}.")
+    if constant_values is not None:
+        raise ValueError(f"pad: constant_values applies to mode 'constant' only, got mode {mode!r}.")
+    for axis, (before, after) in enumerate(widths):
+        if before or after:  # gather the source positions that numpy's pad would read along this axis
+            x = torch.index_select(x, axis, _pad_positions(x.shape[axis], before, after, mode, x.device))
+    return x
+
+
+@functools.lru_cache(maxsize=256)
+def _pad_positions(length: int, before: int, after: int, mode: str, device: torch.device) -> torch.Tensor:
+    return torch.as_tensor(np.pad(np.arange(length), (before, after), mode=mode), device=device)
 
 
 def flip(x: Any, axis: Any = None) -> torch.Tensor:
@@ -303,8 +335,12 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> to
     return torch.arange(start, stop, step, dtype=to_torch_dtype(dtype) if dtype else None, device=DEVICE)
 
 
-def eye(n: int, dtype: Any = "float32") -> torch.Tensor:
-    return torch.eye(n, dtype=to_torch_dtype(dtype), device=DEVICE)
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = "float32") -> torch.Tensor:
+    M = N if M is None else M
+    if k == 0:
+        return torch.eye(N, M, dtype=to_torch_dtype(dtype), device=DEVICE)
+    rows = torch.arange(N, device=DEVICE)[:, None]
+    return (torch.arange(M, device=DEVICE) - rows == k).to(to_torch_dtype(dtype))
 
 
 def one_hot(x: Any, num_classes: int, dtype: Any = "float32") -> torch.Tensor:
@@ -317,3 +353,7 @@ def shape(x: Any) -> tuple[int, ...]:
 
 def size(x: Any) -> int:
     return x.numel() if isinstance(x, torch.Tensor) else math.prod(shape_of(x))
+
+
+from lamina.backend.torch.numpy_math import *  # noqa: E402,F401,F403
+from lamina.backend.torch.numpy_arrays import *  # noqa: E402,F401,F403
