@@ -86,16 +86,16 @@ def attention_reference(q, k, v, bias=None, mask=None, scale=None, is_causal=Fal
 
 
 @pytest.mark.parametrize("name", BACKENDS)
-@pytest.mark.parametrize("case", ["plain", "mask_bias", "causal", "causal_mask", "grouped", "cap"])
+@pytest.mark.parametrize("case", ["plain", "mask_bias", "causal", "causal_mask", "grouped", "cap", "value_depth"])
 def test_dot_product_attention(name, case):
     q = rng.standard_normal((2, 4, 4, 8)).astype("float32")
     k = rng.standard_normal((2, 6, 2 if case == "grouped" else 4, 8)).astype("float32")
-    v = rng.standard_normal(k.shape).astype("float32")
+    v = rng.standard_normal((*k.shape[:3], 5 if case == "value_depth" else 8)).astype("float32")
     mask = rng.uniform(size=(2, 1, 4, 6)) > 0.3
     mask[..., 0] = True  # no row is fully masked
     bias = rng.standard_normal((1, 4, 4, 6)).astype("float32")
     kwargs = {"plain": {}, "mask_bias": {"mask": mask, "bias": bias, "scale": 0.5}, "causal": {"is_causal": True},
-              "causal_mask": {"is_causal": True, "mask": mask, "bias": bias}, "grouped": {"mask": mask},
+              "causal_mask": {"is_causal": True, "mask": mask, "bias": bias}, "grouped": {"mask": mask}, "value_depth": {"is_causal": True},
               "cap": {"attn_logits_soft_cap": 2.0, "mask": mask, "is_causal": True}}[case]
     expected = attention_reference(q, k, v, kwargs.get("bias"), kwargs.get("mask"), kwargs.get("scale"),
                                    kwargs.get("is_causal", False), kwargs.get("attn_logits_soft_cap"))

@@ -108,12 +108,19 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
     query, key, value = (convert_to_tensor(t) for t in (query, key, value))
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     bias, mask = _rank4(bias, query.dtype), _rank4(mask, "bool")
-    if attn_logits_soft_cap is None:
+    if attn_logits_soft_cap is None and value.shape[-1] == query.shape[-1]:
         return jax.nn.dot_product_attention(query, key, value, bias=bias, mask=mask, scale=scale, is_causal=is_causal)
+    return _explicit_attention(query, key, value, bias, mask, scale, is_causal, attn_logits_soft_cap)
+
+
+def _explicit_attention(query: jax.Array, key: jax.Array, value: jax.Array, bias: Any, mask: Any, scale: float,
+                        is_causal: bool, cap: Any) -> jax.Array:
+    """What jax.nn's kernel does not cover: a soft cap on the logits, values of another depth."""
     repeats = query.shape[-2] // key.shape[-2]
     key, value = jnp.repeat(key, repeats, axis=-2), jnp.repeat(value, repeats, axis=-2)
     logits = jnp.einsum("btnh,bsnh->bnts", query, key) * scale  # (batch, heads, target, source)
-    logits = attn_logits_soft_cap * jnp.tanh(logits / attn_logits_soft_cap)
+    if cap is not None:
+        logits = cap * jnp.tanh(logits / cap)
     if bias is not None:
         logits = logits + bias
     keep = jnp.ones(logits.shape, bool)

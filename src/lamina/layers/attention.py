@@ -1,5 +1,0 @@
-"""Attention layers: Attention, AdditiveAttention, MultiHeadAttention, GroupQueryAttention."""
-
-from __future__ import annotations
-
-__all__: list[str] = []
