@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from lamina import activations, backend, constraints, initializers, ops, regularizers
 from lamina.layers.layer import InputSpec, Layer
 from lamina.ops.convolution import conv_transpose_padding, standardize_data_format, standardize_padding
+from lamina.ops.symbolic import KerasTensor
 
 __all__ = ["Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1D",
            "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose", "Convolution3D",
@@ -37,7 +38,37 @@ def normalize_data_format(data_format: str | None, owner: str) -> str:
     return standardize_data_format(data_format, f"{owner} data_format")
 
 
-class BaseConv(Layer):
+def conv_output_length(size: int | None, extent: int, stride: int, padding: str) -> int | None:
+    """Cells along one axis after a window of `extent` cells moved by `stride` ('causal' pads extent - 1)."""
+    if size is None:
+        return None
+    if padding in ("same", "causal"):
+        return -(-size // stride)
+    return max((size - extent) // stride + 1, 0)
+
+
+class SpatialShapes:
+    """Symbolic outputs from the layer's compute_output_shape: exact also for unknown spatial sizes, which a
+    call traced on stand-in sizes cannot give (a window larger than the stand-in)."""
+
+    def compute_output_spec(self, inputs: Any, *args: Any, **kwargs: Any) -> KerasTensor:
+        return KerasTensor(self.compute_output_shape(tuple(inputs.shape)), self.dtype)
+
+    def _spatial_axes(self) -> range:
+        first = 2 if self.data_format == "channels_first" else 1
+        return range(first, first + self.rank)
+
+    def _with_spatial(self, input_shape: tuple, sizes: Sequence[int | None], channels: int | None) -> tuple:
+        """input_shape with the spatial sizes (and the channel size, unless None) replaced."""
+        shape = list(input_shape)
+        for axis, size in zip(self._spatial_axes(), sizes):
+            shape[axis] = size
+        if channels is not None:
+            shape[1 if self.data_format == "channels_first" else -1] = channels
+        return tuple(shape)
+
+
+class BaseConv(SpatialShapes, Layer):
     """What every convolution layer shares: argument checks, the channel axis, bias, activation, config."""
 
     rank: int = 2
@@ -89,6 +120,11 @@ class BaseConv(Layer):
                 bias = B.reshape(bias, (-1, *(1,) * self.rank))
             outputs = B.add(outputs, bias)
         return self.activation(outputs)
+
+    def _conv_output_shape(self, input_shape: tuple, channels: int) -> tuple:
+        sizes = [conv_output_length(input_shape[axis], (k - 1) * d + 1, s, self.padding) for axis, k, s, d
+                 in zip(self._spatial_axes(), self.kernel_size, self.strides, self.dilation_rate)]
+        return self._with_spatial(input_shape, sizes, channels)
 
     def _base_config(self) -> dict:
         return {**super().get_config(), "kernel_size": self.kernel_size, "strides": self.strides,
@@ -146,6 +182,9 @@ class Conv(BaseConv):
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint, name="kernel")
         self._add_bias(self.filters)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return self._conv_output_shape(tuple(input_shape), self.filters)
 
     def convolution_op(self, inputs: Any, kernel: Any) -> Any:
         return ops.conv(inputs, kernel, strides=self.strides, padding=self.padding,
@@ -224,6 +263,12 @@ class ConvTranspose(BaseConv):
                                       constraint=self.kernel_constraint, name="kernel")
         self._add_bias(self.filters)
 
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        sizes = [None if input_shape[axis] is None else (input_shape[axis] - 1) * s + before + after - (k - 1) * d + 1
+                 for axis, k, s, d, (before, after)
+                 in zip(self._spatial_axes(), self.kernel_size, self.strides, self.dilation_rate, self._pairs)]
+        return self._with_spatial(tuple(input_shape), sizes, self.filters)
+
     def call(self, inputs: Any) -> Any:
         outputs = backend.impl.conv_transpose_general(inputs, self.kernel, self.strides, self._pairs,
                                                       self.dilation_rate, self.data_format)
@@ -284,6 +329,11 @@ class DepthwiseConv(BaseConv):
                                       regularizer=self.depthwise_regularizer,
                                       constraint=self.depthwise_constraint, name="kernel")
         self._add_bias(channels * self.depth_multiplier)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        channels = input_shape[self._channel_axis]
+        return self._conv_output_shape(tuple(input_shape), None if channels is None else
+                                       channels * self.depth_multiplier)
 
     def call(self, inputs: Any) -> Any:
         return self._finish(depthwise(self, inputs, self.kernel))
@@ -351,6 +401,9 @@ class SeparableConv(BaseConv):
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint, name="pointwise_kernel")
         self._add_bias(self.filters)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return self._conv_output_shape(tuple(input_shape), self.filters)
 
     def call(self, inputs: Any) -> Any:
         spread = depthwise(self, inputs, self.depthwise_kernel)

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lamina import backend
-from lamina.layers.convolution import normalize_data_format, normalize_tuple
+from lamina.layers.convolution import SpatialShapes, conv_output_length, normalize_data_format, normalize_tuple
 from lamina.layers.layer import InputSpec, Layer
 
 __all__ = ["AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
@@ -22,7 +22,7 @@ __all__ = ["AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAver
            "MaxPooling1D", "MaxPooling2D", "MaxPooling3D"]
 
 
-class Pooling(Layer):
+class Pooling(SpatialShapes, Layer):
     """Max or average over sliding windows of the spatial axes; subclasses fix `rank` and `mode`."""
 
     rank: int = 2
@@ -42,6 +42,11 @@ class Pooling(Layer):
         self.padding = padding
         self.data_format = normalize_data_format(data_format, owner)
         self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        sizes = [conv_output_length(input_shape[axis], p, s, self.padding)
+                 for axis, p, s in zip(self._spatial_axes(), self.pool_size, self.strides)]
+        return self._with_spatial(tuple(input_shape), sizes, None)
 
     def call(self, inputs: Any) -> Any:
         pool = backend.impl.max_pool_general if self.mode == "max" else backend.impl.average_pool_general
@@ -167,7 +172,7 @@ class GlobalAveragePooling3D(GlobalPooling):
     rank, mode = 3, "average"
 
 
-class AdaptivePooling(Layer):
+class AdaptivePooling(SpatialShapes, Layer):
     """Average or max over `output_size` cells per spatial axis: output cell i of an axis of n cells covers
     input cells [floor(i * n / out), ceil((i + 1) * n / out)); subclasses fix `rank` and `mode`."""
 
@@ -181,6 +186,9 @@ class AdaptivePooling(Layer):
         self.output_size = normalize_tuple(output_size, self.rank, "output_size", owner)
         self.data_format = normalize_data_format(data_format, owner)
         self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return self._with_spatial(tuple(input_shape), self.output_size, None)
 
     def call(self, inputs: Any) -> Any:
         return backend.impl.adaptive_pool(inputs, self.output_size, self.mode, self.data_format)

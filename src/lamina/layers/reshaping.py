@@ -11,7 +11,7 @@ import math
 from typing import Any, Sequence
 
 from lamina import backend
-from lamina.layers.convolution import normalize_data_format, normalize_tuple
+from lamina.layers.convolution import SpatialShapes, normalize_data_format, normalize_tuple
 from lamina.layers.layer import InputSpec, Layer
 
 __all__ = ["Cropping1D", "Cropping2D", "Cropping3D", "Flatten", "Permute", "RepeatVector", "Reshape",
@@ -119,7 +119,7 @@ def normalize_pairs(value: Any, rank: int, name: str, owner: str) -> tuple[tuple
     return pairs
 
 
-class _Spatial(Layer):
+class _Spatial(SpatialShapes, Layer):
     """A layer over the spatial axes of (batch, *spatial, channels) or (batch, channels, *spatial)."""
 
     rank: int = 2
@@ -153,6 +153,11 @@ class Cropping(_Spatial):
             if size is not None and before + after >= size:
                 raise ValueError(f"{type(self).__name__} {self.name!r} crops {before} + {after} cells from axis "
                                  f"{axis}, which has only {size} (input shape {input_shape}).")
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        sizes = [None if input_shape[axis] is None else input_shape[axis] - before - after
+                 for axis, (before, after) in zip(self._spatial_axes(), self.cropping)]
+        return self._with_spatial(tuple(input_shape), sizes, None)
 
     def call(self, inputs: Any) -> Any:
         cells = self._full([slice(before, -after if after else None) for before, after in self.cropping],
@@ -204,6 +209,11 @@ class ZeroPadding(_Spatial):
         super().__init__(**kwargs)
         self.padding = normalize_pairs(padding, self.rank, "padding", type(self).__name__)
         self._spatial_setup(data_format)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        sizes = [None if input_shape[axis] is None else input_shape[axis] + before + after
+                 for axis, (before, after) in zip(self._spatial_axes(), self.padding)]
+        return self._with_spatial(tuple(input_shape), sizes, None)
 
     def call(self, inputs: Any) -> Any:
         return backend.impl.pad(inputs, self._full(list(self.padding), (0, 0)))
@@ -282,6 +292,11 @@ class UpSampling(_Spatial):
             raise ValueError(f"{owner} interpolation must be {expected}, got {interpolation!r}.")
         self.interpolation = interpolation
         self._spatial_setup(data_format)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        sizes = [None if input_shape[axis] is None else input_shape[axis] * scale
+                 for axis, scale in zip(self._spatial_axes(), self.size)]
+        return self._with_spatial(tuple(input_shape), sizes, None)
 
     def call(self, inputs: Any) -> Any:
         B = backend.impl
