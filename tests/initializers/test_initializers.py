@@ -142,3 +142,53 @@ def test_config_round_trip(initializer: initializers.Initializer) -> None:
     rebuilt = initializers.get(serialized)
     assert type(rebuilt) is type(initializer) and rebuilt.get_config() == initializer.get_config()
     np.testing.assert_array_equal(rebuilt((3, 3)), initializer((3, 3)))
+
+
+def test_variance_scaling_fans_along_given_axes() -> None:
+    # a (3, 4, 50, 60) weight whose inputs lie on axis 2 and outputs on axis 3; axes 0-1 a receptive field
+    values = initializers.VarianceScaling(1.0, "fan_in", "uniform", seed=0, input_axes=2, output_axes=3)((3, 4, 50, 60))
+    limit = math.sqrt(3.0 / (50 * 12))
+    assert limit * 0.99 < np.abs(values).max() <= limit
+    # inputs along axes (0, 1): fan_in = 3 * 4 * (50 * 60 receptive field... none left) -> 12 * 1 with outputs (2, 3)
+    values = initializers.HeUniform(seed=0, input_axes=[0, 1], output_axes=[2, 3])((3, 4, 50, 60))
+    limit = math.sqrt(3.0 * 2.0 / 12)
+    assert limit * 0.99 < np.abs(values).max() <= limit
+    config = initializers.HeUniform(input_axes=[0, 1], output_axes=-1).get_config()
+    assert config == {"seed": None, "input_axes": [0, 1], "output_axes": -1}
+    assert initializers.HeUniform().get_config() == {"seed": None}  # configs of older Keras versions load alike
+    with pytest.raises(ValueError, match="input_axes"):
+        initializers.GlorotUniform(input_axes=5)((3, 4))
+
+
+def test_keras_lower_case_names_and_deserialize() -> None:
+    assert initializers.glorot_uniform is initializers.GlorotUniform
+    assert initializers.OrthogonalInitializer is initializers.Orthogonal
+    assert initializers.IdentityInitializer is initializers.Identity
+    for name in ("zeros", "ones", "constant", "random_uniform", "random_normal", "truncated_normal",
+                 "variance_scaling", "glorot_normal", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
+                 "orthogonal", "identity"):
+        assert isinstance(getattr(initializers, name)(), initializers.Initializer)
+    again = initializers.deserialize(initializers.serialize(initializers.RandomNormal(0.5, 2.0, seed=3)))
+    assert isinstance(again, initializers.RandomNormal) and again.get_config() == {"mean": 0.5, "stddev": 2.0, "seed": 3}
+    assert isinstance(initializers.deserialize("he_normal"), initializers.HeNormal)
+    keras_layout = {"module": "keras.initializers", "class_name": "IdentityInitializer", "config": {"gain": 2.0},
+                    "registered_name": None}
+    assert initializers.deserialize(keras_layout).gain == 2.0
+    with pytest.raises(ValueError, match="seed"):
+        initializers.RandomUniform(seed="one")
+
+
+def test_a_seeded_initializer_gives_the_same_weights_on_every_backend() -> None:
+    from lamina import backend
+    from lamina.layers import Dense
+
+    weights = []
+    for name in ("torch", "jax", "numpy"):
+        with backend.use(name):
+            layer = Dense(3, kernel_initializer=initializers.GlorotNormal(seed=7),
+                          bias_initializer=initializers.RandomUniform(seed=8))
+            layer(np.zeros((1, 4), "float32"))
+            weights.append(layer.get_weights())
+    for other in weights[1:]:
+        for a, b in zip(weights[0], other):
+            np.testing.assert_array_equal(a, b)

@@ -9,8 +9,9 @@ import pytest
 
 import lamina
 from lamina import backend
-from lamina.layers import (Add, Average, Concatenate, Dense, Input, Maximum, Minimum, Multiply, Subtract, add,
-                           concatenate)
+from check import check_layer
+from lamina.layers import (Add, Average, Concatenate, Dense, Dot, Embedding, Input, Maximum, Minimum, Multiply,
+                           Subtract, add, average, concatenate, dot, maximum, minimum, multiply, subtract)
 from lamina.models import Model
 
 BACKENDS = ["torch", "jax", "numpy"]
@@ -109,3 +110,103 @@ def test_config_round_trip(name: str) -> None:
 def test_default_names_are_snake_case() -> None:
     assert Concatenate().name.startswith("concatenate")
     assert Maximum().name.startswith("maximum")
+
+
+# --- Dot ------------------------------------------------------------------------------------------------
+
+
+def _normalized(x: np.ndarray, axis: int) -> np.ndarray:
+    return x / np.sqrt(np.maximum((x ** 2).sum(axis=axis, keepdims=True), 1e-12))
+
+
+@pytest.mark.parametrize("axes, normalize, shapes, reference, output_shape", [
+    (1, False, [(3, 4), (3, 4)], lambda a, b: (a * b).sum(-1, keepdims=True), (3, 1)),
+    (-1, True, [(3, 4), (3, 4)], lambda a, b: (_normalized(a, 1) * _normalized(b, 1)).sum(-1, keepdims=True), (3, 1)),
+    (2, False, [(2, 3, 4), (2, 5, 4)], lambda a, b: np.einsum("bnd,bmd->bnm", a, b), (2, 3, 5)),
+    ([1, 2], False, [(2, 3, 4), (2, 5, 3)], lambda a, b: np.einsum("bnd,bmn->bdm", a, b), (2, 4, 5)),
+    ([2, 1], True, [(2, 3, 4), (2, 4)],
+     lambda a, b: np.einsum("bnd,bd->bn", _normalized(a, 2), _normalized(b, 1)), (2, 3)),
+])
+def test_dot(axes, normalize, shapes, reference, output_shape) -> None:
+    check_layer(lambda: Dot(axes=axes, normalize=normalize), shapes, lambda x, w: reference(*x),
+                expected_output_shape=output_shape)
+
+
+def test_dot_errors_and_config() -> None:
+    with pytest.raises(ValueError, match="differ"):
+        Dot(axes=1)([Input(shape=(3,)), Input(shape=(4,))])
+    with pytest.raises(ValueError, match="exactly 2"):
+        Dot(axes=1)([Input(shape=(3,))] * 3)
+    with pytest.raises(ValueError, match="axes"):
+        Dot(axes=(1, 2, 3))
+    with pytest.raises(ValueError, match="non-batch"):
+        Dot(axes=0)([Input(shape=(3,)), Input(shape=(3,))])
+    clone = Dot.from_config(json.loads(json.dumps(Dot(axes=[1, 2], normalize=True).get_config())))
+    assert clone.axes == [1, 2] and clone.normalize is True
+
+
+# --- the functional forms ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function, reference", [
+    (add, lambda a, b: a + b), (subtract, lambda a, b: a - b), (multiply, lambda a, b: a * b),
+    (average, lambda a, b: (a + b) / 2), (maximum, np.maximum), (minimum, np.minimum),
+    (lambda xs: concatenate(xs, axis=-1), lambda a, b: np.concatenate([a, b], -1)),
+    (lambda xs: dot(xs, axes=1), lambda a, b: (a * b).sum(-1, keepdims=True))])
+def test_functional_forms_build_the_layer_and_call_it(function, reference) -> None:
+    with backend.use("jax") as B:
+        output = function([B.convert_to_tensor(A), B.convert_to_tensor(B_)])
+        np.testing.assert_allclose(_np(output), reference(A, B_), rtol=1e-5, atol=1e-6)
+    left, right = Input(shape=(3,)), Input(shape=(3,))
+    model = Model([left, right], function([left, right]))
+    np.testing.assert_allclose(model.predict([A, B_], verbose=0), reference(A, B_), rtol=1e-5, atol=1e-6)
+
+
+def test_functional_forms_take_layer_arguments() -> None:
+    output = multiply([Input(shape=(3,)), Input(shape=(3,))], name="product_layer")
+    assert output._history[0].name == "product_layer"
+    layer = dot([Input(shape=(3,)), Input(shape=(3,))], axes=1, normalize=True)._history[0]
+    assert isinstance(layer, Dot) and layer.normalize
+
+
+# --- masks ------------------------------------------------------------------------------------------------
+
+
+MASK_A = np.array([[True, True, False], [True, False, False]])
+MASK_B = np.array([[True, False, True], [True, True, False]])
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_element_wise_merges_keep_a_step_only_where_every_mask_keeps_it(backend_name: str) -> None:
+    x = np.ones((2, 3, 4), "float32")
+    with backend.use(backend_name) as B:
+        tensors, masks = [B.convert_to_tensor(x)] * 2, [B.convert_to_tensor(MASK_A), B.convert_to_tensor(MASK_B)]
+        for cls in (Add, Subtract, Multiply, Average, Maximum, Minimum):
+            np.testing.assert_array_equal(B.convert_to_numpy(cls().compute_mask(tensors, masks)), MASK_A & MASK_B)
+            np.testing.assert_array_equal(B.convert_to_numpy(cls().compute_mask(tensors, [masks[0], None])), MASK_A)
+            assert cls().compute_mask(tensors, [None, None]) is None
+        assert Dot(axes=2).compute_mask(tensors, masks) is None
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_concatenate_merges_masks_as_keras_does(backend_name: str) -> None:
+    x = np.ones((2, 3, 4), "float32")
+    with backend.use(backend_name) as B:
+        tensors, masks = [B.convert_to_tensor(x)] * 2, [B.convert_to_tensor(MASK_A), B.convert_to_tensor(MASK_B)]
+        # along the features: a step is kept where any input keeps it; an unmasked input keeps every step
+        np.testing.assert_array_equal(B.convert_to_numpy(Concatenate().compute_mask(tensors, masks)), MASK_A | MASK_B)
+        np.testing.assert_array_equal(B.convert_to_numpy(Concatenate().compute_mask(tensors, [masks[0], None])),
+                                      np.ones((2, 3), bool))
+        # along the steps: the masks are joined
+        np.testing.assert_array_equal(B.convert_to_numpy(Concatenate(axis=1).compute_mask(tensors, masks)),
+                                      np.concatenate([MASK_A, MASK_B], axis=1))
+        np.testing.assert_array_equal(B.convert_to_numpy(Concatenate(axis=1).compute_mask(tensors, [None, masks[1]])),
+                                      np.concatenate([np.ones((2, 3), bool), MASK_B], axis=1))
+
+
+def test_masks_flow_through_merges_in_a_functional_model() -> None:
+    tokens = Input(shape=(3,), dtype="int32")
+    left, right = Embedding(5, 2, mask_zero=True)(tokens), Embedding(5, 2)(tokens)
+    assert add([left, right])._keras_mask is not None
+    assert concatenate([left, right], axis=1)._keras_mask.shape == (None, 6)
+    assert dot([left, right], axes=2)._keras_mask is None

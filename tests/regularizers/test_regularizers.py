@@ -90,3 +90,30 @@ def test_constraint_names_and_round_trip() -> None:
         assert type(again) is type(constraint) and again.get_config() == constraint.get_config()
     with pytest.raises(ValueError, match="Unknown constraint 'unit_norms'. Did you mean 'unit_norm'"):
         constraints.get("unit_norms")
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("mode", ["rows", "columns"])
+def test_orthogonal_regularizer(backend_name: str, mode: str) -> None:
+    w = W.astype("float64") if mode == "rows" else W.astype("float64").T
+    unit = w / np.linalg.norm(w, axis=1, keepdims=True)
+    product = unit @ unit.T
+    n = len(w)
+    expected = 0.2 * np.abs(product - np.diag(np.diag(product))).sum() / (n * (n - 1))
+    with backend.use(backend_name) as B:
+        penalty = regularizers.OrthogonalRegularizer(factor=0.2, mode=mode)(B.convert_to_tensor(W))
+        np.testing.assert_allclose(float(B.convert_to_numpy(penalty)), expected, rtol=1e-5)
+        orthogonal = np.linalg.qr(np.random.default_rng(0).normal(size=(5, 5)))[0].astype("float32")
+        assert abs(float(B.convert_to_numpy(regularizers.OrthogonalRegularizer()(B.convert_to_tensor(orthogonal))))) < 1e-6
+
+
+def test_orthogonal_regularizer_names_errors_and_deserialize() -> None:
+    assert regularizers.orthogonal_regularizer is regularizers.OrthogonalRegularizer
+    assert regularizers.get("orthogonal_regularizer").get_config() == {"factor": 0.01, "mode": "rows"}
+    with pytest.raises(ValueError, match="mode"):
+        regularizers.OrthogonalRegularizer(mode="diagonal")
+    with backend.use("torch") as B, pytest.raises(ValueError, match="2-D"):
+        regularizers.OrthogonalRegularizer()(B.ones((2, 3, 4)))
+    again = regularizers.deserialize(regularizers.serialize(regularizers.OrthogonalRegularizer(0.5, "columns")))
+    assert again.get_config() == {"factor": 0.5, "mode": "columns"}
+    assert isinstance(regularizers.deserialize("l1_l2"), regularizers.L1L2)
