@@ -133,8 +133,8 @@ def test_multi_head_attention() -> None:
 def test_multi_head_attention_has_keras_sublayers_and_weight_layout() -> None:
     layer = MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, output_shape=7)
     layer(make_input((1, 4, 5)), make_input((1, 6, 8)))
-    assert [(sub.name, tuple(w.shape)) for sub in (layer.query_dense, layer.key_dense, layer.value_dense,
-                                                   layer.output_dense) for w in sub.weights] == [
+    assert [(sub.name, tuple(w.shape)) for sub in (layer._query_dense, layer._key_dense, layer._value_dense,
+                                                   layer._output_dense) for w in sub.weights] == [
         ("query", (5, 2, 3)), ("query", (2, 3)), ("key", (8, 2, 3)), ("key", (2, 3)),
         ("value", (8, 2, 4)), ("value", (2, 4)), ("attention_output", (2, 4, 7)), ("attention_output", (7,))]
     assert [w.name for w in layer.weights] == ["kernel", "bias"] * 4

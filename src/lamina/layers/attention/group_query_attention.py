@@ -69,11 +69,13 @@ class GroupQueryAttention(Layer):
                 raise ValueError(f"GroupQueryAttention expects a {name} of shape (batch, steps, features), "
                                  f"got {tuple(shape)}.")
         heads, kv_heads, depth = self.num_query_heads, self.num_key_value_heads, self.head_dim
-        self.query_dense = self._dense("bqm,muh->bquh", (None, heads, depth), "uh", "query", query_shape)
-        self.key_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, depth), "vh", "key", key_shape)
-        self.value_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, depth), "vh", "value", value_shape)
-        self.output_dense = self._dense("bquh,uhm->bqm", (None, query_shape[-1]), "m", "attention_output",
+        self._query_dense = self._dense("bqm,muh->bquh", (None, heads, depth), "uh", "query", query_shape)
+        self._key_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, depth), "vh", "key", key_shape)
+        self._value_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, depth), "vh", "value", value_shape)
+        self._output_dense = self._dense("bquh,uhm->bqm", (None, query_shape[-1]), "m", "attention_output",
                                         (*query_shape[:-1], heads, depth))
+        # Keras's attribute names; tracked by hand, as underscored attributes are not
+        self._track([self._query_dense, self._key_dense, self._value_dense, self._output_dense])
 
     def __call__(self, query: Any, value: Any = None, key: Any = None, **kwargs: Any) -> Any:
         if value is None:
@@ -101,11 +103,11 @@ class GroupQueryAttention(Layer):
         key_mask = carried[2] if key_mask is None and key is not value else key_mask
         attention_mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
                                        use_causal_mask)
-        query = self.query_dense(query)  # (batch, target, query_heads, head_dim)
-        key = self.key_dense(key)  # (batch, source, kv_heads, head_dim)
-        value = self.value_dense(value)
+        query = self._query_dense(query)  # (batch, target, query_heads, head_dim)
+        key = self._key_dense(key)  # (batch, source, kv_heads, head_dim)
+        value = self._value_dense(value)
         outputs, scores = self._attend(query, key, value, attention_mask, return_attention_scores, training)
-        outputs = self.output_dense(outputs)
+        outputs = self._output_dense(outputs)
         return (outputs, scores) if return_attention_scores else outputs
 
     def _attend(self, query: Any, key: Any, value: Any, mask: Any, return_scores: bool,

@@ -108,17 +108,19 @@ class MultiHeadAttention(Layer):
         if len(value_shape) != rank or len(key_shape) != rank:
             raise ValueError(f"MultiHeadAttention needs query, value and key of the same rank, got shapes "
                              f"{tuple(query_shape)}, {tuple(value_shape)} and {tuple(key_shape)}.")
-        self.query_dense = self._projection(query_shape, self.num_heads, self.key_dim, "query")
-        self.key_dense = self._projection(key_shape, self.num_heads, self.key_dim, "key")
-        self.value_dense = self._projection(value_shape, self.num_heads, self.value_dim, "value")
+        self._query_dense = self._projection(query_shape, self.num_heads, self.key_dim, "query")
+        self._key_dense = self._projection(key_shape, self.num_heads, self.key_dim, "key")
+        self._value_dense = self._projection(value_shape, self.num_heads, self.value_dim, "value")
         axes = self.attention_axes if self.attention_axes is not None else tuple(range(1, rank - 1))
         self._attention_axes = tuple(a % (rank + 1) for a in axes)
         self._dot_product_equation, self._combine_equation = attention_equations(rank + 1, self._attention_axes)
         output_shape = list(self.partial_output_shape or (query_shape[-1],))
         equation, bias_axes, output_rank = projection_equation(rank - 1, 2, len(output_shape))
-        self.output_dense = self._dense(equation, [None] * (output_rank - 1 - len(output_shape)) + output_shape,
+        self._output_dense = self._dense(equation, [None] * (output_rank - 1 - len(output_shape)) + output_shape,
                                         bias_axes, "attention_output")
-        self.output_dense._build_for((*query_shape[:-1], self.num_heads, self.value_dim))
+        self._output_dense._build_for((*query_shape[:-1], self.num_heads, self.value_dim))
+        # Keras's attribute names; tracked by hand, as underscored attributes are not
+        self._track([self._query_dense, self._key_dense, self._value_dense, self._output_dense])
 
     # --- calling -----------------------------------------------------------------------------------
 
@@ -148,11 +150,11 @@ class MultiHeadAttention(Layer):
         key_mask = carried[2] if key_mask is None and key is not value else key_mask
         attention_mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
                                        use_causal_mask)
-        query = self.query_dense(query)  # (batch, target, heads, key_dim)
-        key = self.key_dense(key)  # (batch, source, heads, key_dim)
-        value = self.value_dense(value)  # (batch, source, heads, value_dim)
+        query = self._query_dense(query)  # (batch, target, heads, key_dim)
+        key = self._key_dense(key)  # (batch, source, heads, key_dim)
+        value = self._value_dense(value)  # (batch, source, heads, value_dim)
         outputs, scores = self._attend(query, key, value, attention_mask, return_attention_scores, training)
-        outputs = self.output_dense(outputs)
+        outputs = self._output_dense(outputs)
         return (outputs, scores) if return_attention_scores else outputs
 
     def _attend(self, query: Any, key: Any, value: Any, mask: Any, return_scores: bool,
