@@ -185,6 +185,9 @@ CASES = {
                   + [o.pad(a.X, ((1, 1), (0, 2)), constant_values=5.0), o.pad(a.X, 1)],
                   lambda: [np.pad(X, ((1, 2), (2, 1)), mode=mode) for mode in ("reflect", "symmetric", "edge", "wrap")]
                   + [np.pad(X, ((1, 1), (0, 2)), constant_values=5.0), np.pad(X, 1)]),
+    "where": (lambda o, a: [*o.where(a.INTS > 3), o.where(a.X > 0, 1.0, 0.0), o.where(a.X > 0, a.INTS, 0.5)],
+              lambda: [*np.where(INTS > 3), np.where(X > 0, np.float32(1), np.float32(0)),
+                       np.where(X > 0, INTS, np.float32(0.5))]),
     "get_item": (lambda o, a: [o.get_item(a.X, (slice(None), 1)), o.get_item(a.X, 2)], lambda: [X[:, 1], X[2]]),
     "select": (lambda o, a: o.select([a.X < -0.5, a.X > 0.5], [a.X, a.Y], default=-1.0),
                lambda: np.select([X < -0.5, X > 0.5], [X, Y], default=-1.0)),
@@ -264,7 +267,7 @@ def _compare(case: str, actual, expected) -> None:
 
 # Output shapes that depend on the values: these run eagerly; on jax every other case runs inside one jax.jit
 # (which also shows that they trace; and one compilation is much cheaper than one per op).
-EAGER_ONLY = {"nonzero", "unique", "unique:unsorted", "unique:axis", "bincount", "bincount:weights", "histogram"}
+EAGER_ONLY = {"nonzero", "where", "unique", "unique:unsorted", "unique:axis", "bincount", "bincount:weights", "histogram"}
 
 
 def _run_cases(names, inputs):

@@ -20,39 +20,66 @@ def _unwrapping(fn: Callable[..., Any]) -> Callable[..., Any]:
     return op
 
 
-abs = _unwrapping(jnp.abs)
-negative = _unwrapping(jnp.negative)
-exp = _unwrapping(jnp.exp)
-log = _unwrapping(jnp.log)
-log1p = _unwrapping(jnp.log1p)
-sqrt = _unwrapping(jnp.sqrt)
-square = _unwrapping(jnp.square)
-sign = _unwrapping(jnp.sign)
-floor = _unwrapping(jnp.floor)
-ceil = _unwrapping(jnp.ceil)
-sin = _unwrapping(jnp.sin)
-cos = _unwrapping(jnp.cos)
-tanh = _unwrapping(jnp.tanh)
-logical_not = _unwrapping(jnp.logical_not)
-isnan = _unwrapping(jnp.isnan)
-add = _unwrapping(jnp.add)
-subtract = _unwrapping(jnp.subtract)
-multiply = _unwrapping(jnp.multiply)
-divide = _unwrapping(jnp.true_divide)
-power = _unwrapping(jnp.power)
-maximum = _unwrapping(jnp.maximum)
-minimum = _unwrapping(jnp.minimum)
-equal = _unwrapping(jnp.equal)
-not_equal = _unwrapping(jnp.not_equal)
-greater = _unwrapping(jnp.greater)
-greater_equal = _unwrapping(jnp.greater_equal)
-less = _unwrapping(jnp.less)
-less_equal = _unwrapping(jnp.less_equal)
-logical_and = _unwrapping(jnp.logical_and)
-logical_or = _unwrapping(jnp.logical_or)
-matmul = _unwrapping(jnp.matmul)
-where = _unwrapping(jnp.where)
-clip = _unwrapping(jnp.clip)
+def _unary(fn: Callable[..., Any]) -> Callable[[Any], Any]:
+    """fn of one array, with Keras's parameter name."""
+    def op(x: Any) -> Any:
+        return fn(unwrap(x))
+
+    op.__name__ = op.__qualname__ = fn.__name__
+    return op
+
+
+def _binary(fn: Callable[..., Any]) -> Callable[[Any, Any], Any]:
+    """fn of two arrays (or numbers), with Keras's parameter names."""
+    def op(x1: Any, x2: Any) -> Any:
+        return fn(unwrap(x1), unwrap(x2))
+
+    op.__name__ = op.__qualname__ = fn.__name__
+    return op
+
+
+abs = _unary(jnp.abs)
+negative = _unary(jnp.negative)
+exp = _unary(jnp.exp)
+log = _unary(jnp.log)
+log1p = _unary(jnp.log1p)
+sqrt = _unary(jnp.sqrt)
+square = _unary(jnp.square)
+sign = _unary(jnp.sign)
+floor = _unary(jnp.floor)
+ceil = _unary(jnp.ceil)
+sin = _unary(jnp.sin)
+cos = _unary(jnp.cos)
+tanh = _unary(jnp.tanh)
+logical_not = _unary(jnp.logical_not)
+isnan = _unary(jnp.isnan)
+add = _binary(jnp.add)
+subtract = _binary(jnp.subtract)
+multiply = _binary(jnp.multiply)
+divide = _binary(jnp.true_divide)
+power = _binary(jnp.power)
+maximum = _binary(jnp.maximum)
+minimum = _binary(jnp.minimum)
+equal = _binary(jnp.equal)
+not_equal = _binary(jnp.not_equal)
+greater = _binary(jnp.greater)
+greater_equal = _binary(jnp.greater_equal)
+less = _binary(jnp.less)
+less_equal = _binary(jnp.less_equal)
+logical_and = _binary(jnp.logical_and)
+logical_or = _binary(jnp.logical_or)
+matmul = _binary(jnp.matmul)
+
+
+def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+    """x1 where condition holds, else x2; without x1 and x2, the indices where it holds (eagerly)."""
+    if x1 is None and x2 is None:
+        return jnp.nonzero(unwrap(condition))
+    return jnp.where(unwrap(condition), unwrap(x1), unwrap(x2))
+
+
+def clip(x: Any, x_min: Any, x_max: Any) -> Any:
+    return jnp.clip(unwrap(x), unwrap(x_min), unwrap(x_max))
 
 
 def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> Any:

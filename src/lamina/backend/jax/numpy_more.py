@@ -8,18 +8,30 @@ import jax.numpy as jnp
 
 from lamina.backend.common import normalize_axis
 from lamina.backend.jax.core import to_jax_dtype, unwrap
-from lamina.backend.jax.numpy import _unwrapping
+from lamina.backend.jax.numpy import _binary, _unary
 
-_MAPPED = (
-    "arccos arccosh arcsin arcsinh arctan arctanh cosh sinh tan cbrt deg2rad rad2deg exp2 expm1 log10 log2 "
-    "reciprocal trunc sinc i0 signbit isfinite isinf isneginf isposinf angle conj real imag isreal bitwise_not "
-    "arctan2 fmax fmin fmod mod gcd lcm heaviside hypot ldexp logaddexp logaddexp2 logical_xor nextafter kron "
-    "inner vdot bitwise_and bitwise_or bitwise_xor corrcoef"
-).split()
-globals().update({name: _unwrapping(getattr(jnp, name)) for name in _MAPPED})
-bitwise_left_shift = _unwrapping(jnp.left_shift)
-bitwise_right_shift = _unwrapping(jnp.right_shift)
-floor_divide = _unwrapping(jnp.floor_divide)
+_UNARY = ("arccos arccosh arcsin arcsinh arctan arctanh cosh sinh tan cbrt deg2rad rad2deg exp2 expm1 log10 log2 "
+          "reciprocal trunc sinc i0 signbit isfinite isinf isneginf isposinf angle conj real imag isreal bitwise_not "
+          "corrcoef").split()
+_BINARY = ("arctan2 fmax fmin fmod mod gcd lcm heaviside hypot ldexp logaddexp logaddexp2 logical_xor nextafter kron "
+           "inner vdot floor_divide").split()
+globals().update({name: _unary(getattr(jnp, name)) for name in _UNARY})
+globals().update({name: _binary(getattr(jnp, name)) for name in _BINARY})
+
+
+def _bitwise(fn: Callable[..., Any]) -> Callable[[Any, Any], Any]:
+    def op(x: Any, y: Any) -> Any:
+        return fn(unwrap(x), unwrap(y))
+
+    op.__name__ = op.__qualname__ = fn.__name__
+    return op
+
+
+bitwise_and = _bitwise(jnp.bitwise_and)
+bitwise_or = _bitwise(jnp.bitwise_or)
+bitwise_xor = _bitwise(jnp.bitwise_xor)
+bitwise_left_shift = _bitwise(jnp.left_shift)
+bitwise_right_shift = _bitwise(jnp.right_shift)
 
 
 def copy(x: Any) -> Any:

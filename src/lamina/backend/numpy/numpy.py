@@ -30,7 +30,6 @@ cos = np.cos
 tanh = np.tanh
 logical_not = np.logical_not
 matmul = np.matmul
-where = np.where
 isnan = np.isnan
 
 _PYTHON_SCALARS = (bool, int, float)
@@ -123,6 +122,13 @@ def logical_and(x1: Any, x2: Any) -> np.ndarray:
 
 def logical_or(x1: Any, x2: Any) -> np.ndarray:
     return np.logical_or(_t(x1), _t(x2))
+
+
+def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+    """x1 where condition holds, else x2; without x1 and x2, the indices where it holds."""
+    if x1 is None and x2 is None:
+        return np.nonzero(_t(condition))
+    return np.where(_t(condition), *_operands(x1, x2))
 
 
 def clip(x: Any, x_min: Any, x_max: Any) -> np.ndarray:

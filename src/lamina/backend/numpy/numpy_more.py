@@ -3,7 +3,6 @@ float math give float32, and float32 stays float32 where NumPy would widen to fl
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -24,51 +23,68 @@ def _as_float32(x: np.ndarray) -> np.ndarray:
 
 
 def _float_unary(function: Callable[..., Any]) -> Callable[[Any], np.ndarray]:
-    @functools.wraps(function)
     def op(x: Any) -> np.ndarray:
         return function(_floating(x))
 
+    op.__name__ = op.__qualname__ = function.__name__
     return op
 
 
 def _float_binary(function: Callable[..., Any]) -> Callable[[Any, Any], np.ndarray]:
-    @functools.wraps(function)
     def op(x1: Any, x2: Any) -> np.ndarray:
         x1, x2 = _operands(x1, x2)
         if np.result_type(x1, x2).kind in "biu":
             x1, x2 = np.asarray(x1, np.float32), np.asarray(x2, np.float32)
         return function(x1, x2)
 
+    op.__name__ = op.__qualname__ = function.__name__
     return op
 
 
 def _binary(function: Callable[..., Any]) -> Callable[[Any, Any], np.ndarray]:
-    @functools.wraps(function)
     def op(x1: Any, x2: Any) -> np.ndarray:
         return function(*_operands(x1, x2))
 
+    op.__name__ = op.__qualname__ = function.__name__
+    return op
+
+
+def _bitwise(function: Callable[..., Any]) -> Callable[[Any, Any], np.ndarray]:
+    def op(x: Any, y: Any) -> np.ndarray:
+        return function(*_operands(x, y))
+
+    op.__name__ = op.__qualname__ = function.__name__
     return op
 
 
 _FLOAT_UNARY = ("arccos arccosh arcsin arcsinh arctan arctanh cosh sinh tan cbrt deg2rad rad2deg exp2 expm1 log10 "
                 "log2 sinc i0").split()
 _FLOAT_BINARY = "arctan2 hypot logaddexp logaddexp2 heaviside nextafter".split()
-_BINARY = "fmax fmin fmod mod gcd lcm logical_xor floor_divide kron bitwise_and bitwise_or bitwise_xor".split()
+_BINARY = "fmax fmin fmod mod gcd lcm logical_xor floor_divide kron".split()
 globals().update({name: _float_unary(getattr(np, name)) for name in _FLOAT_UNARY})
 globals().update({name: _float_binary(getattr(np, name)) for name in _FLOAT_BINARY})
 globals().update({name: _binary(getattr(np, name)) for name in _BINARY})
-bitwise_left_shift = _binary(np.left_shift)
-bitwise_right_shift = _binary(np.right_shift)
+bitwise_and = _bitwise(np.bitwise_and)
+bitwise_or = _bitwise(np.bitwise_or)
+bitwise_xor = _bitwise(np.bitwise_xor)
+bitwise_left_shift = _bitwise(np.left_shift)
+bitwise_right_shift = _bitwise(np.right_shift)
 signbit = np.signbit
 isfinite = np.isfinite
 isinf = np.isinf
 isneginf = np.isneginf
 isposinf = np.isposinf
 conj = np.conj
-real = np.real
 isreal = np.isreal
 bitwise_not = np.invert
-copy = np.copy
+
+
+def copy(x: Any) -> np.ndarray:
+    return np.array(_t(x), copy=True)
+
+
+def real(x: Any) -> np.ndarray:
+    return np.real(_t(x))
 
 
 def reciprocal(x: Any) -> np.ndarray:
@@ -94,25 +110,20 @@ def ldexp(x1: Any, x2: Any) -> np.ndarray:
     return np.ldexp(_floating(x1), _t(x2).astype(np.int32))
 
 
-def _matching(x1: Any, x2: Any) -> tuple[np.ndarray, np.ndarray]:
-    x1, x2 = _t(x1), _t(x2)
-    return x1, x2
-
-
 def outer(x1: Any, x2: Any) -> np.ndarray:
-    return np.outer(*_matching(x1, x2))
+    return np.outer(_t(x1), _t(x2))
 
 
 def inner(x1: Any, x2: Any) -> np.ndarray:
-    return np.inner(*_matching(x1, x2))
+    return np.inner(_t(x1), _t(x2))
 
 
 def dot(x1: Any, x2: Any) -> np.ndarray:
-    return np.dot(*_matching(x1, x2))
+    return np.dot(_t(x1), _t(x2))
 
 
 def vdot(x1: Any, x2: Any) -> np.ndarray:
-    return np.asarray(np.vdot(*_matching(x1, x2)))
+    return np.asarray(np.vdot(_t(x1), _t(x2)))
 
 
 def isclose(x1: Any, x2: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> np.ndarray:

@@ -27,7 +27,6 @@ cos = torch.cos
 tanh = torch.tanh
 logical_not = torch.logical_not
 matmul = torch.matmul
-where = torch.where
 isnan = torch.isnan
 
 
@@ -131,6 +130,13 @@ def logical_and(x1: Any, x2: Any) -> torch.Tensor:
 def logical_or(x1: Any, x2: Any) -> torch.Tensor:
     x1, x2 = _operands(x1, x2)
     return torch.logical_or(_host_scalar(x1), _host_scalar(x2))
+
+
+def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+    """x1 where condition holds, else x2; without x1 and x2, the indices where it holds (eagerly)."""
+    if x1 is None and x2 is None:
+        return torch.nonzero(_t(condition), as_tuple=True)
+    return torch.where(_t(condition), _operand(x1), _operand(x2))
 
 
 def clip(x: Any, x_min: Any, x_max: Any) -> torch.Tensor:
