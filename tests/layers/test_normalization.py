@@ -129,8 +129,11 @@ def test_layer_normalization_over_several_axes() -> None:
 
 
 def test_layer_normalization_with_rms_scaling() -> None:
+    layer = LayerNormalization(rms_scaling=True, scale=False)
+    layer.compute_output_shape((None, 4))
+    assert [w.name for w in layer.weights] == ["gamma"]
     check_layer(lambda: LayerNormalization(rms_scaling=True, gamma_initializer="random_normal"), (2, 3, 4),
-                lambda x, w: x / np.sqrt(np.mean(x ** 2, -1, keepdims=True) + 1e-3) * w[0])
+                lambda x, w: x / np.sqrt(x.var(-1, keepdims=True) + 1e-3) * w[0])
 
 
 def test_group_normalization() -> None:

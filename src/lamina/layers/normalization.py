@@ -160,7 +160,7 @@ class BatchNormalization(_CenterScale):
 class LayerNormalization(_CenterScale):
     """Normalizes each sample over `axis` (the features): gamma * (x - mean) / sqrt(variance + epsilon) + beta.
 
-    rms_scaling: divide by the root mean square instead, times gamma only (no centering, no beta).
+    rms_scaling: as in Keras, x / sqrt(variance + epsilon) * gamma: no centering and no beta.
     """
 
     def __init__(self, axis: int | Sequence[int] = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
@@ -176,19 +176,19 @@ class LayerNormalization(_CenterScale):
     def build(self, input_shape: tuple) -> None:
         self._axes = _check_axes(_axis_list(self.axis, "LayerNormalization"), input_shape, "LayerNormalization")
         shape = tuple(input_shape[a] for a in self._axes)
-        if self.rms_scaling:
-            self.center = False  # the root mean square scaling has no offset
-        self._add_gamma_beta(shape)
+        if self.scale or self.rms_scaling:
+            self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer, name="gamma",
+                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+        if self.center and not self.rms_scaling:
+            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer, name="beta",
+                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
 
     def call(self, inputs: Any) -> Any:
         return backend.impl.layer_normalization(inputs, self.gamma, self.beta, axis=self._axes,
                                                 epsilon=self.epsilon, rms_scaling=self.rms_scaling)
 
     def get_config(self) -> dict:
-        config = {**super().get_config(), "axis": self.axis}
-        if self.rms_scaling:
-            config["rms_scaling"] = True
-        return config
+        return {**super().get_config(), "axis": self.axis, "rms_scaling": self.rms_scaling}
 
 
 class GroupNormalization(_CenterScale):

@@ -11,7 +11,8 @@ ENTRIES: tuple[Entry, ...] = (
           "(x - mean) / sqrt(variance + epsilon) * scale + offset, the per-channel vectors along axis"),
     Entry("layer_normalization",
           "layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False)",
-          "x standardized over axis, times gamma plus beta (shaped as x's axes); rms_normalization with rms_scaling"),
+          "x standardized over axis, times gamma plus beta (shaped as x's axes); with rms_scaling, Keras's "
+          "x / sqrt(variance + epsilon) * gamma"),
     Entry("rms_normalization", "rms_normalization(x, scale=None, axis=-1, epsilon=None)",
           "x / sqrt(mean(x**2 over axis) + epsilon) * scale"),
     Entry("normalize", "normalize(x, axis=-1, order=2, epsilon=None)",

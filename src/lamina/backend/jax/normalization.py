@@ -62,8 +62,9 @@ def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: Any =
     x = convert_to_tensor(x)
     epsilon = DEFAULT_EPSILON if epsilon is None else epsilon
     dims = _axes(axis, x.ndim)
-    if rms_scaling:
-        return rms_normalization(x, gamma, dims, epsilon)
+    if rms_scaling:  # Keras's formula: the variance, not the mean square, scales x
+        outputs = x * lax.rsqrt(jnp.var(x, axis=dims, keepdims=True) + epsilon)
+        return outputs if gamma is None else outputs * convert_to_tensor(gamma).reshape(_broadcast_shape(x, dims))
     mean = jnp.mean(x, axis=dims, keepdims=True)
     variance = jnp.mean(jnp.square(x - mean), axis=dims, keepdims=True)
     outputs = (x - mean) * lax.rsqrt(variance + epsilon)

@@ -56,8 +56,10 @@ def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: Any =
     x = convert_to_tensor(x)
     epsilon = DEFAULT_EPSILON if epsilon is None else epsilon
     dims = _axes(axis, x.ndim)
-    if rms_scaling:
-        return rms_normalization(x, gamma, dims, epsilon)
+    if rms_scaling:  # Keras's formula: the variance, not the mean square, scales x
+        outputs = x * torch.rsqrt(torch.var(x, dim=dims, correction=0, keepdim=True) + epsilon)
+        return outputs if gamma is None else outputs * convert_to_tensor(gamma).reshape(
+            [x.shape[d] if d in dims else 1 for d in range(x.ndim)])
     trailing = dims == tuple(range(x.ndim - len(dims), x.ndim))
     if trailing:
         shape = tuple(x.shape[d] for d in dims)
