@@ -14,11 +14,13 @@ from lamina import backend, config
 def fresh_settings(monkeypatch, tmp_path):
     """Settings read afresh from a config file in a temporary LAMINA_HOME."""
     monkeypatch.setenv("LAMINA_HOME", str(tmp_path))
-    saved = dict(config._settings)
+    saved = dict(config._settings), dict(backend._settings)
     config._settings.clear()
+    backend._settings.clear()
     yield tmp_path
-    config._settings.clear()
-    config._settings.update(saved)
+    for settings, before in zip((config._settings, backend._settings), saved):
+        settings.clear()
+        settings.update(before)
 
 
 def test_defaults_are_keras_defaults(fresh_settings) -> None:
@@ -87,3 +89,12 @@ def test_backend_names_the_active_backend() -> None:
 def test_version() -> None:
     assert lamina.version() == lamina.__version__
     assert all(part.isdigit() for part in lamina.__version__.split(".")[:2])
+
+
+def test_keras_backend_dtype_helpers() -> None:
+    assert backend.standardize_dtype(None) == config.floatx() and backend.standardize_dtype("float") == "float32"
+    assert backend.is_float_dtype("bfloat16") and not backend.is_float_dtype("int32")
+    assert backend.is_int_dtype("uint8") and not backend.is_int_dtype("float16")
+    assert backend.result_type("int64", "float32") == "float32"  # no widening to float64, unlike NumPy
+    assert backend.result_type("bfloat16", "float16") == "float32"
+    assert backend.result_type("int8", "uint8") == "int16" and backend.result_type() == config.floatx()

@@ -1,93 +1,30 @@
 """Global settings, by keras.config's names: default float dtype, fuzz factor, image layout, backend, and
 switches (unsafe deserialization, interactive logging, training caps).
 
-floatx, epsilon and image_data_format start from the config file that also chooses the backend
-(``$LAMINA_HOME/lamina.json``, keys as in Keras's keras.json), else Keras's defaults.
+floatx, epsilon and image_data_format live in lamina.backend (keras.backend has them too) and start from
+the config file that also chooses the backend (``$LAMINA_HOME/lamina.json``, keys as in Keras's
+keras.json), else Keras's defaults.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from lamina import backend as _backend
-
-FLOAT_DTYPES = ("bfloat16", "float16", "float32", "float64")
-DATA_FORMATS = ("channels_last", "channels_first")
+from lamina.backend import (DATA_FORMATS, FLOAT_DTYPES, epsilon, floatx, image_data_format, set_epsilon,  # noqa: F401
+                            set_floatx, set_image_data_format)
 
 _settings: dict[str, Any] = {}
-
-
-def _from_file() -> dict[str, Any]:
-    """The settings the config file gives; an unreadable file is reported by backend selection, not here."""
-    try:
-        found = json.loads(_backend.config_file().read_text())
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def _defaults() -> dict[str, Any]:
-    settings: dict[str, Any] = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
-    found = _from_file()
-    if found.get("floatx") in FLOAT_DTYPES:
-        settings["floatx"] = found["floatx"]
-    if isinstance(found.get("epsilon"), (int, float)) and not isinstance(found.get("epsilon"), bool):
-        settings["epsilon"] = float(found["epsilon"])
-    if found.get("image_data_format") in DATA_FORMATS:
-        settings["image_data_format"] = found["image_data_format"]
-    settings.update(unsafe_deserialization=False, interactive_logging=True, traceback_filtering=True,
-                    flash_attention=None, max_epochs=None, max_steps_per_epoch=None)
-    return settings
+_DEFAULTS = {"unsafe_deserialization": False, "interactive_logging": True, "traceback_filtering": True,
+             "flash_attention": None, "max_epochs": None, "max_steps_per_epoch": None}
 
 
 def _get(key: str) -> Any:
-    if not _settings:
-        _settings.update(_defaults())
-    return _settings[key]
+    return _settings.get(key, _DEFAULTS[key])
 
 
 def _set(key: str, value: Any) -> None:
-    _get(key)
     _settings[key] = value
-
-
-# --- numbers and layouts ---------------------------------------------------------------------------
-
-
-def floatx() -> str:
-    """The default float dtype of weights and computations, e.g. "float32"."""
-    return _get("floatx")
-
-
-def set_floatx(value: str) -> None:
-    """Set the default float dtype: "float16", "bfloat16", "float32" or "float64"."""
-    if value not in FLOAT_DTYPES:
-        raise ValueError(f"set_floatx: value must be one of {', '.join(FLOAT_DTYPES)}, got {value!r}.")
-    _set("floatx", str(value))
-
-
-def epsilon() -> float:
-    """The fuzz factor added to denominators to avoid division by zero (1e-7 by default)."""
-    return _get("epsilon")
-
-
-def set_epsilon(value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"set_epsilon: value must be a float, got {value!r}.")
-    _set("epsilon", float(value))
-
-
-def image_data_format() -> str:
-    """Where image layers expect channels by default: "channels_last" or "channels_first"."""
-    return _get("image_data_format")
-
-
-def set_image_data_format(data_format: str) -> None:
-    if not isinstance(data_format, str) or data_format.lower() not in DATA_FORMATS:
-        raise ValueError(f"set_image_data_format: data_format must be 'channels_last' or 'channels_first', "
-                         f"got {data_format!r}.")
-    _set("image_data_format", data_format.lower())
 
 
 def standardize_data_format(data_format: str | None) -> str:

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
+from typing import Any, Iterator
 
 BACKENDS = ("torch", "jax", "numpy")
 TRAINING_BACKENDS = ("torch", "jax")
@@ -177,45 +177,95 @@ def use(name: str) -> Iterator[ModuleType]:
         _selection = previous[1]
 
 
-# keras.backend's settings, kept in lamina.config (imported late: it imports this package).
+# keras.backend's numeric settings (lamina.config exposes them too): read from the config file's "floatx",
+# "epsilon" and "image_data_format" keys (as in Keras's keras.json), else Keras's defaults.
+FLOAT_DTYPES = ("bfloat16", "float16", "float32", "float64")
+DATA_FORMATS = ("channels_last", "channels_first")
+_settings: dict = {}
+
+
+def _setting(key: str) -> Any:
+    if not _settings:
+        _settings.update(floatx="float32", epsilon=1e-7, image_data_format="channels_last")
+        try:
+            found = json.loads(config_file().read_text())
+        except (OSError, ValueError):
+            found = {}
+        found = found if isinstance(found, dict) else {}
+        for name, valid in (("floatx", lambda v: v in FLOAT_DTYPES), ("image_data_format", lambda v: v in DATA_FORMATS),
+                            ("epsilon", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))):
+            if name in found and valid(found[name]):
+                _settings[name] = found[name]
+    return _settings[key]
+
 
 def floatx() -> str:
-    """The default float dtype (see lamina.config.floatx)."""
-    from lamina import config
-
-    return config.floatx()
+    """The default float dtype of weights and computations, e.g. "float32"."""
+    return _setting("floatx")
 
 
 def set_floatx(value: str) -> None:
-    from lamina import config
-
-    config.set_floatx(value)
+    """Set the default float dtype: "float16", "bfloat16", "float32" or "float64"."""
+    if value not in FLOAT_DTYPES:
+        raise ValueError(f"set_floatx: value must be one of {', '.join(FLOAT_DTYPES)}, got {value!r}.")
+    _setting("floatx")
+    _settings["floatx"] = str(value)
 
 
 def epsilon() -> float:
-    """The fuzz factor (see lamina.config.epsilon)."""
-    from lamina import config
-
-    return config.epsilon()
+    """The fuzz factor added to denominators (1e-7 by default)."""
+    return float(_setting("epsilon"))
 
 
 def set_epsilon(value: float) -> None:
-    from lamina import config
-
-    config.set_epsilon(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"set_epsilon: value must be a float, got {value!r}.")
+    _setting("epsilon")
+    _settings["epsilon"] = float(value)
 
 
 def image_data_format() -> str:
-    """"channels_last" or "channels_first" (see lamina.config.image_data_format)."""
-    from lamina import config
-
-    return config.image_data_format()
+    """Where image layers expect channels by default: "channels_last" or "channels_first"."""
+    return _setting("image_data_format")
 
 
 def set_image_data_format(data_format: str) -> None:
-    from lamina import config
+    if not isinstance(data_format, str) or data_format.lower() not in DATA_FORMATS:
+        raise ValueError(f"set_image_data_format: data_format must be 'channels_last' or 'channels_first', "
+                         f"got {data_format!r}.")
+    _setting("image_data_format")
+    _settings["image_data_format"] = data_format.lower()
 
-    config.set_image_data_format(data_format)
+
+def standardize_dtype(dtype: Any) -> str:
+    """A dtype's Keras name ("float32", "int64", ...), whatever library it comes from; None is floatx()."""
+    from lamina.backend.common import standardize_dtype as standardize
+
+    return floatx() if dtype is None else standardize(dtype)
+
+
+def is_float_dtype(dtype: Any) -> bool:
+    return standardize_dtype(dtype) in FLOAT_DTYPES
+
+
+def is_int_dtype(dtype: Any) -> bool:
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def result_type(*dtypes: Any) -> str:
+    """The dtype that mixing `dtypes` gives, as Keras promotes: floats win over ints without widening
+    (int64 with float32 is float32), bfloat16 meets float16 in float32; no dtypes give floatx()."""
+    import numpy as np
+
+    names = [standardize_dtype(d) for d in dtypes]
+    if not names:
+        return floatx()
+    floats = [name for name in names if name in FLOAT_DTYPES]
+    if floats and set(floats) == {"bfloat16"}:
+        return "bfloat16"
+    if floats:
+        return np.result_type(*["float32" if name == "bfloat16" else name for name in floats]).name
+    return np.result_type(*names).name
 
 
 def require_training(what: str) -> None:
