@@ -192,3 +192,31 @@ def test_a_seeded_initializer_gives_the_same_weights_on_every_backend() -> None:
     for other in weights[1:]:
         for a, b in zip(weights[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("window, periodic, numpy_window", [
+    ("hann", False, np.hanning(8)), ("hann", True, np.hanning(9)[:8]), ("hamming", False, np.hamming(8)),
+    ("blackman", True, np.blackman(9)[:8]), ("bartlett", False, np.bartlett(8)), (None, False, np.ones(8))])
+@pytest.mark.parametrize("scaling", ["density", "spectrum", None])
+def test_stft_kernels_compute_the_windowed_fourier_transform(window, periodic, numpy_window, scaling) -> None:
+    frame = np.random.default_rng(0).normal(size=8)
+    spectrum = np.fft.rfft(frame * numpy_window)
+    scale = {"density": np.sqrt((numpy_window ** 2).sum()), "spectrum": np.abs(numpy_window).sum(), None: 1.0}
+    if window is None:
+        scale = {key: 1.0 for key in scale}
+    for side, part in (("real", spectrum.real), ("imag", spectrum.imag)):
+        kernel = initializers.STFT(side, window, scaling, periodic)((8, 1, 5), "float64")
+        np.testing.assert_allclose(frame @ kernel[:, 0, :], part / scale[scaling], atol=1e-10)
+
+
+def test_stft_names_config_and_errors() -> None:
+    assert initializers.STFTInitializer is initializers.STFT and initializers.stft is initializers.STFT
+    initializer = initializers.get({"class_name": "STFT", "config": {"side": "imag", "window": "hamming",
+                                                                     "periodic": True, "scaling": "spectrum"}})
+    assert initializer.get_config() == {"side": "imag", "window": "hamming", "periodic": True, "scaling": "spectrum"}
+    with pytest.raises(ValueError, match="side"):
+        initializers.STFT(side="both")
+    with pytest.raises(ValueError, match="window"):
+        initializers.STFT(window="kaiserr")
+    with pytest.raises(ValueError, match="frame_length"):
+        initializers.STFT(window=[1.0, 1.0])((4, 1, 3))

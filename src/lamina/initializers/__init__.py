@@ -227,12 +227,67 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+def _window(name: str, length: int, periodic: bool) -> np.ndarray:
+    """A named window of `length` samples; periodic windows are the first `length` of one sample more."""
+    if length == 1:
+        return np.ones(1)
+    span = length if periodic else length - 1
+    n = np.arange(length)
+    phase = 2.0 * np.pi * n / span
+    windows = {"hann": lambda: 0.5 - 0.5 * np.cos(phase), "hamming": lambda: 0.54 - 0.46 * np.cos(phase),
+               "blackman": lambda: 0.42 - 0.5 * np.cos(phase) + 0.08 * np.cos(2.0 * phase),
+               "bartlett": lambda: 1.0 - np.abs(2.0 * n / span - 1.0), "boxcar": lambda: np.ones(length)}
+    if name not in windows:
+        raise ValueError(f"STFT window must be one of {', '.join(sorted(windows))}, an array or None, got {name!r}.")
+    return windows[name]()
+
+
+class STFT(Initializer):
+    """Kernels of a convolution that computes a short-time Fourier transform: the real (side="real") or
+    imaginary part of each frequency's complex exponential, windowed and scaled.
+
+    The shape is (frame_length, 1, fft_length // 2 + 1).
+    """
+
+    def __init__(self, side: str = "real", window: Any = "hann", scaling: str | None = "density",
+                 periodic: bool = False) -> None:
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT side must be 'real' or 'imag', got {side!r}.")
+        if scaling not in (None, "density", "spectrum"):
+            raise ValueError(f"STFT scaling must be None, 'density' or 'spectrum', got {scaling!r}.")
+        if isinstance(window, str):
+            _window(window, 2, periodic)  # an unknown name fails now, not when building
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, bool(periodic)
+
+    def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
+        if len(shape) != 3:
+            raise ValueError(f"STFT needs a shape (frame_length, 1, frequencies), got {tuple(shape)}.")
+        frame_length, _, bins = shape
+        full_length = (bins - 1) * 2
+        angles = -2.0 * np.pi * np.arange(frame_length)[:, None, None] * np.arange(bins)[None, None, :] / full_length
+        kernel = np.cos(angles) if self.side == "real" else np.sin(angles)
+        if self.window is not None:
+            window = (_window(self.window, frame_length, self.periodic) if isinstance(self.window, str)
+                      else np.asarray(self.window, np.float64))
+            if window.shape != (frame_length,):
+                raise ValueError(f"STFT window must have frame_length = {frame_length} samples, got shape "
+                                 f"{window.shape}.")
+            scale = {"density": np.sqrt(np.sum(window ** 2)), "spectrum": np.sum(np.abs(window)), None: 1.0}
+            kernel = kernel * window[:, None, None] / scale[self.scaling]
+        return np.broadcast_to(kernel, tuple(shape)).astype(dtype)
+
+    def get_config(self) -> dict:
+        window = self.window if self.window is None or isinstance(self.window, str) else list(self.window)
+        return {"side": self.side, "window": window, "periodic": self.periodic, "scaling": self.scaling}
+
+
 ALL = {cls.__name__: cls for cls in (
     Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling, GlorotUniform,
-    GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity)}
+    GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity, STFT)}
 ALIASES = {naming.to_snake_case(name): cls for name, cls in ALL.items()}
 ALIASES.update({"zeros": Zeros, "ones": Ones, "uniform": RandomUniform, "normal": RandomNormal,
-                "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity})
+                "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity, "STFTInitializer": STFT,
+                "stft": STFT})
 
 
 # Keras's lower-case and older names of the same classes.
@@ -241,7 +296,7 @@ random_uniform, random_normal, truncated_normal, variance_scaling = (RandomUnifo
                                                                      VarianceScaling)
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, Orthogonal, Identity
-OrthogonalInitializer, IdentityInitializer = Orthogonal, Identity
+OrthogonalInitializer, IdentityInitializer, STFTInitializer, stft = Orthogonal, Identity, STFT, STFT
 
 
 def get(identifier: Any) -> Initializer | None:
