@@ -12,9 +12,11 @@ FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 
 
 def data_format_of(data_format: str | None) -> str:
-    """The data format to use: channels_last unless given."""
+    """The data format to use: the configured image_data_format unless given."""
     if data_format is None:
-        return "channels_last"
+        from lamina.config import image_data_format
+
+        return image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}.")
     return data_format

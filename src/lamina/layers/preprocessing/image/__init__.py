@@ -1,3 +1,16 @@
 """Image preprocessing and augmentation layers: rescaling, resizing, cropping, random transforms."""
 
-__all__: list[str] = []
+from lamina.layers.preprocessing.image.color import (AutoContrast, Equalization, RandomBrightness,
+                                                    RandomColorDegeneration, RandomContrast, RandomGaussianBlur,
+                                                    RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
+                                                    RandomSaturation, RandomSharpness, Solarization)
+from lamina.layers.preprocessing.image.geometric import (RandomCrop, RandomElasticTransform, RandomFlip,
+                                                        RandomPerspective, RandomRotation, RandomShear,
+                                                        RandomTranslation, RandomZoom)
+from lamina.layers.preprocessing.image.resizing import CenterCrop, Rescaling, Resizing
+
+__all__ = ["AutoContrast", "CenterCrop", "Equalization", "RandomBrightness", "RandomColorDegeneration",
+           "RandomContrast", "RandomCrop", "RandomElasticTransform", "RandomFlip", "RandomGaussianBlur",
+           "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
+           "RandomRotation", "RandomSaturation", "RandomSharpness", "RandomShear", "RandomTranslation",
+           "RandomZoom", "Rescaling", "Resizing", "Solarization"]
