@@ -238,3 +238,17 @@ def test_masked_sequential_model_fits(training_backend: str) -> None:
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
     after, before = np.array([[4, 2, 0, 0, 0, 0]]), np.array([[0, 0, 0, 0, 4, 2]])  # the model was built for 6 steps
     np.testing.assert_allclose(model.predict(after, verbose=0), model.predict(before, verbose=0), atol=1e-6)
+
+
+def test_dropout_mask_is_drawn_once_per_sequence(training_backend: str) -> None:
+    """A linear RNN without recurrence outputs (x * mask) @ kernel: the same at every step of a constant input."""
+    B = backend.impl
+    layer = SimpleRNN(6, activation="linear", use_bias=False, recurrent_initializer="zeros", dropout=0.5,
+                      recurrent_dropout=0.5, return_sequences=True, seed=3)
+    x = B.convert_to_tensor(np.ones((4, 5, 8), "float32"))
+    outputs = B.convert_to_numpy(layer(x, training=True))
+    np.testing.assert_allclose(outputs, np.broadcast_to(outputs[:, :1], outputs.shape), atol=1e-5)
+    assert not np.allclose(outputs[0], outputs[1])  # each sample has a mask of its own
+    inference = B.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(inference, np.broadcast_to(layer.get_weights()[0].sum(0), inference.shape), atol=1e-5)
+    assert not np.allclose(outputs, inference)

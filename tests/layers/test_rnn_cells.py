@@ -157,3 +157,33 @@ def test_bad_cells_and_initial_states_are_named() -> None:
     with backend.use("numpy") as B:
         with pytest.raises(ValueError, match="initial_state must hold 2"):
             RNN(LSTMCell(2))(B.convert_to_tensor(make_input(SHAPE)), initial_state=[np.zeros((2, 2), "float32")])
+
+
+class TwoStreams(Layer):
+    """A cell over two input sequences: a (batch, 2) stream and a (batch, 2, 3) one, with a state per stream
+    whose shapes are given as tuples; its output is the pair of new states."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state_size = [(4,), (2, 3)]
+        self.output_size = [(4,), (2, 3)]
+
+    def build(self, input_shapes: list) -> None:
+        self.kernel = self.add_weight(shape=(input_shapes[0][1], 4), name="kernel")
+
+    def call(self, inputs: tuple, states: list) -> tuple:
+        first, second = inputs
+        new_states = (states[0] + first @ self.kernel, states[1] + second)
+        return new_states, new_states
+
+
+def test_a_cell_over_several_input_sequences(training_backend: str) -> None:
+    B = backend.impl
+    first, second = make_input((2, 5, 2)), make_input((2, 5, 2, 3), seed=1)
+    layer = RNN(TwoStreams(), return_sequences=True)
+    outputs = layer((B.convert_to_tensor(first), B.convert_to_tensor(second)))
+    kernel = layer.get_weights()[0]
+    np.testing.assert_allclose(B.convert_to_numpy(outputs[0]), np.cumsum(first @ kernel, axis=1), atol=1e-5)
+    np.testing.assert_allclose(B.convert_to_numpy(outputs[1]), np.cumsum(second, axis=1), atol=1e-5)
+    symbolic = RNN(TwoStreams())((lamina.Input((5, 2)), lamina.Input((5, 2, 3))))
+    assert [tuple(t.shape) for t in symbolic] == [(None, 4), (None, 2, 3)]

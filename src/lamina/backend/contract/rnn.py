@@ -13,6 +13,7 @@ ENTRIES = (
     Entry("simple_rnn", "simple_rnn(inputs, h, kernel, recurrent_kernel, bias, activation, go_backwards=False)",
           'a whole Elman RNN over time (axis 1), activation "tanh" or "relu": (outputs, last h)'),
     Entry("rnn", "rnn(step, inputs, states, go_backwards=False, mask=None, unroll=False, zero_output_for_mask=False)",
-          "step(input_t, states) -> (output_t, states) over time (axis 1): (stacked outputs, last states); "
+          "step(input_t, states) -> (output_t, states) over time (axis 1): (stacked outputs, last states); inputs and "
+          "outputs may be lists or tuples of tensors; "
           "masked steps keep the states and repeat the previous output (or give zeros)"),
 )

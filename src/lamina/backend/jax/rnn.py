@@ -77,27 +77,32 @@ def rnn(step: Callable[[Any, list], tuple[Any, list]], inputs: Any, states: list
         zero_output_for_mask: bool = False) -> tuple[Any, list]:
     """Generic recurrence over time (axis 1), scanned; unroll=True unrolls the scan fully.
 
+    inputs: a tensor, or a list or tuple of them (then steps get and may return such lists).
     mask (batch, time) of bools: where False, a step keeps the previous states, and its output is the
     previous output (zeros at first), or zeros with zero_output_for_mask.
     """
-    inputs, states = _time_major(unwrap(inputs), go_backwards), [unwrap(s) for s in states]
+    tree_map = jax.tree_util.tree_map
+    inputs = tree_map(lambda x: _time_major(unwrap(x), go_backwards), inputs)
+    states = [unwrap(s) for s in states]
     if mask is None:
         def body(carry: list, x_t: Any) -> tuple:
             output, carry = step(x_t, carry)
             return list(carry), output
 
         states, outputs = lax.scan(body, states, inputs, unroll=unroll)
-        return jnp.swapaxes(outputs, 0, 1), states
+        return tree_map(lambda o: jnp.swapaxes(o, 0, 1), outputs), states
 
     def masked_body(carry: tuple, step_inputs: tuple) -> tuple:
         (old_states, previous), (x_t, keep) = carry, step_inputs
         output, new_states = step(x_t, old_states)
-        output = jnp.where(_keep(keep, output), output, jnp.zeros_like(output) if zero_output_for_mask else previous)
+        output = tree_map(lambda new, old: jnp.where(_keep(keep, new), new, jnp.zeros_like(new)
+                                                     if zero_output_for_mask else old), output, previous)
         new_states = [jnp.where(_keep(keep, new), new, old) for new, old in zip(new_states, old_states)]
         return (new_states, output), output
 
-    first = jax.eval_shape(lambda x_t, s: step(x_t, s)[0], inputs[0], states)
-    carry = (states, jnp.zeros(first.shape, first.dtype))
+    first_inputs = tree_map(lambda x: x[0], inputs)
+    first = jax.eval_shape(lambda x_t, s: step(x_t, s)[0], first_inputs, states)
+    carry = (states, tree_map(lambda spec: jnp.zeros(spec.shape, spec.dtype), first))
     (states, _), outputs = lax.scan(masked_body, carry, (inputs, _time_major(unwrap(mask), go_backwards)),
                                     unroll=unroll)
-    return jnp.swapaxes(outputs, 0, 1), states
+    return tree_map(lambda o: jnp.swapaxes(o, 0, 1), outputs), states

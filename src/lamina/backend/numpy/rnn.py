@@ -65,24 +65,35 @@ def _keep(mask_t: np.ndarray, like: np.ndarray) -> np.ndarray:
     return mask_t.reshape(mask_t.shape + (1,) * (np.ndim(like) - 1))
 
 
-def rnn(step: Callable[[np.ndarray, list], tuple[np.ndarray, list]], inputs: Any,
+def _map(fn: Callable, x: Any, *rest: Any) -> Any:
+    """fn over an array, or over each array of a list or tuple (several inputs or outputs per step)."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(fn(*items) for items in zip(x, *rest))
+    return fn(x, *rest)
+
+
+def rnn(step: Callable[[Any, list], tuple[Any, list]], inputs: Any,
         states: list, go_backwards: bool = False, mask: Any = None,
-        unroll: bool = False, zero_output_for_mask: bool = False) -> tuple[np.ndarray, list]:
+        unroll: bool = False, zero_output_for_mask: bool = False) -> tuple[Any, list]:
     """Generic recurrence over time (axis 1); a Python loop, so always unrolled.
 
+    inputs: an array, or a list or tuple of them (then steps get and may return such lists).
     mask (batch, time) of bools: where False, a step keeps the previous states, and its output is the
     previous output (zeros at first), or zeros with zero_output_for_mask.
     """
-    inputs = np.asarray(inputs)
+    inputs = _map(np.asarray, inputs)
     mask = None if mask is None else np.asarray(mask)
-    steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
-    outputs = []
-    for t in steps:
-        output, new_states = step(inputs[:, t], states)
+    time = (inputs[0] if isinstance(inputs, (list, tuple)) else inputs).shape[1]
+    outputs: list = []
+    for t in (range(time - 1, -1, -1) if go_backwards else range(time)):
+        output, new_states = step(_map(lambda x: x[:, t], inputs), states)
         if mask is not None:
-            previous = outputs[-1] if outputs and not zero_output_for_mask else np.zeros_like(output)
-            output = np.where(_keep(mask[:, t], output), output, previous)
-            new_states = [np.where(_keep(mask[:, t], new), new, old) for new, old in zip(new_states, states)]
+            keep = mask[:, t]
+            previous = outputs[-1] if outputs and not zero_output_for_mask else _map(np.zeros_like, output)
+            output = _map(lambda new, old: np.where(_keep(keep, new), new, old), output, previous)
+            new_states = [np.where(_keep(keep, new), new, old) for new, old in zip(new_states, states)]
         states = list(new_states)
         outputs.append(output)
+    if isinstance(outputs[0], (list, tuple)):
+        return type(outputs[0])(np.stack(list(o), axis=1) for o in zip(*outputs)), states
     return np.stack(outputs, axis=1), states

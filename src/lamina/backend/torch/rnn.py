@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
@@ -64,23 +64,33 @@ def _keep(mask_t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return mask_t.reshape(mask_t.shape + (1,) * (like.dim() - 1))
 
 
-def rnn(step: Callable[[torch.Tensor, list], tuple[torch.Tensor, list]], inputs: torch.Tensor,
-        states: list, go_backwards: bool = False, mask: torch.Tensor | None = None,
-        unroll: bool = False, zero_output_for_mask: bool = False) -> tuple[torch.Tensor, list]:
+def _map(fn: Callable, x: Any, *rest: Any) -> Any:
+    """fn over a tensor, or over each tensor of a list or tuple (several inputs or outputs per step)."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(fn(*items) for items in zip(x, *rest))
+    return fn(x, *rest)
+
+
+def rnn(step: Callable[[Any, list], tuple[Any, list]], inputs: Any, states: list,
+        go_backwards: bool = False, mask: torch.Tensor | None = None, unroll: bool = False,
+        zero_output_for_mask: bool = False) -> tuple[Any, list]:
     """Generic recurrence over time (axis 1) for cells without a fused kernel; a Python loop, so always unrolled.
 
+    inputs: a tensor, or a list or tuple of them (then steps get and may return such lists).
     mask (batch, time) of bools: where False, a step keeps the previous states, and its output is the
     previous output (zeros at first), or zeros with zero_output_for_mask.
     """
-    steps = range(inputs.shape[1] - 1, -1, -1) if go_backwards else range(inputs.shape[1])
-    outputs = []
-    for t in steps:
-        output, new_states = step(inputs[:, t], states)
+    time = (inputs[0] if isinstance(inputs, (list, tuple)) else inputs).shape[1]
+    outputs: list = []
+    for t in (range(time - 1, -1, -1) if go_backwards else range(time)):
+        output, new_states = step(_map(lambda x: x[:, t], inputs), states)
         if mask is not None:
-            keep = _keep(mask[:, t], output)
-            previous = outputs[-1] if outputs and not zero_output_for_mask else torch.zeros_like(output)
-            output = torch.where(keep, output, previous)
-            new_states = [torch.where(_keep(mask[:, t], new), new, old) for new, old in zip(new_states, states)]
+            keep = mask[:, t]
+            previous = outputs[-1] if outputs and not zero_output_for_mask else _map(torch.zeros_like, output)
+            output = _map(lambda new, old: torch.where(_keep(keep, new), new, old), output, previous)
+            new_states = [torch.where(_keep(keep, new), new, old) for new, old in zip(new_states, states)]
         states = list(new_states)
         outputs.append(output)
+    if isinstance(outputs[0], (list, tuple)):
+        return type(outputs[0])(torch.stack(list(o), dim=1) for o in zip(*outputs)), states
     return torch.stack(outputs, dim=1), states

@@ -60,11 +60,29 @@ class RecurrentStates:
         self.variables: list[Any] = []
 
 
+def _entries(state_size: Any) -> list[Any]:
+    return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
+
+
 def state_structure(state_size: Any) -> list[Any]:
-    """The states of one call as a (nested) list of placeholders, shaped like `state_size`."""
-    if isinstance(state_size, (list, tuple)):
-        return [state_structure(s) if isinstance(s, (list, tuple)) else None for s in state_size]
-    return [None]
+    """The states of one call as a (nested) list of placeholders, shaped like `state_size`.
+
+    An int or a tuple entry is one state ((batch, size) or (batch, *shape)); a list entry is a group
+    (one stacked cell's states).
+    """
+    return [state_structure(entry) if isinstance(entry, list) else None for entry in _entries(state_size)]
+
+
+def zero_states_of(state_size: Any, batch: int, dtype: Any) -> list[Any]:
+    """Zeros for every state of `state_size`, nested as `state_structure`."""
+    return [zero_states_of(entry, batch, dtype) if isinstance(entry, list)
+            else backend.impl.zeros((batch, *(entry if isinstance(entry, tuple) else (entry,))), dtype)
+            for entry in _entries(state_size)]
+
+
+def _several(shape: Any) -> bool:
+    """Whether `shape` is a list of shapes (several input sequences) rather than one shape."""
+    return isinstance(shape, (list, tuple)) and bool(shape) and isinstance(shape[0], (list, tuple))
 
 
 def fresh(tensor: Any) -> Any:
@@ -108,18 +126,20 @@ class RNN(TracesShapes):
 
     # --- building and states -------------------------------------------------------------------
 
-    def build(self, sequences_shape: tuple) -> None:
-        step_shape = (sequences_shape[0], *sequences_shape[2:])
+    def build(self, sequences_shape: Any) -> None:
+        several = _several(sequences_shape)
+        step_shapes = [(shape[0], *shape[2:]) for shape in (sequences_shape if several else [sequences_shape])]
+        step_shape = step_shapes if several else step_shapes[0]
         if isinstance(self.cell, Layer):
             self.cell._build_for(step_shape)
         elif callable(getattr(self.cell, "build", None)) and not getattr(self.cell, "built", False):
             self.cell.build(step_shape)
             self.cell.built = True
-        batch = sequences_shape[0]
+        batch = step_shapes[0][0]
         if batch is None and self._input_shape_argument is not None:
             batch = self._input_shape_argument[0]
         if self.stateful and batch is not None:
-            self._create_states((batch, *step_shape[1:]))
+            self._create_states((batch, *step_shapes[0][1:]))
 
     def _create_states(self, step_shape: tuple) -> None:
         B = backend.impl
@@ -135,9 +155,7 @@ class RNN(TracesShapes):
         if callable(getattr(self.cell, "get_initial_state", None)):
             states = self.cell.get_initial_state(batch_size=step_shape[0])
             return list(states) if isinstance(states, (list, tuple)) else [states]
-        return tree.unflatten_as(state_structure(self.cell.state_size),
-                                 [B.zeros((step_shape[0], size), self.dtype)
-                                  for size in tree.flatten(self.cell.state_size)])
+        return zero_states_of(self.cell.state_size, step_shape[0], self.dtype)
 
     def get_initial_state(self, batch_size: int) -> list[Any]:
         """Zero states (or the cell's own initial states) for a batch of this size."""
@@ -185,11 +203,14 @@ class RNN(TracesShapes):
     # --- the call ----------------------------------------------------------------------------------
 
     def call(self, sequences: Any, initial_state: Any = None, mask: Any = None, training: bool | None = None) -> Any:
-        """sequences (batch, time, ...) -> the last output, or all outputs with return_sequences; then states."""
+        """sequences (batch, time, ...) -> the last output, or all outputs with return_sequences; then states.
+
+        sequences may be a list or tuple of such tensors for a cell that takes several inputs per step.
+        """
         B = backend.impl
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        shape = tuple(B.shape(sequences))
+        shape = tuple(B.shape(sequences[0] if isinstance(sequences, (list, tuple)) else sequences))
         step_shape = (shape[0], *shape[2:])
         states = self._initial_states(initial_state, step_shape)
         if mask is not None:
@@ -201,7 +222,7 @@ class RNN(TracesShapes):
         if self.stateful and not is_tracing_shapes():
             for variable, value in zip(self._states_holder.variables, tree.flatten(states)):
                 variable.assign(B.stop_gradient(value))
-        output = outputs if self.return_sequences else outputs[:, -1]
+        output = outputs if self.return_sequences else tree.map_structure(lambda o: o[:, -1], outputs)
         return [output, *states] if self.return_state else output
 
     def _run_builtin(self, sequences: Any, states: list[Any], mask: Any, training: bool,
