@@ -43,7 +43,7 @@ def test_pooling_1d(layer_class: type, mode: str, pool_size: int, strides: int |
     steps = strides or pool_size
     check_layer(lambda: layer_class(pool_size, strides, padding), (2, 7, 3),
                 lambda x, w: pool_reference(x, (pool_size,), (steps,), padding, mode),
-                expected_output_shape=(2, expected_steps, 3))
+                expected_output_shape=(2, expected_steps, 3), train=padding == "same" and strides == 2)
 
 
 @pytest.mark.parametrize("layer_class,mode", [(MaxPooling2D, "max"), (AveragePooling2D, "average")])
@@ -126,8 +126,8 @@ def test_pooling_1d_3d_channels_first(layer_class: type, mode: str) -> None:
                 first(lambda x, w: pool_reference(x, (2,) * rank, (2,) * rank, "same", mode)))
 
 
-@pytest.mark.parametrize("layer_class,reduce", [(GlobalMaxPooling2D, np.max), (GlobalAveragePooling3D, np.mean)])
-@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("layer_class,reduce,keepdims", [(GlobalMaxPooling2D, np.max, False),
+                                                         (GlobalAveragePooling3D, np.mean, True)])
 def test_global_pooling_channels_first(layer_class: type, reduce: Any, keepdims: bool) -> None:
     shape = (2, 3, 4, 5) if layer_class is GlobalMaxPooling2D else (2, 3, 2, 3, 2)
     axes = tuple(range(2, len(shape)))
@@ -157,12 +157,13 @@ def adaptive_reference(x: np.ndarray, output_size: tuple, mode: str) -> np.ndarr
     return output
 
 
-@pytest.mark.parametrize("layer_class,mode,shape,output_size", [
-    (AdaptiveAveragePooling1D, "average", (2, 7, 3), 3), (AdaptiveMaxPooling1D, "max", (2, 7, 3), 4),
-    (AdaptiveAveragePooling2D, "average", (2, 5, 7, 2), (3, 4)), (AdaptiveMaxPooling2D, "max", (2, 5, 6, 2), (2, 4)),
-    (AdaptiveAveragePooling3D, "average", (1, 4, 3, 5, 2), (2, 2, 3)),
-    (AdaptiveMaxPooling3D, "max", (1, 3, 4, 3, 2), 2)])
-@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("layer_class,mode,shape,output_size,data_format", [
+    (AdaptiveAveragePooling1D, "average", (2, 7, 3), 3, "channels_first"),
+    (AdaptiveMaxPooling1D, "max", (2, 7, 3), 4, "channels_last"),
+    (AdaptiveAveragePooling2D, "average", (2, 5, 7, 2), (3, 4), "channels_last"),
+    (AdaptiveMaxPooling2D, "max", (2, 5, 6, 2), (2, 4), "channels_first"),
+    (AdaptiveAveragePooling3D, "average", (1, 4, 3, 5, 2), (2, 2, 3), "channels_first"),
+    (AdaptiveMaxPooling3D, "max", (1, 3, 4, 3, 2), 2, "channels_last")])
 def test_adaptive_pooling(layer_class: type, mode: str, shape: tuple, output_size: Any, data_format: str) -> None:
     rank = len(shape) - 2
     sizes = (output_size,) * rank if isinstance(output_size, int) else output_size
