@@ -289,3 +289,17 @@ def test_unknown_spatial_sizes_stay_unknown_in_functional_models() -> None:
             assert tuple(y.shape) == (None, None, None, 4)
             z = Conv1D(2, 3, data_format="channels_first")(lamina.Input(shape=(3, None)))
             assert tuple(z.shape) == (None, 2, None)
+
+
+def test_data_format_none_follows_the_configured_image_data_format() -> None:
+    import lamina
+
+    assert Conv2D(2, 3).data_format == "channels_last"
+    lamina.config.set_image_data_format("channels_first")
+    try:
+        layer = Conv2D(2, 3)
+        with backend.use("numpy"):
+            outputs = layer(np.zeros((1, 4, 5, 5), "float32"))
+        assert layer.data_format == "channels_first" and outputs.shape == (1, 2, 3, 3)
+    finally:
+        lamina.config.set_image_data_format("channels_last")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from lamina.config import image_data_format
 from lamina.ops.dispatch import as_tensor, backend_op
 
 __all__ = ["adaptive_average_pool", "adaptive_max_pool", "average_pool", "conv", "conv_transpose",
@@ -16,19 +17,10 @@ __all__ = ["adaptive_average_pool", "adaptive_max_pool", "average_pool", "conv",
 DATA_FORMATS = ("channels_last", "channels_first")
 
 
-def default_data_format() -> str:
-    """The configured image layout (lamina.config.image_data_format), 'channels_last' unless set otherwise."""
-    try:
-        from lamina.config import image_data_format
-    except ImportError:  # a build without the settings module
-        return "channels_last"
-    return image_data_format()
-
-
 def standardize_data_format(data_format: str | None, owner: str = "data_format") -> str:
     """None as the configured default layout; anything else but the two layouts is an error."""
     if data_format is None:
-        return default_data_format()
+        return image_data_format()
     if data_format not in DATA_FORMATS:
         raise ValueError(f"{owner} must be 'channels_last' or 'channels_first', got {data_format!r}.")
     return data_format
