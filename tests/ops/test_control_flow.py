@@ -102,6 +102,42 @@ def test_custom_gradient_replaces_the_gradient_on_torch_and_jax():
     np.testing.assert_allclose(value, [math.log(2)], rtol=1e-6)
 
 
+def _scaled_product(x, y, scale=1.0):
+    def grad(upstream):
+        return upstream * y * 10.0, upstream * x * 10.0  # ten times the true gradients, to tell them apart
+
+    return x * y * scale, grad
+
+
+def test_custom_gradient_with_several_arguments_and_keywords():
+    import jax
+    import torch
+
+    x, y = np.array([1.0, 2.0], "float32"), np.array([3.0, 5.0], "float32")
+    with backend.use("torch"):
+        tx, ty = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+        ops.sum(ops.custom_gradient(_scaled_product)(tx, ty, scale=2.0)).backward()
+        torch_gradients = [tx.grad.numpy(), ty.grad.numpy()]
+    with backend.use("jax"):
+        product = ops.custom_gradient(_scaled_product)
+        value = _np(product(x, y, scale=2.0))
+        jax_gradients = jax.grad(lambda a, b: ops.sum(product(a, b)), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(value, x * y * 2.0)
+    for gradients in (torch_gradients, jax_gradients):
+        np.testing.assert_allclose(np.asarray(gradients[0]), y * 10.0)
+        np.testing.assert_allclose(np.asarray(gradients[1]), x * 10.0)
+
+
+def test_segment_reductions_inside_jax_jit_need_num_segments():
+    import jax
+
+    with backend.use("jax"):
+        summed = jax.jit(lambda d, s: ops.segment_sum(d, s, num_segments=2))(X, np.array([1, 0, 1]))
+        with pytest.raises(ValueError, match="num_segments"):
+            jax.jit(lambda d, s: ops.segment_sum(d, s))(X, np.array([1, 0, 1]))
+    np.testing.assert_allclose(_np(summed), [X[1], X[0] + X[2]], rtol=1e-6)
+
+
 def _math(o, x):
     positive = o.abs(x) + 0.5
     ids = np.array([0, 0, 2])

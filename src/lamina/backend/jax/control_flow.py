@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import jax
@@ -43,7 +44,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
             return jnp.logical_and(iteration < maximum_iterations, cond(*v))
 
         _, values = jax.lax.while_loop(bounded_cond, lambda s: (s[0] + 1, as_tuple(body(*s[1]))), (0, values))
-    return values[0] if single else type(loop_vars)(values)
+    return values[0] if single else values
 
 
 def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any) -> Any:
@@ -73,19 +74,24 @@ def associative_scan(f: Callable[[Any, Any], Any], elems: Any, reverse: bool = F
 def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     """f(*args) returns (output, grad_fn); gradients through the result are grad_fn(upstream)."""
 
-    def with_tuple_gradients(*args: Any) -> Any:
-        output, grad_fn = f(*args)
+    def with_tuple_gradients(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def forward(*args: Any) -> Any:
+            output, grad_fn = fn(*args)
 
-        def vjp(*upstream: Any) -> tuple[Any, ...]:
-            grads = grad_fn(*upstream)
-            return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+            def vjp(*upstream: Any) -> tuple[Any, ...]:
+                grads = grad_fn(*upstream)
+                return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
 
-        return output, vjp
+            return output, vjp
 
-    custom = jax.custom_gradient(with_tuple_gradients)
+        return jax.custom_gradient(forward)
 
-    def wrapper(*args: Any) -> Any:
-        return custom(*_arrays(args))
+    custom = with_tuple_gradients(f)
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        function = with_tuple_gradients(functools.partial(f, **kwargs)) if kwargs else custom
+        return function(*_arrays(args))
 
     return wrapper
 

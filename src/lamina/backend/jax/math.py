@@ -85,7 +85,10 @@ def _segment(reduce: Any, data: Any, segment_ids: Any, num_segments: int | None,
     data = jnp.asarray(unwrap(data))
     segment_ids = jnp.asarray(unwrap(segment_ids))
     if num_segments is None:
-        num_segments = int(jnp.max(segment_ids)) + 1  # a host read: pass num_segments inside jit
+        if isinstance(segment_ids, jax.core.Tracer):
+            raise ValueError("segment reductions inside jax.jit need num_segments: the output's length cannot "
+                             "depend on the values of segment_ids.")
+        num_segments = int(jnp.max(segment_ids)) + 1
     return reduce(data, segment_ids, num_segments=num_segments, indices_are_sorted=sorted)
 
 

@@ -43,7 +43,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
         values = body(*values)
         values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
         iteration += 1
-    return values[0] if single else type(loop_vars)(values)
+    return values[0] if single else values
 
 
 def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any) -> Any:

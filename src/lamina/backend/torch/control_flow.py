@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from typing import Any, Callable, Sequence
 
@@ -11,8 +12,8 @@ import torch
 from lamina.backend.common import map_leaves
 from lamina.backend.torch.core import convert_to_tensor, to_torch_dtype
 
-# Eager torch runs control flow as Python: cond, switch and while_loop read their predicate on the host,
-# which torch.compile turns into a graph break; scan, map and fori_loop unroll there.
+# Eager torch runs control flow as Python: switch and while_loop read their predicate on the host, which
+# torch.compile turns into a graph break (cond becomes torch.cond there); scan, map and fori_loop unroll.
 
 
 def _leaves(tree: Any) -> list[Any]:
@@ -28,6 +29,8 @@ def _stack(items: list[Any]) -> Any:
 
 
 def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
+    if torch.compiler.is_compiling() and isinstance(pred, torch.Tensor):
+        return torch.cond(pred, true_fn, false_fn, ())  # both branches traced, no graph break
     return true_fn() if bool(pred) else false_fn()
 
 
@@ -45,7 +48,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
         values = body(*values)
         values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
         iteration += 1
-    return values[0] if single else type(loop_vars)(values)
+    return values[0] if single else values
 
 
 def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any) -> Any:
@@ -99,25 +102,29 @@ def associative_scan(f: Callable[[Any, Any], Any], elems: Any, reverse: bool = F
     return map_leaves(lambda x: x.flip(axis), elems) if reverse else elems
 
 
+class _CustomGradient(torch.autograd.Function):
+    """Runs fn(*args) -> (output, grad_fn) forward, and grad_fn(*upstream) backward."""
+
+    @staticmethod
+    def forward(ctx: Any, fn: Callable[..., Any], *args: Any) -> Any:
+        output, ctx.grad_fn = fn(*args)
+        ctx.tensor_inputs = [isinstance(a, torch.Tensor) for a in args]
+        return output
+
+    @staticmethod
+    def backward(ctx: Any, *upstream: Any) -> Any:
+        grads = ctx.grad_fn(*upstream)
+        grads = iter(grads if isinstance(grads, (list, tuple)) else [grads])
+        # no gradient for fn; one per tensor argument, in order; None for the other arguments
+        return (None, *(next(grads, None) if is_tensor else None for is_tensor in ctx.tensor_inputs))
+
+
 def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     """f(*args) returns (output, grad_fn); gradients through the result are grad_fn(upstream)."""
 
-    class _Function(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, *args: Any) -> Any:
-            output, ctx.grad_fn = f(*args)
-            ctx.tensor_inputs = [isinstance(a, torch.Tensor) for a in args]
-            return output
-
-        @staticmethod
-        def backward(ctx: Any, *upstream: Any) -> Any:
-            grads = ctx.grad_fn(*upstream)
-            grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
-            grads = iter(grads)  # one gradient per tensor argument, None for the others
-            return tuple(next(grads, None) if is_tensor else None for is_tensor in ctx.tensor_inputs)
-
-    def wrapper(*args: Any) -> Any:
-        return _Function.apply(*args)
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return _CustomGradient.apply(functools.partial(f, **kwargs) if kwargs else f, *args)
 
     return wrapper
 
