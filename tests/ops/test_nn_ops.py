@@ -226,10 +226,41 @@ def test_ctc_greedy_decode(backend_name):
     with backend.use(backend_name):
         decoded, scores = _np(ops.ctc_decode(logits, np.array([6, 5])))
         unmerged, _ = _np(ops.ctc_decode(logits, np.array([6, 5]), merge_repeated=False))
-        with pytest.raises(NotImplementedError, match="beam_search"):
-            ops.ctc_decode(logits, np.array([6, 5]), strategy="beam_search")
         with pytest.raises(ValueError, match="strategy"):
             ops.ctc_decode(logits, np.array([6, 5]), strategy="best")
     np.testing.assert_array_equal(decoded, [[[1, 2, 3, -1, -1, -1], [3, 3, -1, -1, -1, -1]]])
     np.testing.assert_array_equal(unmerged, [[[1, 1, 2, 2, 3, -1], [3, 3, 3, -1, -1, -1]]])
     np.testing.assert_allclose(scores, [[-12.0], [-10.0]])
+
+
+def _prefix_probabilities(log_probs):
+    """Every label sequence's total probability, summed over all its alignments (brute force)."""
+    totals = {}
+    for path in itertools.product(range(log_probs.shape[1]), repeat=log_probs.shape[0]):
+        collapsed = tuple(c for i, c in enumerate(path) if c != 0 and (i == 0 or path[i - 1] != c))
+        totals[collapsed] = totals.get(collapsed, 0.0) + math.exp(sum(log_probs[t, c] for t, c in enumerate(path)))
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_ctc_beam_search_finds_the_most_probable_label_sequences(backend_name):
+    logits = (rng.normal(size=(2, 4, 3)) * 2).astype("float32")
+    lengths = np.array([4, 3])
+    with backend.use(backend_name):
+        paths, scores = _np(ops.ctc_decode(logits, lengths, strategy="beam_search", beam_width=50, top_paths=3))
+    assert paths.shape == (3, 2, 4) and scores.shape == (2, 3)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    for sample in range(2):
+        expected = _prefix_probabilities(log_probs[sample, :lengths[sample]])[:3]
+        for rank, (prefix, probability) in enumerate(expected):
+            assert tuple(paths[rank, sample][paths[rank, sample] >= 0]) == prefix
+            assert (paths[rank, sample, len(prefix):] == -1).all()
+            assert scores[sample, rank] == pytest.approx(math.log(probability), rel=1e-5)
+
+
+def test_ctc_beam_search_says_it_runs_eagerly_when_traced():
+    import jax
+
+    logits = np.zeros((1, 3, 3), "float32")
+    with backend.use("jax"), pytest.raises(ValueError, match="eagerly"):
+        jax.jit(lambda x: ops.ctc_decode(x, np.array([3]), strategy="beam_search"))(logits)

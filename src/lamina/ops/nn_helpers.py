@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from lamina import backend
 from lamina.ops.dispatch import backend_op
 
@@ -52,14 +54,68 @@ def multi_hot(inputs: Any, num_classes: int | None = None, axis: int = -1, dtype
 
 def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", beam_width: int = 100,
                top_paths: int = 1, merge_repeated: bool = True, mask_index: int = 0) -> tuple[Any, Any]:
-    """Decode CTC logits (batch, time, classes): the labels (1, batch, time), -1 after each sequence's end,
-    and the score (batch, 1), minus the sum of the chosen logits."""
+    """Decode CTC logits (batch, time, classes) into label sequences padded with -1.
+
+    "greedy" gives the labels (1, batch, time) and the scores (batch, 1), minus the sum of the chosen logits;
+    "beam_search" the top_paths most probable label sequences (top_paths, batch, time) and their log
+    probabilities (batch, top_paths), by a prefix beam search of beam_width prefixes run on the host.
+    """
     if strategy == "greedy":
         return backend_op("ctc_greedy_decode")(inputs, sequence_lengths, merge_repeated=merge_repeated,
                                                mask_index=mask_index)
     if strategy == "beam_search":
-        raise NotImplementedError('ctc_decode: strategy="beam_search" is not available yet; use "greedy".')
+        return _ctc_beam_search(inputs, sequence_lengths, beam_width, top_paths, mask_index)
     raise ValueError(f'ctc_decode: strategy must be "greedy" or "beam_search", got {strategy!r}.')
+
+
+def _ctc_beam_search(inputs: Any, sequence_lengths: Any, beam_width: int, top_paths: int,
+                     mask_index: int) -> tuple[Any, Any]:
+    try:
+        logits = np.asarray(backend.impl.convert_to_numpy(inputs), np.float64)
+        lengths = np.asarray(backend.impl.convert_to_numpy(sequence_lengths))
+    except Exception as error:  # a traced value: the search reads every step's beams on the host
+        raise ValueError('ctc_decode with strategy="beam_search" runs eagerly on the host, not inside a '
+                         'compiled function.') from error
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_probabilities = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    batch, steps, _ = logits.shape
+    paths = np.full((top_paths, batch, steps), -1, np.int32)
+    scores = np.full((batch, top_paths), -np.inf, np.float32)
+    for sample in range(batch):
+        best = _prefix_beam_search(log_probabilities[sample, :int(lengths[sample])], beam_width, mask_index)
+        for rank, (prefix, score) in enumerate(best[:top_paths]):
+            paths[rank, sample, :len(prefix)] = prefix
+            scores[sample, rank] = score
+    return backend_op("convert_to_tensor")(paths), backend_op("convert_to_tensor")(scores)
+
+
+def _prefix_beam_search(log_probabilities: np.ndarray, beam_width: int, blank: int) -> list[tuple[tuple, float]]:
+    """The most probable label sequences of one sample (time, classes) and their log probabilities, each the
+    sum over every alignment of the sequence; at most beam_width prefixes survive each step."""
+    classes = np.array([c for c in range(log_probabilities.shape[1]) if c != blank])
+    # prefix -> (log probability of its alignments ending in a blank, of those ending in its last label)
+    beams: dict[tuple, tuple[float, float]] = {(): (0.0, -np.inf)}
+    for step in log_probabilities:
+        grown: dict[tuple, list[float]] = {}
+
+        def add(prefix: tuple, which: int, value: Any) -> None:
+            entry = grown.setdefault(prefix, [-np.inf, -np.inf])
+            entry[which] = np.logaddexp(entry[which], value)
+
+        for prefix, (ends_blank, ends_label) in beams.items():
+            total = np.logaddexp(ends_blank, ends_label)
+            add(prefix, 0, total + step[blank])
+            last = prefix[-1] if prefix else -1
+            # a label repeating the last one extends the prefix only after a blank; else it merges into it
+            extended = np.where(classes == last, ends_blank, total) + step[classes]
+            for label, value in zip(classes.tolist(), extended.tolist()):
+                add(prefix + (label,), 1, value)
+            if last >= 0:
+                add(prefix, 1, ends_label + step[last])
+        ranked = sorted(grown.items(), key=lambda item: -np.logaddexp(*item[1]))[:beam_width]
+        beams = {prefix: (value[0], value[1]) for prefix, value in ranked}
+    results = [(prefix, float(np.logaddexp(*value))) for prefix, value in beams.items()]
+    return sorted(results, key=lambda item: -item[1])
 
 
 def psnr(x1: Any, x2: Any, max_val: Any) -> Any:
