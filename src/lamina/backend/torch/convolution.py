@@ -109,10 +109,20 @@ def conv_transpose_general(inputs: torch.Tensor, kernel: torch.Tensor, strides: 
     return _channels_first(_conv_transpose_first)(inputs, data_format, kernel, strides, padding, dilation_rate)
 
 
+def _native_padding(pairs: Sequence[tuple[int, int]], pool_size: Sequence[int]) -> tuple[int, ...] | None:
+    """The padding torch's pooling kernels take themselves: the same on both sides, at most half the window."""
+    if all(before == after and 2 * before <= k for (before, after), k in zip(pairs, pool_size)):
+        return tuple(before for before, _ in pairs)
+    return None
+
+
 def _max_pool_first(x: torch.Tensor, pool_size: Sequence[int], strides: Sequence[int],
                     padding: str) -> torch.Tensor:
     rank = x.ndim - 2
     pairs = _pairs(x, padding, pool_size, strides, (1,) * rank)
+    native = _native_padding(pairs, pool_size)
+    if native is not None:
+        return _MAX_POOL[rank](x, tuple(pool_size), tuple(strides), native)
     return _MAX_POOL[rank](_pad(x, pairs, -math.inf), tuple(pool_size), tuple(strides))
 
 
@@ -120,8 +130,9 @@ def _average_pool_first(x: torch.Tensor, pool_size: Sequence[int], strides: Sequ
                         padding: str) -> torch.Tensor:
     rank = x.ndim - 2
     pairs = _pairs(x, padding, pool_size, strides, (1,) * rank)
-    if not any(before or after for before, after in pairs):
-        return _AVG_POOL[rank](x, tuple(pool_size), tuple(strides))
+    native = _native_padding(pairs, pool_size)
+    if native is not None:  # torch pads inside the kernel and leaves the padding out of the average
+        return _AVG_POOL[rank](x, tuple(pool_size), tuple(strides), native, count_include_pad=False)
     # The average covers only the real cells: pool the padded sum and divide by the cell count.
     ones = torch.ones((1, 1, *x.shape[2:]), dtype=x.dtype, device=x.device)
     summed = _AVG_POOL[rank](_pad(x, pairs), tuple(pool_size), tuple(strides))
