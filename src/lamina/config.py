@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina import backend as _backend
-from lamina.backend import (DATA_FORMATS, FLOAT_DTYPES, epsilon, floatx, image_data_format, set_epsilon,  # noqa: F401
-                            set_floatx, set_image_data_format)
+from lamina.backend import (DATA_FORMATS, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
+                            set_image_data_format)
 
 _settings: dict[str, Any] = {}
 _DEFAULTS = {"unsafe_deserialization": False, "interactive_logging": True, "traceback_filtering": True,

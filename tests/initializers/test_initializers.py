@@ -169,7 +169,8 @@ def test_keras_lower_case_names_and_deserialize() -> None:
                  "orthogonal", "identity"):
         assert isinstance(getattr(initializers, name)(), initializers.Initializer)
     again = initializers.deserialize(initializers.serialize(initializers.RandomNormal(0.5, 2.0, seed=3)))
-    assert isinstance(again, initializers.RandomNormal) and again.get_config() == {"mean": 0.5, "stddev": 2.0, "seed": 3}
+    assert isinstance(again, initializers.RandomNormal)
+    assert again.get_config() == {"mean": 0.5, "stddev": 2.0, "seed": 3}
     assert isinstance(initializers.deserialize("he_normal"), initializers.HeNormal)
     keras_layout = {"module": "keras.initializers", "class_name": "IdentityInitializer", "config": {"gain": 2.0},
                     "registered_name": None}

@@ -104,7 +104,8 @@ def test_orthogonal_regularizer(backend_name: str, mode: str) -> None:
         penalty = regularizers.OrthogonalRegularizer(factor=0.2, mode=mode)(B.convert_to_tensor(W))
         np.testing.assert_allclose(float(B.convert_to_numpy(penalty)), expected, rtol=1e-5)
         orthogonal = np.linalg.qr(np.random.default_rng(0).normal(size=(5, 5)))[0].astype("float32")
-        assert abs(float(B.convert_to_numpy(regularizers.OrthogonalRegularizer()(B.convert_to_tensor(orthogonal))))) < 1e-6
+        penalty = regularizers.OrthogonalRegularizer()(B.convert_to_tensor(orthogonal))
+        assert abs(float(B.convert_to_numpy(penalty))) < 1e-6
 
 
 def test_orthogonal_regularizer_names_errors_and_deserialize() -> None:

@@ -163,7 +163,10 @@ class Softmax(Layer):
                 m is not None and i is not None and m not in (1, i)
                 for m, i in zip(reversed(mask_shape), reversed(inputs_shape))):
             raise ValueError(f"Softmax {self.name!r}: the mask of shape {mask_shape} does not broadcast to the "
-                             f"inputs of shape {inputs_shape}.")
+                             f"inputs of shape {inputs_shape} (each mask axis, aligned from the right, must be 1 "
+                             "or the input's size). A mask of whole time steps (batch, steps), from Masking or "
+                             "Embedding, fits only (batch, steps) inputs: drop it before this layer, e.g. with a "
+                             "Lambda.")
         if B.dtype_of(mask) != "bool":
             mask = B.greater(mask, 0.5)
         return mask

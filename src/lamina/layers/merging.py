@@ -25,7 +25,8 @@ class Merge(Layer):
         raise NotImplementedError
 
     def build(self, input_shape: Any) -> None:
-        if not isinstance(input_shape, (list, tuple)) or not input_shape or not isinstance(input_shape[0], (list, tuple)):
+        if (not isinstance(input_shape, (list, tuple)) or not input_shape
+                or not isinstance(input_shape[0], (list, tuple))):
             raise ValueError(f"{type(self).__name__} must be called on a list of inputs, got one input of shape "
                              f"{input_shape}.")
         if len(input_shape) < self.minimum_inputs:
