@@ -7,9 +7,12 @@ from lamina.layers.preprocessing.image.color import (AutoContrast, Equalization,
 from lamina.layers.preprocessing.image.geometric import (RandomCrop, RandomElasticTransform, RandomFlip,
                                                         RandomPerspective, RandomRotation, RandomShear,
                                                         RandomTranslation, RandomZoom)
+from lamina.layers.preprocessing.image.mixing import CutMix, MixUp, RandomErasing
+from lamina.layers.preprocessing.image.policies import AugMix, Pipeline, RandAugment, RandomColorJitter
 from lamina.layers.preprocessing.image.resizing import CenterCrop, Rescaling, Resizing
 
-__all__ = ["AutoContrast", "CenterCrop", "Equalization", "RandomBrightness", "RandomColorDegeneration",
+__all__ = ["AugMix", "AutoContrast", "CenterCrop", "CutMix", "Equalization", "MixUp", "Pipeline", "RandAugment",
+           "RandomColorJitter", "RandomErasing", "RandomBrightness", "RandomColorDegeneration",
            "RandomContrast", "RandomCrop", "RandomElasticTransform", "RandomFlip", "RandomGaussianBlur",
            "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
            "RandomRotation", "RandomSaturation", "RandomSharpness", "RandomShear", "RandomTranslation",

@@ -101,7 +101,8 @@ class BaseImagePreprocessingLayer(Layer):
             raise ValueError(f"{type(self).__name__} takes a dict with 'images' (and optionally 'labels'); "
                              f"got keys {sorted(inputs)} (bounding boxes and segmentation masks are not supported).")
         outputs = dict(inputs)
-        outputs["images"] = self._images(inputs["images"], training)
+        images = backend.impl.cast(backend.impl.convert_to_tensor(inputs["images"]), self.dtype)
+        outputs["images"] = self._images(images, training)
         if "labels" in inputs:
             outputs["labels"] = self.transform_labels(inputs["labels"], training)
         return outputs
