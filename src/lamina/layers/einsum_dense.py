@@ -83,16 +83,20 @@ class EinsumDense(Layer):
     """
 
     casts_inputs = True
+    supports_masking = True  # as Dense: a mask over (batch, steps) passes through projections that keep them
 
     def __init__(self, equation: str, output_shape: int | Sequence[int | None], activation: Any = None,
                  bias_axes: str | None = None, kernel_initializer: Any = "glorot_uniform",
                  bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, lora_rank: int | None = None,
-                 **kwargs: Any) -> None:
-        kwargs.pop("lora_alpha", None)
+                 lora_alpha: float | None = None, gptq_unpacked_column_size: int | None = None,
+                 quantization_config: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if lora_rank is not None:
             raise ValueError(f"EinsumDense lora_rank is not supported; expected None, got {lora_rank!r}.")
+        if quantization_config is not None:
+            raise ValueError(f"EinsumDense quantization is not supported; expected quantization_config=None, "
+                             f"got {quantization_config!r}.")
         _parse(equation)
         self.equation = equation
         self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)

@@ -292,6 +292,8 @@ class SpectralNormalization(Layer):
     wrapped layer runs unchanged at inference.
     """
 
+    supports_masking = True
+
     def __init__(self, layer: Layer, power_iterations: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(layer, Layer):
