@@ -210,3 +210,10 @@ def test_masks_flow_through_merges_in_a_functional_model() -> None:
     assert add([left, right])._keras_mask is not None
     assert concatenate([left, right], axis=1)._keras_mask.shape == (None, 6)
     assert dot([left, right], axes=2)._keras_mask is None
+
+
+def test_element_wise_merges_broadcast_axes_of_size_one() -> None:
+    check_layer(Multiply, [(2, 3, 4), (2, 1, 4)], lambda x, w: x[0] * x[1], expected_output_shape=(2, 3, 4))
+    assert Add()([Input(shape=(3, 1)), Input(shape=(3, 4))]).shape == (None, 3, 4)
+    with pytest.raises(ValueError, match="same shape"):
+        Add()([Input(shape=(3, 2)), Input(shape=(3, 4))])

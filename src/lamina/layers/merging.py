@@ -35,10 +35,12 @@ class Merge(Layer):
         self._check_shapes([tuple(s) for s in input_shape])
 
     def _check_shapes(self, shapes: list[tuple]) -> None:
+        """Same rank, and along each axis the same size or 1 (broadcast), as Keras allows."""
         for shape in shapes[1:]:
-            if len(shape) != len(shapes[0]) or any(a is not None and b is not None and a != b
+            if len(shape) != len(shapes[0]) or any(a is not None and b is not None and a != b and 1 not in (a, b)
                                                    for a, b in zip(shape[1:], shapes[0][1:])):
-                raise ValueError(f"{type(self).__name__} needs inputs of the same shape, got {shapes}.")
+                raise ValueError(f"{type(self).__name__} needs inputs of the same shape (or of size 1 along an "
+                                 f"axis, broadcast), got {shapes}.")
 
     def call(self, inputs: Sequence[Any]) -> Any:
         return self._combine(list(inputs))
