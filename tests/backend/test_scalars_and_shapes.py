@@ -191,3 +191,30 @@ def test_fit_copies_the_training_data_to_the_device_once(training_backend, monke
             monkeypatch.setattr(module, "convert_to_tensor", counting)
     model.fit(x, y, epochs=2, batch_size=32, verbose=0)
     assert copies_of_x == [(256, 8)]
+
+
+class _Counter:
+    """Not a layer: the plainest function that assigns a variable and draws from a seed generator."""
+
+    def __init__(self, B) -> None:
+        self.total = B.Variable(np.zeros(2, np.float32), trainable=False, name="total")
+        self.seed = B.SeedGenerator(3)
+
+    def __call__(self, x):
+        from lamina import backend
+
+        self.total.assign_add(backend.impl.sum(x, axis=0))
+        return x + backend.impl.random_normal(x.shape, seed=self.seed)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "numpy"])
+def test_shape_inference_leaves_assigned_variables_as_they_were(name: str) -> None:
+    with backend.use(name) as B:
+        counter = _Counter(B)
+        seed_before = [np.asarray(B.convert_to_numpy(v)).copy() for v in counter.seed.variables]
+        B.compute_output_spec(counter, [((3, 2), "float32")])
+        np.testing.assert_array_equal(counter.total.numpy(), [0.0, 0.0])
+        for variable, before in zip(counter.seed.variables, seed_before):
+            np.testing.assert_array_equal(B.convert_to_numpy(variable), before)
+        counter(B.ones((3, 2)))  # and the state still works afterwards
+        np.testing.assert_array_equal(counter.total.numpy(), [3.0, 3.0])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Callable, Sequence
+import threading
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -95,6 +96,36 @@ class InPlaceStateScope:
 
     def __exit__(self, *exc_info: Any) -> None:
         return None
+
+
+class _Snapshots(threading.local):
+    saved: dict | None = None  # id(variable) -> (variable, its value before the first assignment)
+
+
+_SNAPSHOTS = _Snapshots()
+
+
+def remember_value(variable: Any, copy: Callable[[], Any]) -> None:
+    """Before a variable changes within `assignments_undone`, keep a copy of its value (once)."""
+    saved = _SNAPSHOTS.saved
+    if saved is not None and id(variable) not in saved:
+        saved[id(variable)] = (variable, copy())
+
+
+@contextlib.contextmanager
+def assignments_undone(restore: Callable[[Any, Any], None]) -> Iterator[None]:
+    """Within the block variables may be assigned; afterwards each holds its old value again.
+
+    Running a layer on placeholders to learn its output shapes must not change its state: a seed
+    generator must not keep a traced key, a running sum must not count zeros.
+    """
+    outer, _SNAPSHOTS.saved = _SNAPSHOTS.saved, {}
+    try:
+        yield
+    finally:
+        saved, _SNAPSHOTS.saved = _SNAPSHOTS.saved, outer
+        for variable, value in saved.values():
+            restore(variable, value)
 
 
 class VariableMixin:

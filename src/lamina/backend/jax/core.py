@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lamina.backend.common import VariableMixin, standardize_dtype
+from lamina.backend.common import VariableMixin, remember_value, standardize_dtype
 
 NAME = "jax"
 
@@ -72,6 +72,7 @@ class Variable(VariableMixin):
         return unwrap(self)
 
     def assign(self, value: Any) -> None:
+        remember_value(self, lambda: self._value)
         self._value = jnp.asarray(unwrap(value), dtype=self._value.dtype)
 
     def numpy(self) -> np.ndarray:

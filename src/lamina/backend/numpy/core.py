@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from lamina.backend.common import VariableMixin, standardize_dtype
+from lamina.backend.common import VariableMixin, remember_value, standardize_dtype
 
 NAME = "numpy"
 DEVICE = "cpu"
@@ -76,6 +76,7 @@ class Variable(NDArrayOperatorsMixin, VariableMixin):
             except ValueError:
                 raise ValueError(f"Cannot assign a value of shape {new.shape} to variable {self.path!r} "
                                  f"of shape {self._value.shape}.") from None
+        remember_value(self, lambda: self._value)
         self._value = new
 
     def numpy(self) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina.backend.common import VariableMixin, standardize_dtype
+from lamina.backend.common import VariableMixin, remember_value, standardize_dtype
 
 NAME = "torch"
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -82,10 +82,12 @@ class Variable(torch.nn.Parameter, VariableMixin):
         self.requires_grad_(flag and self.is_floating_point())
 
     def assign(self, value: Any) -> None:
+        remember_value(self, self.detach().clone)
         with torch.no_grad():
             self.copy_(convert_to_tensor(value) if not isinstance(value, torch.Tensor) else value)
 
     def assign_add(self, delta: Any) -> None:
+        remember_value(self, self.detach().clone)
         with torch.no_grad():
             self.add_(delta)
 
