@@ -28,6 +28,7 @@ class RecurrentCell(Layer):
                  bias_regularizer: Any = None, kernel_constraint: Any = None, recurrent_constraint: Any = None,
                  bias_constraint: Any = None, dropout: float = 0.0, recurrent_dropout: float = 0.0,
                  seed: int | None = None, **kwargs: Any) -> None:
+        kwargs.pop("implementation", None)  # Keras's choice of kernel layout: the same numbers either way
         super().__init__(**kwargs)
         owner = type(self).__name__
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:

@@ -22,7 +22,6 @@ class GRUCell(RecurrentCell):
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
                  use_bias: bool = True, reset_after: bool = True, **kwargs: Any) -> None:
-        kwargs.pop("implementation", None)  # Keras's choice of kernel layout: the same numbers either way
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = reset_after
@@ -82,8 +81,7 @@ class GRU(CellLayer):
                        kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
                        bias_constraint=bias_constraint, dropout=dropout, recurrent_dropout=recurrent_dropout,
                        reset_after=reset_after, seed=seed, dtype=kwargs.get("dtype"),
-                       trainable=kwargs.get("trainable", True), name="gru_cell",
-                       implementation=kwargs.pop("implementation", 2))
+                       trainable=kwargs.get("trainable", True), name="gru_cell")
         super().__init__(cell, use_cudnn=use_cudnn, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,
                          activity_regularizer=activity_regularizer, **kwargs)
