@@ -1,3 +1,5 @@
 """Preprocessing of structured, text and audio data: normalization, lookups, hashing, text vectorization, spectrograms."""
 
-__all__: list[str] = []
+from lamina.layers.preprocessing.structured.normalization import Normalization
+
+__all__: list[str] = ["Normalization"]
