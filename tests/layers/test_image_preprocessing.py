@@ -184,6 +184,17 @@ def test_pipeline_applies_its_layers_in_order_and_round_trips():
         np.testing.assert_array_equal(clone(IMAGES, training=False), IMAGES[:, 2:6, 3:7] * 2.0)
 
 
+def test_max_num_bounding_boxes_pads_and_cuts():
+    boxes = {"boxes": np.ones((2, 3, 4), "float32"), "labels": np.array([[1, 2, 3], [4, 5, 6]], "int32")}
+    with backend.use("numpy"):
+        padded = layers.MaxNumBoundingBoxes(5)({"images": IMAGES, "bounding_boxes": boxes})["bounding_boxes"]
+        cut = layers.MaxNumBoundingBoxes(2, fill_value=0)({"images": IMAGES, "bounding_boxes": boxes})["bounding_boxes"]
+    assert padded["boxes"].shape == (2, 5, 4) and np.all(padded["boxes"][:, 3:] == -1)
+    np.testing.assert_array_equal(padded["labels"], [[1, 2, 3, -1, -1], [4, 5, 6, -1, -1]])
+    np.testing.assert_array_equal(cut["labels"], [[1, 2], [4, 5]])
+    assert layers.MaxNumBoundingBoxes(5).get_config()["max_number"] == 5
+
+
 def test_channels_first_augments_the_same_way_as_channels_last():
     with backend.use("jax"):
         last = np.asarray(make("RandomRotation", seed=3)(IMAGES, training=True))

@@ -181,6 +181,26 @@ def test_gaussian_blur_and_sobel_edges_match_numpy_convolutions():
     np.testing.assert_allclose(edges[1, :, :, 2], np.stack([dy, dx], -1), atol=1e-5)
 
 
+def test_ssim_matches_a_numpy_reference():
+    from scipy.ndimage import correlate
+
+    other = np.clip(IMAGES + 0.1 * RNG.standard_normal(IMAGES.shape), 0, 1).astype("float32")
+    taps = np.exp(-((np.arange(5) - 2.0) ** 2) / (2 * 1.5 ** 2))
+    window = np.outer(taps, taps) / np.outer(taps, taps).sum()
+
+    def local_mean(z: np.ndarray) -> np.ndarray:  # valid positions only
+        return np.stack([correlate(z[:, :, c], window, mode="constant")[2:-2, 2:-2] for c in range(3)], -1)
+
+    expected = []
+    for x, y in zip(IMAGES.astype("float64"), other.astype("float64")):
+        mx, my = local_mean(x), local_mean(y)
+        vx, vy, cxy = local_mean(x * x) - mx ** 2, local_mean(y * y) - my ** 2, local_mean(x * y) - mx * my
+        c1, c2 = 0.01 ** 2, 0.03 ** 2
+        expected.append(np.mean((2 * mx * my + c1) * (2 * cxy + c2) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))))
+    np.testing.assert_allclose(on_every_backend(image.ssim, IMAGES, other, 1.0, filter_size=5), expected, atol=1e-5)
+    np.testing.assert_allclose(on_numpy(image.ssim, IMAGES, IMAGES, 1.0, filter_size=5), 1.0, atol=1e-5)
+
+
 def test_elastic_transform_is_seeded_and_keeps_shape():
     with backend.use("jax"):
         first = np.asarray(image.elastic_transform(IMAGES, 5.0, 2.0, seed=3))

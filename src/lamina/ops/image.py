@@ -24,7 +24,7 @@ NAMES: tuple[str, ...] = ()
 # Ops written here from other ops.
 COMPOSED = ("affine_transform", "crop_images", "elastic_transform", "extract_patches", "extract_patches_3d",
             "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize",
-            "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate", "sobel_edges")
+            "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim")
 
 __all__ = [*NAMES, *COMPOSED]
 __getattr__ = family_getattr(__name__, NAMES)
@@ -289,6 +289,35 @@ def _blur_last(x: Any, kernel_size: tuple[int, int], sigma: Any) -> Any:
     kernel = B.reshape(B.einsum("i,j->ij", rows, columns), (*kernel_size, 1, 1))
     kernel = B.tile(kernel, (1, 1, 1, channels))  # (kh, kw, 1, channels): one filter per channel
     return B.conv(x, kernel, (1, 1), "same", (1, 1), groups=channels)
+
+
+def ssim(image1: Any, image2: Any, max_val: float, filter_size: int = 11, filter_sigma: float = 1.5,
+         k1: float = 0.01, k2: float = 0.03, data_format: str | None = None) -> Any:
+    """Structural similarity of two batches of images under a Gaussian window (no padding): one value per image."""
+    B = backend.impl
+    x, batched, _ = as_batched_last(as_tensor(image1), data_format, "ssim")
+    y, _, _ = as_batched_last(as_tensor(image2), data_format, "ssim")
+    if tuple(x.shape) != tuple(y.shape):
+        raise ValueError(f"ssim needs images of one shape, got {tuple(x.shape)} and {tuple(y.shape)}.")
+    x, _ = _float_like(x)
+    y = B.cast(y, B.dtype_of(x))
+    channels = int(x.shape[-1])
+    taps = sampling.gaussian_kernel_1d(filter_size, filter_sigma, B.dtype_of(x))
+    kernel = B.tile(B.reshape(B.einsum("i,j->ij", taps, taps), (filter_size, filter_size, 1, 1)),
+                    (1, 1, 1, channels))
+
+    def local_mean(z: Any) -> Any:
+        return B.conv(z, kernel, (1, 1), "valid", (1, 1), groups=channels)
+
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    mean_x, mean_y = local_mean(x), local_mean(y)
+    variance_x = local_mean(x * x) - mean_x * mean_x
+    variance_y = local_mean(y * y) - mean_y * mean_y
+    covariance = local_mean(x * y) - mean_x * mean_y
+    index = ((2.0 * mean_x * mean_y + c1) * (2.0 * covariance + c2)
+             / ((mean_x * mean_x + mean_y * mean_y + c1) * (variance_x + variance_y + c2)))
+    result = B.mean(index, axis=(1, 2, 3))
+    return result if batched else result[0]
 
 
 def sobel_edges(images: Any, data_format: str | None = None) -> Any:

@@ -1,5 +1,6 @@
 """Image preprocessing and augmentation layers: rescaling, resizing, cropping, random transforms."""
 
+from lamina.layers.preprocessing.image.bounding_boxes import MaxNumBoundingBoxes
 from lamina.layers.preprocessing.image.color import (AutoContrast, Equalization, RandomBrightness,
                                                     RandomColorDegeneration, RandomContrast, RandomGaussianBlur,
                                                     RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
@@ -11,7 +12,7 @@ from lamina.layers.preprocessing.image.mixing import CutMix, MixUp, RandomErasin
 from lamina.layers.preprocessing.image.policies import AugMix, Pipeline, RandAugment, RandomColorJitter
 from lamina.layers.preprocessing.image.resizing import CenterCrop, Rescaling, Resizing
 
-__all__ = ["AugMix", "AutoContrast", "CenterCrop", "CutMix", "Equalization", "MixUp", "Pipeline", "RandAugment",
+__all__ = ["AugMix", "AutoContrast", "CenterCrop", "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
            "RandomColorJitter", "RandomErasing", "RandomBrightness", "RandomColorDegeneration",
            "RandomContrast", "RandomCrop", "RandomElasticTransform", "RandomFlip", "RandomGaussianBlur",
            "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
