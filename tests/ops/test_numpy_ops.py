@@ -26,6 +26,11 @@ CUBE = rng.normal(size=(2, 3, 4)).astype("float32")
 SORTED = np.array([-1.0, 0.0, 0.5, 2.0], "float32")
 SPECIAL = np.array([np.nan, np.inf, -np.inf, -0.0, 1.5], "float32")
 
+def _cross_z(a, b):
+    """The z component of the cross product of 2-vectors (NumPy's own form of it is deprecated)."""
+    return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+
+
 # name (or name:variant) -> (call on `o` (lamina.ops) with inputs `a` (backend tensors), NumPy's result)
 CASES = {
     **{case: (lambda o, a, name=name, src=src: getattr(o, name)(getattr(a, src)),
@@ -51,6 +56,11 @@ CASES = {
        for name in ("floor_divide", "fmod", "mod", "gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor")},
     **{name: (lambda o, a, name=name: getattr(o, name)(a.NATURALS, 2), lambda name=name: getattr(np, name)(NATURALS, 2))
        for name in ("bitwise_left_shift", "bitwise_right_shift", "left_shift", "right_shift")},
+    "scalar_first": (lambda o, a: [o.mod(7, a.NATURALS), o.hypot(3.0, a.X), o.fmax(0.0, a.X), o.arctan2(1.0, a.X),
+                                   o.bitwise_and(6, a.NATURALS), o.logaddexp(0.5, a.X), o.floor_divide(7, a.NATURALS)],
+                     lambda: [np.mod(7, NATURALS), np.hypot(np.float32(3), X), np.fmax(np.float32(0), X),
+                              np.arctan2(np.float32(1), X), np.bitwise_and(6, NATURALS), np.logaddexp(np.float32(0.5), X),
+                              np.floor_divide(7, NATURALS)]),
     "mod:scalar": (lambda o, a: o.mod(a.X, 0.7), lambda: np.mod(X, np.float32(0.7))),
     "floor_divide:float": (lambda o, a: o.floor_divide(a.X, 0.3), lambda: np.floor_divide(X, np.float32(0.3))),
     "fmod:float": (lambda o, a: o.fmod(a.X, a.POS), lambda: np.fmod(X, POS)),
@@ -98,8 +108,10 @@ CASES = {
         lambda name=name, method=method: getattr(np, name)(NANX if name.startswith("nan") else X,
                                                            [0.2, 0.5] if "quant" in name else [20.0, 50.0], axis=1,
                                                            method=method, keepdims=True).astype("float32"))
-       for name in ("quantile", "percentile", "nanquantile", "nanpercentile")
-       for method in ("linear", "lower", "higher", "midpoint", "nearest")},
+       for name, methods in (("quantile", ("linear", "lower", "higher", "midpoint", "nearest")),
+                             ("nanquantile", ("linear", "lower", "higher", "midpoint", "nearest")),
+                             ("percentile", ("linear", "nearest")), ("nanpercentile", ("midpoint", "nearest")))
+       for method in methods},
     "quantile:scalar": (lambda o, a: o.quantile(a.CUBE, 0.3, axis=(0, 1)), lambda: np.quantile(CUBE, 0.3, axis=(0, 1))),
     "trace": (lambda o, a: [o.trace(a.SQUARE), o.trace(a.CUBE, offset=1, axis1=1, axis2=2)],
               lambda: [np.trace(SQUARE), np.trace(CUBE, offset=1, axis1=1, axis2=2)]),
@@ -201,8 +213,8 @@ CASES = {
     "cross": (lambda o, a: [o.cross(a.VEC3, o.flip(a.VEC3, 0)), o.cross(a.VEC3[:, :2], a.VEC3[:, 1:]),
                             o.cross(o.transpose(a.VEC3), o.transpose(o.flip(a.VEC3, 0)), axis=0),
                             o.cross(a.VEC3, a.VEC3[0, :2])],
-              lambda: [np.cross(VEC3, VEC3[::-1]), np.cross(VEC3[:, :2], VEC3[:, 1:]),
-                       np.cross(VEC3.T, VEC3[::-1].T, axis=0), np.cross(VEC3, VEC3[0, :2])]),
+              lambda: [np.cross(VEC3, VEC3[::-1]), _cross_z(VEC3[:, :2], VEC3[:, 1:]),
+                       np.cross(VEC3.T, VEC3[::-1].T, axis=0), np.cross(VEC3, np.append(VEC3[0, :2], 0))]),
     "correlate": (lambda o, a: [o.correlate(a.X[0], a.Y[0, :3]), o.correlate(a.X[0], a.Y[0, :3], mode="same"),
                                 o.correlate(a.X[0], a.Y[0, :3], mode="full"), o.correlate(a.Y[0, :3], a.X[0])],
                   lambda: [np.correlate(X[0], Y[0, :3]), np.correlate(X[0], Y[0, :3], "same"),

@@ -67,7 +67,8 @@ ELEMENTWISE = (
           ("logical_and", "boolean and"), ("logical_or", "boolean or"))),
     Entry("round", "round(x, decimals=0)", "round half to even, to decimals places"),
     Entry("clip", "clip(x, x_min, x_max)", "x limited to [x_min, x_max]"),
-    Entry("where", "where(condition, x1, x2)", "x1 where condition holds, else x2"),
+    Entry("where", "where(condition, x1=None, x2=None)",
+          "x1 where condition holds, else x2; with neither, the indices where it holds (as nonzero, eager only)"),
 )
 
 REDUCTIONS = (

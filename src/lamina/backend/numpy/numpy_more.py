@@ -355,7 +355,16 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> np.ndarray:
 
 
 def cross(x1: Any, x2: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None) -> Any:
-    return np.cross(_t(x1), _t(x2), axisa, axisb, axisc, axis)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x1, x2 = np.moveaxis(_t(x1), axisa, -1), np.moveaxis(_t(x2), axisb, -1)
+    if x1.shape[-1] not in (2, 3) or x2.shape[-1] not in (2, 3):
+        raise ValueError(f"cross: vectors must have 2 or 3 components, got {x1.shape[-1]} and {x2.shape[-1]}.")
+    if x1.shape[-1] == 2 and x2.shape[-1] == 2:  # the z component only (NumPy's own 2-vector form is deprecated)
+        return x1[..., 0] * x2[..., 1] - x1[..., 1] * x2[..., 0]
+    x1 = np.pad(x1, [(0, 0)] * (x1.ndim - 1) + [(0, 3 - x1.shape[-1])])
+    x2 = np.pad(x2, [(0, 0)] * (x2.ndim - 1) + [(0, 3 - x2.shape[-1])])
+    return np.moveaxis(np.cross(x1, x2), -1, axisc)
 
 
 def correlate(x1: Any, x2: Any, mode: str = "valid") -> np.ndarray:
