@@ -7,7 +7,7 @@ import string
 from typing import Any, Sequence
 
 from lamina import backend, constraints, initializers, regularizers
-from lamina.layers.attention.masks import combined_mask, expand_mask, input_masks, masked_softmax, split_masks
+from lamina.layers.attention.masks import causal_mask, combined_mask, expand_mask, input_masks, masked_softmax, split_masks
 from lamina.layers.einsum_dense import EinsumDense
 from lamina.layers.layer import Layer
 from lamina.ops.symbolic import KerasTensor
@@ -148,28 +148,33 @@ class MultiHeadAttention(Layer):
         query_mask = carried[0] if query_mask is None else query_mask
         value_mask = carried[1] if value_mask is None else value_mask
         key_mask = carried[2] if key_mask is None and key is not value else key_mask
+        # A causal mask alone is left to the fused kernel, which then need not read a mask tensor.
+        only_causal = use_causal_mask and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
         attention_mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
-                                       use_causal_mask)
+                                       use_causal_mask and not only_causal)
         query = self._query_dense(query)  # (batch, target, heads, key_dim)
         key = self._key_dense(key)  # (batch, source, heads, key_dim)
         value = self._value_dense(value)  # (batch, source, heads, value_dim)
-        outputs, scores = self._attend(query, key, value, attention_mask, return_attention_scores, training)
+        outputs, scores = self._attend(query, key, value, attention_mask, only_causal, return_attention_scores,
+                                       training)
         outputs = self._output_dense(outputs)
         return (outputs, scores) if return_attention_scores else outputs
 
-    def _attend(self, query: Any, key: Any, value: Any, mask: Any, return_scores: bool,
+    def _attend(self, query: Any, key: Any, value: Any, mask: Any, causal: bool, return_scores: bool,
                 training: bool | None) -> tuple[Any, Any]:
         B = backend.impl
         scale = 1.0 / math.sqrt(self.key_dim)
         dropping = bool(training) and self.dropout > 0
         if not return_scores and not dropping and self._attention_axes == (1,) and len(B.shape(query)) == 4:
             mask = expand_mask(mask, 4, 1)  # (batch, 1, target, source): the same for every head
-            return B.dot_product_attention(query, key, value, mask=mask, scale=scale,
+            return B.dot_product_attention(query, key, value, mask=mask, scale=scale, is_causal=causal,
                                            flash_attention=self.flash_attention), None
         if self.flash_attention and return_scores:
             raise ValueError("MultiHeadAttention cannot return attention scores with flash_attention=True.")
         scores = B.einsum(self._dot_product_equation, key, B.multiply(query, scale))
         axes = tuple(range(-len(self._attention_axes), 0))
+        if causal:
+            mask = causal_mask(B.shape(query)[1], B.shape(key)[1])
         mask = expand_mask(mask, len(B.shape(scores)), -2 * len(self._attention_axes) - 1)
         scores = masked_softmax(scores, mask, axes)
         applied = B.dropout(scores, self.dropout, self.seed_generator) if dropping else scores
