@@ -95,7 +95,8 @@ def test_dot_product_attention(name, case):
     mask[..., 0] = True  # no row is fully masked
     bias = rng.standard_normal((1, 4, 4, 6)).astype("float32")
     kwargs = {"plain": {}, "mask_bias": {"mask": mask, "bias": bias, "scale": 0.5}, "causal": {"is_causal": True},
-              "causal_mask": {"is_causal": True, "mask": mask, "bias": bias}, "grouped": {"mask": mask}, "value_depth": {"is_causal": True},
+              "causal_mask": {"is_causal": True, "mask": mask, "bias": bias}, "grouped": {"mask": mask},
+              "value_depth": {"is_causal": True},
               "cap": {"attn_logits_soft_cap": 2.0, "mask": mask, "is_causal": True}}[case]
     expected = attention_reference(q, k, v, kwargs.get("bias"), kwargs.get("mask"), kwargs.get("scale"),
                                    kwargs.get("is_causal", False), kwargs.get("attn_logits_soft_cap"))

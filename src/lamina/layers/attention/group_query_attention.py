@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 from lamina import backend, constraints, initializers, regularizers
-from lamina.layers.attention.masks import causal_mask, combined_mask, expand_mask, input_masks, masked_softmax, split_masks
+from lamina.layers.attention.masks import (causal_mask, combined_mask, expand_mask, input_masks, masked_softmax,
+                                           split_masks)
 from lamina.layers.attention.multi_head_attention import _refuse_unsupported, _shape_of
 from lamina.layers.einsum_dense import EinsumDense
 from lamina.layers.layer import Layer

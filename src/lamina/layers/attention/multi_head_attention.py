@@ -7,7 +7,8 @@ import string
 from typing import Any, Sequence
 
 from lamina import backend, constraints, initializers, regularizers
-from lamina.layers.attention.masks import causal_mask, combined_mask, expand_mask, input_masks, masked_softmax, split_masks
+from lamina.layers.attention.masks import (causal_mask, combined_mask, expand_mask, input_masks, masked_softmax,
+                                           split_masks)
 from lamina.layers.einsum_dense import EinsumDense
 from lamina.layers.layer import Layer
 from lamina.ops.symbolic import KerasTensor
