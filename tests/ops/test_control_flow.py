@@ -153,7 +153,6 @@ def _math(o, x):
 
 def _math_reference():
     erf = np.vectorize(math.erf)
-    ids = np.array([0, 0, 2])
     order = np.argsort(-X, axis=1, kind="stable")[:, :2]
     kth = np.sort(X, 1)[:, -2]
     empty = np.full(4, -np.inf, "float32")

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lamina.backend.numpy.math import *  # noqa: F401,F403  (keras.ops' math family; see that module)
+# keras.ops' math family has a module of its own; re-exported here, as the package imports a fixed list of modules
+from lamina.backend.numpy.math import *  # noqa: F401,F403
 
 
 def _floating(x: Any) -> np.ndarray:
