@@ -15,7 +15,7 @@ CONTROL_FLOW = tuple(("associative_scan cond custom_gradient fori_loop map scan 
                       "while_loop").split())
 MATH = tuple(("cdist erf erfc erfinv extract_sequences in_top_k logdet logsumexp rsqrt segment_max segment_min "
               "segment_prod segment_sum top_k").split())
-SIGNAL: tuple[str, ...] = ()
+SIGNAL = ("fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft", "view_as_complex", "view_as_real")
 NAMES = (*TENSORS, *CONTROL_FLOW, *MATH, *SIGNAL)
 # Ops written here from other ops.
 COMPOSED = ("dtype", "is_tensor", "rearrange", "stop_gradient")
