@@ -133,3 +133,22 @@ def test_bidirectional_model_fits(training_backend: str) -> None:
     model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.03), loss="binary_crossentropy")
     losses = model.fit(x, y, epochs=4, batch_size=16, verbose=0).history["loss"]
     assert losses[-1] < 0.8 * losses[0], losses
+
+
+class Doubling:
+    """A plain-object cell without a config: h = h + 2 x."""
+
+    state_size = 3
+
+    def call(self, inputs: object, states: list) -> tuple:
+        h = states[0] + 2.0 * inputs
+        return h, [h]
+
+
+def test_bidirectional_copies_unregistered_cells(training_backend: str) -> None:
+    B = backend.impl
+    x = make_input(SHAPE)
+    outputs = B.convert_to_numpy(Bidirectional(lamina.layers.RNN(Doubling(), return_sequences=True))(
+        B.convert_to_tensor(x)))
+    np.testing.assert_allclose(outputs[..., :3], 2 * np.cumsum(x, axis=1), atol=1e-5)
+    np.testing.assert_allclose(outputs[..., 3:], 2 * np.cumsum(x[:, ::-1], axis=1)[:, ::-1], atol=1e-5)

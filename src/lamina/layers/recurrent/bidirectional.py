@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from lamina import backend
 from lamina.layers.layer import Layer
-from lamina.layers.recurrent.rnn import TracesShapes
+from lamina.layers.recurrent.layer_arguments import CellLayer
+from lamina.layers.recurrent.rnn import RNN, TracesShapes
+from lamina.layers.recurrent.stacked_cells import StackedRNNCells
 from lamina.layers.recurrent.wrapper import Wrapper
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-def _copy_layer(layer: Layer, name: str, **changes: Any) -> Layer:
-    """A new, unbuilt layer of the same config, renamed and with `changes` applied."""
-    from lamina.saving.registry import deserialize_layer, serialize_layer
+def _copy_cell(cell: Any) -> Any:
+    """A new, unbuilt cell of the same config (a deep copy for a plain object without a config)."""
+    if isinstance(cell, StackedRNNCells):
+        return StackedRNNCells([_copy_cell(c) for c in cell.cells], **Layer.get_config(cell))
+    if isinstance(cell, Layer):
+        return type(cell).from_config(cell.get_config())
+    return copy.deepcopy(cell)
 
-    config = serialize_layer(layer)
-    config["config"] = {**config["config"], "name": name, **changes}
-    return deserialize_layer(config)
+
+def _copy_layer(layer: Layer, name: str, **changes: Any) -> Layer:
+    """A new, unbuilt layer of the same class and config, renamed and with `changes` applied.
+
+    Built from the class at hand, so user-written layers and cells need no registration.
+    """
+    if isinstance(layer, RNN) and not isinstance(layer, CellLayer):  # the config of a generic RNN holds its cell
+        config = {**Layer.get_config(layer), **layer.rnn_config(), "name": name, **changes}
+        return type(layer)(_copy_cell(layer.cell), **config)
+    return type(layer).from_config({**layer.get_config(), "name": name, **changes})
 
 
 def _without_prefix(name: str, prefix: str) -> str:
