@@ -6,6 +6,7 @@ Every layer takes data_format "channels_last" (batch, *spatial, channels) or "ch
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -114,12 +115,13 @@ class GlobalPooling(Layer):
         B = backend.impl
         first = 2 if self.data_format == "channels_first" else 1
         axes = tuple(range(first, first + self.rank))
+        if mask is not None and self.rank != 1:  # as Keras: only the 1-d global poolings use a mask
+            warnings.warn(f"{type(self).__name__} {self.name!r} does not support masking, but its input carries a "
+                          "mask: the mask is ignored and stops here.", stacklevel=3)
+            mask = None
         if mask is None:
             reduce = B.max if self.mode == "max" else B.mean
             return reduce(inputs, axis=axes, keepdims=self.keepdims)
-        if self.rank != 1:
-            raise ValueError(f"{type(self).__name__} {self.name!r} does not support masking; only the 1-d global "
-                             "poolings take a mask.")
         steps = axes[0]
         keep = B.expand_dims(B.cast(mask, "bool"), 1 if steps == 2 else -1)  # channels broadcast
         if self.mode == "max":  # a fully masked sample gives the lowest float, as no step is left to take
