@@ -1,5 +1,9 @@
 """Preprocessing of structured, text and audio data: normalization, lookups, hashing, text vectorization, spectrograms."""
 
+from lamina.layers.preprocessing.structured.encoding import CategoryEncoding, Discretization
+from lamina.layers.preprocessing.structured.hashing import HashedCrossing, Hashing
+from lamina.layers.preprocessing.structured.lookup import IntegerLookup, StringLookup
 from lamina.layers.preprocessing.structured.normalization import Normalization
 
-__all__: list[str] = ["Normalization"]
+__all__: list[str] = ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
+                      "Normalization", "StringLookup"]

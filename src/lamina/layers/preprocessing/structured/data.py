@@ -7,6 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from lamina import backend
+from lamina.layers.layer import Layer
 
 
 def host_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -48,3 +49,32 @@ def plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [plain(v) for v in value]
     return value
+
+
+def is_host_input(inputs: Any) -> bool:
+    """Whether a call's inputs are host data that backend tensors cannot hold as they are (strings, lists)."""
+    if isinstance(inputs, np.ndarray):
+        return inputs.dtype.kind in "USO"
+    if isinstance(inputs, (str, bytes)):
+        return True
+    if isinstance(inputs, (list, tuple)):
+        return all(not hasattr(item, "_history") for item in inputs) and not any(
+            backend.impl.is_tensor(item) for item in inputs)
+    return False
+
+
+class HostLayer(Layer):
+    """A layer that reads its inputs on the host (strings, vocabularies, hashes): NumPy string arrays and
+    Python lists reach `call` unconverted; its outputs are backend tensors."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        inputs = args[0] if args else kwargs.get("inputs")
+        if not is_host_input(inputs):
+            return super().__call__(*args, **kwargs)
+        if not args:
+            args = (kwargs.pop("inputs"),)
+        kwargs.pop("training", None)
+        kwargs.pop("mask", None)
+        if not self.built:
+            self._build_for(np.shape(inputs) if not isinstance(inputs, tuple) else [np.shape(x) for x in inputs])
+        return self.call(*args, **kwargs)
