@@ -162,9 +162,18 @@ def test_rms_normalization() -> None:
     assert RMSNormalization().get_config()["epsilon"] == 1e-6
 
 
-def test_spectral_normalization_is_the_wrapped_layer_at_inference() -> None:
+def spectral_normalized(kernel: np.ndarray, vector_u: np.ndarray, iterations: int) -> np.ndarray:
+    for _ in range(iterations):
+        vector_v = vector_u @ kernel.T
+        vector_v = vector_v / np.linalg.norm(vector_v)
+        vector_u = vector_v @ kernel
+        vector_u = vector_u / np.linalg.norm(vector_u)
+    return kernel / (vector_v @ kernel @ vector_u.T)
+
+
+def test_spectral_normalization_runs_the_wrapped_layer_on_the_normalized_kernel() -> None:
     check_layer(lambda: SpectralNormalization(Dense(3), power_iterations=2), (4, 5),
-                lambda x, w: x @ w[1] + w[2], expected_output_shape=(4, 3))
+                lambda x, w: x @ spectral_normalized(w[1], w[0], 2) + w[2], expected_output_shape=(4, 3), atol=1e-4)
 
 
 @pytest.mark.parametrize("name", ["torch", "jax"])
@@ -174,11 +183,15 @@ def test_spectral_normalization_divides_the_kernel_by_its_largest_singular_value
         dense = Dense(3, use_bias=False)
         layer = SpectralNormalization(dense, power_iterations=30)
         layer(B.convert_to_tensor(x))
-        kernel = dense.kernel.numpy().copy()
+        left, _, right = np.linalg.svd(make_input((5, 3), seed=4), full_matrices=False)
+        kernel = (left * [3.0, 1.0, 0.5]) @ right  # singular values far apart: power iteration converges fast
+        layer.set_weights([layer.vector_u.numpy(), kernel.astype(np.float32)])
         outputs = B.convert_to_numpy(layer(B.convert_to_tensor(x), training=True))
-        normalized = kernel / np.linalg.svd(kernel, compute_uv=False)[0]
+        normalized = kernel / 3.0
         np.testing.assert_allclose(outputs, x @ normalized, atol=1e-4)
+        np.testing.assert_allclose(dense.kernel.numpy(), kernel, atol=1e-6)  # the stored weight is kept
         assert layer.vector_u.numpy().shape == (1, 3)
+        np.testing.assert_allclose(B.convert_to_numpy(layer(B.convert_to_tensor(x))), x @ normalized, atol=1e-4)
 
 
 def test_spectral_normalization_needs_a_kernel() -> None:

@@ -285,11 +285,13 @@ class RMSNormalization(Layer):
 
 
 class SpectralNormalization(Layer):
-    """Wraps a layer with a `kernel` (or `embeddings`) and, while training, divides that weight by its largest
-    singular value, estimated by `power_iterations` steps of power iteration from the vector `vector_u`.
+    """Wraps a layer with a `kernel` (or `embeddings`) so that it computes with that weight divided by its
+    largest singular value, estimated by `power_iterations` steps of power iteration from `vector_u`.
 
-    As in Keras, the normalized kernel is assigned to the wrapped layer's kernel during training, and the
-    wrapped layer runs unchanged at inference.
+    Training updates vector_u. The normalized kernel stands in for the wrapped layer's weight during each
+    call, and gradients flow through the normalization to the stored weight, which is kept as it is (Keras
+    on torch overwrites the stored kernel with the normalized one instead; a jitted jax step could not keep
+    such an assignment, so both backends work the same way here).
     """
 
     supports_masking = True
@@ -306,28 +308,34 @@ class SpectralNormalization(Layer):
 
     def build(self, input_shape: tuple) -> None:
         self.layer._build_for(input_shape)
-        kernel = getattr(self.layer, "kernel", None)
-        if kernel is None:
-            kernel = getattr(self.layer, "embeddings", None)
-        if kernel is None:
+        # The attribute that stores the weight: "kernel", or "_kernel" behind a property (LoRA-capable layers).
+        stored = vars(self.layer)
+        names = [name for name in ("_kernel", "kernel", "_embeddings", "embeddings")
+                 if isinstance(stored.get(name), backend.impl.Variable)]
+        if not names:
             raise ValueError(f"SpectralNormalization needs a layer with a `kernel` or `embeddings` weight, got "
                              f"{type(self.layer).__name__} {self.layer.name!r}.")
-        self._kernel = kernel
+        self._weight_name = names[0]
+        kernel = getattr(self.layer, self._weight_name)
         self.vector_u = self.add_weight(shape=(1, tuple(kernel.shape)[-1]), initializer=initializers.RandomNormal(),
                                         trainable=False, name="vector_u")
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
+        variable = getattr(self.layer, self._weight_name)
+        vector_u, kernel = self.normalized_weights(variable)
         if training:
-            vector_u, kernel = self.normalized_weights()
             self.vector_u.assign(vector_u)
-            self._kernel.assign(kernel)
-        return self.layer(inputs, training=training)
+        object.__setattr__(self.layer, self._weight_name, kernel)  # the wrapped layer reads its weight by name
+        try:
+            return self.layer(inputs, training=training)
+        finally:
+            object.__setattr__(self.layer, self._weight_name, variable)
 
-    def normalized_weights(self) -> tuple[Any, Any]:
-        """The next vector_u and the kernel divided by its estimated spectral norm."""
+    def normalized_weights(self, variable: Any) -> tuple[Any, Any]:
+        """The next vector_u and the weight divided by its estimated spectral norm."""
         B = backend.impl
-        shape = tuple(self._kernel.shape)
-        weights = B.reshape(self._kernel.value, (-1, shape[-1]))  # (fan_in, units)
+        shape = tuple(variable.shape)
+        weights = B.reshape(variable.value, (-1, shape[-1]))  # (fan_in, units)
         vector_u = self.vector_u.value
         vector_v = None
         for _ in range(self.power_iterations):
