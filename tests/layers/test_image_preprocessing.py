@@ -85,6 +85,18 @@ def test_auto_contrast_and_equalization_span_the_value_range():
     assert np.all(np.diff(equalized[0, :, :, 0].reshape(-1)[order]) >= 0)
 
 
+def test_clahe_with_one_unclipped_tile_is_the_histogram_cdf_and_tiles_agree_across_backends():
+    x = RNG.uniform(60, 120, (2, 12, 10, 3)).astype("float32")
+    check_layer(lambda: layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(3, 2)), x.shape, None,
+                train=False, atol=1e-3)
+    with backend.use("numpy"):
+        y = np.asarray(layers.ContrastLimitedAdaptiveHistogramEqualization(clip_limit=1e6, tile_grid_size=(1, 1))(x))
+    bins = np.clip(np.floor(x / 255 * 256), 0, 255).astype(int)
+    for c in range(3):
+        cdf = np.cumsum(np.bincount(bins[0, :, :, c].ravel(), minlength=256)) / bins[0, :, :, c].size
+        np.testing.assert_allclose(y[0, :, :, c], cdf[bins[0, :, :, c]] * 255, atol=1e-3)
+
+
 # --- random layers ------------------------------------------------------------------------------------
 
 RANDOM_LAYERS = {

@@ -1,7 +1,8 @@
 """Image preprocessing and augmentation layers: rescaling, resizing, cropping, random transforms."""
 
 from lamina.layers.preprocessing.image.bounding_boxes import MaxNumBoundingBoxes
-from lamina.layers.preprocessing.image.color import (AutoContrast, Equalization, RandomBrightness,
+from lamina.layers.preprocessing.image.color import (AutoContrast, ContrastLimitedAdaptiveHistogramEqualization,
+                                                    Equalization, RandomBrightness,
                                                     RandomColorDegeneration, RandomContrast, RandomGaussianBlur,
                                                     RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
                                                     RandomSaturation, RandomSharpness, Solarization)
@@ -12,7 +13,7 @@ from lamina.layers.preprocessing.image.mixing import CutMix, MixUp, RandomErasin
 from lamina.layers.preprocessing.image.policies import AugMix, Pipeline, RandAugment, RandomColorJitter
 from lamina.layers.preprocessing.image.resizing import CenterCrop, Rescaling, Resizing
 
-__all__ = ["AugMix", "AutoContrast", "CenterCrop", "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
+__all__ = ["AugMix", "AutoContrast", "CenterCrop", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
            "RandomColorJitter", "RandomErasing", "RandomBrightness", "RandomColorDegeneration",
            "RandomContrast", "RandomCrop", "RandomElasticTransform", "RandomFlip", "RandomGaussianBlur",
            "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",

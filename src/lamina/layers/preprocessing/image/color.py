@@ -304,3 +304,58 @@ class Equalization(ValueRangeLayer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "bins": self.bins}
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(ValueRangeLayer):
+    """Equalizes each tile of a tile_grid_size grid with its histogram clipped at clip_limit times the mean
+    bin count (the excess spread evenly), blending the tiles' mappings bilinearly between tile centres."""
+
+    BINS = 256
+
+    def __init__(self, value_range: Any = (0, 255), clip_limit: float = 4.0, tile_grid_size: Any = (8, 8),
+                 data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(value_range, data_format=data_format, **kwargs)
+        if clip_limit <= 0:
+            raise ValueError(f"ContrastLimitedAdaptiveHistogramEqualization clip_limit must be positive, "
+                             f"got {clip_limit!r}.")
+        self.clip_limit, self.tile_grid_size = float(clip_limit), tuple(int(t) for t in tile_grid_size)
+
+    def transform_images(self, images: Any, training: bool) -> Any:
+        B = backend.impl
+        batch, height, width, channels = (int(d) for d in images.shape)
+        grid_h, grid_w = min(self.tile_grid_size[0], height), min(self.tile_grid_size[1], width)
+        tile_h, tile_w = -(-height // grid_h), -(-width // grid_w)
+        dtype, bins = B.dtype_of(images), self.BINS
+        index = B.cast(B.clip(B.floor(self.to_unit(images) * bins), 0, bins - 1), "int32")  # (n, h, w, c)
+        # Tiles cover the image padded by repeating its last rows and columns.
+        padded = B.concatenate([index] + [index[:, -1:]] * (grid_h * tile_h - height), axis=1)
+        padded = B.concatenate([padded] + [padded[:, :, -1:]] * (grid_w * tile_w - width), axis=2)
+        tiles = B.reshape(padded, (batch, grid_h, tile_h, grid_w, tile_w, channels))
+        tiles = B.reshape(B.transpose(tiles, (0, 5, 1, 3, 2, 4)), (batch, channels, grid_h * grid_w, tile_h * tile_w))
+        counts = B.sum(B.one_hot(tiles, bins, dtype=dtype), axis=3)  # (n, c, tiles, bins)
+        limit = max(self.clip_limit * tile_h * tile_w / bins, 1.0)
+        excess = B.sum(B.maximum(counts - limit, 0.0), axis=3, keepdims=True)
+        counts = B.minimum(counts, limit) + excess / bins
+        lut = B.cumsum(counts, axis=3) / float(tile_h * tile_w)  # (n, c, tiles, bins), in [0, 1]
+        lut = B.reshape(lut, (batch, channels, grid_h * grid_w * bins))
+        # Each pixel blends the mappings of the four tiles whose centres surround it.
+        rows = B.clip((B.arange(height, dtype=dtype) + 0.5) / tile_h - 0.5, 0.0, grid_h - 1.0)
+        columns = B.clip((B.arange(width, dtype=dtype) + 0.5) / tile_w - 0.5, 0.0, grid_w - 1.0)
+        row0, column0 = B.floor(rows), B.floor(columns)
+        row_weight = B.reshape(rows - row0, (1, 1, height, 1))
+        column_weight = B.reshape(columns - column0, (1, 1, 1, width))
+        values = B.reshape(B.transpose(index, (0, 3, 1, 2)), (batch, channels, height * width))
+
+        def mapped(tile_row: Any, tile_column: Any) -> Any:
+            tile = B.reshape(tile_row, (height, 1)) * grid_w + B.reshape(tile_column, (1, width))
+            position = B.reshape(B.cast(tile, "int32") * bins, (1, 1, height * width)) + values
+            return B.reshape(B.take_along_axis(lut, position, axis=2), (batch, channels, height, width))
+
+        row1, column1 = B.minimum(row0 + 1, grid_h - 1.0), B.minimum(column0 + 1, grid_w - 1.0)
+        top = mapped(row0, column0) * (1 - column_weight) + mapped(row0, column1) * column_weight
+        bottom = mapped(row1, column0) * (1 - column_weight) + mapped(row1, column1) * column_weight
+        result = top * (1 - row_weight) + bottom * row_weight
+        return self.from_unit(B.transpose(result, (0, 2, 3, 1)))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "clip_limit": self.clip_limit, "tile_grid_size": list(self.tile_grid_size)}
