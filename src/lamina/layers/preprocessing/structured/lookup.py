@@ -100,16 +100,18 @@ class IndexLookup(HostLayer):
 
     def adapt(self, data: Any, batch_size: Any = None, steps: int | None = None) -> None:
         """Learn the vocabulary: the most frequent tokens first (ties: the larger token first), up to max_tokens."""
+        self.learn(row for batch in batches(data, steps) for row in self._rows(batch))
+
+    def learn(self, rows: Any) -> None:
+        """Learn the vocabulary from rows of tokens (each row one document, for the idf weights)."""
         counts: Counter = Counter()
         documents: Counter = Counter()
         total = 0
-        for batch in batches(data, steps):
-            rows = self._rows(batch)
-            for row in rows:
-                tokens = [t for t in (self._token(v) for v in row) if t != self.mask_token]
-                counts.update(tokens)
-                documents.update(set(tokens))
-            total += len(rows)
+        for row in rows:
+            tokens = [t for t in (self._token(v) for v in row) if t != self.mask_token]
+            counts.update(tokens)
+            documents.update(set(tokens))
+            total += 1
         ordered = sorted(counts, key=lambda t: (-counts[t], _reverse_key(t)))
         ordered = [t for t in ordered if not (self.num_oov_indices and t == self.oov_token)]
         if self.max_tokens is not None:
