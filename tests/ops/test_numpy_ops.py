@@ -194,9 +194,11 @@ CASES = {
                           lambda: [np.moveaxis(CUBE, 0, -1), np.moveaxis(CUBE, (0, 1), (2, 0)), np.swapaxes(CUBE, 0, 2)]),
     "pad:modes": (lambda o, a: [o.pad(a.X, ((1, 2), (2, 1)), mode=mode) for mode in ("reflect", "symmetric", "edge",
                                                                                       "wrap")]
-                  + [o.pad(a.X, ((1, 1), (0, 2)), constant_values=5.0), o.pad(a.X, 1)],
+                  + [o.pad(a.X, ((1, 1), (0, 2)), constant_values=5.0), o.pad(a.X, 1), o.pad(a.X, (1, 2), mode="wrap"),
+                     o.pad(a.X[:1], ((2,),), mode="reflect")],
                   lambda: [np.pad(X, ((1, 2), (2, 1)), mode=mode) for mode in ("reflect", "symmetric", "edge", "wrap")]
-                  + [np.pad(X, ((1, 1), (0, 2)), constant_values=5.0), np.pad(X, 1)]),
+                  + [np.pad(X, ((1, 1), (0, 2)), constant_values=5.0), np.pad(X, 1), np.pad(X, (1, 2), mode="wrap"),
+                     np.pad(X[:1], ((2,),), mode="reflect")]),
     "where": (lambda o, a: [*o.where(a.INTS > 3), o.where(a.X > 0, 1.0, 0.0), o.where(a.X > 0, a.INTS, 0.5)],
               lambda: [*np.where(INTS > 3), np.where(X > 0, np.float32(1), np.float32(0)),
                        np.where(X > 0, INTS, np.float32(0.5))]),

@@ -85,7 +85,7 @@ def right_shift(x: Any, y: Any) -> Any:
     return _op("bitwise_right_shift")(x, y)
 
 
-def identity(n: int, dtype: Any = "float32") -> Any:
+def identity(n: int, dtype: Any = None) -> Any:
     return _op("eye")(n, dtype=dtype or "float32")
 
 
@@ -93,7 +93,7 @@ def array(x: Any, dtype: Any = None) -> Any:
     return backend.impl.convert_to_tensor(x, dtype)
 
 
-def empty(shape: Sequence[int], dtype: Any = "float32") -> Any:
+def empty(shape: Sequence[int], dtype: Any = None) -> Any:
     """Zeros: an uninitialised tensor would make results depend on leftover memory."""
     return _op("zeros")(shape, dtype=dtype or "float32")
 

@@ -7,6 +7,7 @@ import math
 from typing import Any, Callable, Sequence
 
 import jax.numpy as jnp
+import numpy as np
 
 from lamina.backend.common import normalize_axis, shape_of
 from lamina.backend.jax.core import to_jax_dtype, unwrap
@@ -183,11 +184,13 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
 
 
 def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> Any:
+    x = jnp.asarray(unwrap(x))
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)).tolist()  # every NumPy form
     if mode == "constant":
-        return jnp.pad(unwrap(x), pad_width, constant_values=0 if constant_values is None else constant_values)
+        return jnp.pad(x, widths, constant_values=0 if constant_values is None else constant_values)
     if constant_values is not None:
         raise ValueError(f"pad: constant_values applies to mode 'constant' only, got mode {mode!r}.")
-    return jnp.pad(unwrap(x), pad_width, mode=mode)
+    return jnp.pad(x, widths, mode=mode)
 
 
 def flip(x: Any, axis: Any = None) -> Any:

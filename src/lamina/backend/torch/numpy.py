@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import builtins
 import math
 from typing import Any, Sequence
 
@@ -288,9 +288,20 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> torch.Tensor:
 _PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
 
 
+def _pad_pairs(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
+    """NumPy's pad_width forms (n, (n,), (before, after), ((before, after), ...)) as one pair per axis."""
+    if isinstance(pad_width, int):
+        return [(pad_width, pad_width)] * ndim
+    pairs = list(pad_width)
+    if builtins.all(isinstance(pair, int) for pair in pairs):  # all is the op of this module
+        pairs = [pairs]
+    pairs = [tuple(pair) * (2 // len(pair)) for pair in pairs]  # (n,) stands for (n, n)
+    return [(int(before), int(after)) for before, after in (pairs * ndim if len(pairs) == 1 else pairs)]
+
+
 def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> torch.Tensor:
     x = _t(x)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)).tolist()
+    widths = _pad_pairs(pad_width, x.ndim)
     if mode == "constant":
         flat = [amount for pair in reversed(widths) for amount in pair]
         return torch.nn.functional.pad(x, flat, value=0 if constant_values is None else constant_values)
@@ -299,14 +310,22 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
     if constant_values is not None:
         raise ValueError(f"pad: constant_values applies to mode 'constant' only, got mode {mode!r}.")
     for axis, (before, after) in enumerate(widths):
-        if before or after:  # gather the source positions that numpy's pad would read along this axis
+        if before or after:  # gather, along this axis, the positions that NumPy's pad reads
             x = torch.index_select(x, axis, _pad_positions(x.shape[axis], before, after, mode, x.device))
     return x
 
 
-@functools.lru_cache(maxsize=256)
 def _pad_positions(length: int, before: int, after: int, mode: str, device: torch.device) -> torch.Tensor:
-    return torch.as_tensor(np.pad(np.arange(length), (before, after), mode=mode), device=device)
+    positions = torch.arange(-before, length + after, device=device)
+    if mode == "edge":
+        return torch.clamp(positions, 0, length - 1)
+    if mode == "wrap":
+        return torch.remainder(positions, length)
+    if mode == "reflect" and length == 1:
+        return torch.zeros_like(positions)
+    period = 2 * (length - 1) if mode == "reflect" else 2 * length  # reflect skips the edge, symmetric repeats it
+    folded = torch.remainder(positions, period)
+    return torch.where(folded >= length, period - folded - int(mode == "symmetric"), folded)
 
 
 def flip(x: Any, axis: Any = None) -> torch.Tensor:

@@ -125,7 +125,7 @@ def view(x: Any, dtype: Any = None) -> torch.Tensor:
 
 def _common(x1: Any, x2: Any) -> tuple[torch.Tensor, torch.Tensor]:
     x1, x2 = _t(x1), _t(x2)
-    dtype = torch.result_type(x1, x2)
+    dtype = torch.promote_types(x1.dtype, x2.dtype)
     return x1.to(dtype), x2.to(dtype)
 
 

@@ -9,7 +9,7 @@ import torch
 
 from lamina.backend.common import normalize_axis
 from lamina.backend.torch.core import to_torch_dtype
-from lamina.backend.torch.numpy import _host_scalar, _operands, _reduce, _t
+from lamina.backend.torch.numpy import _host_scalar, _operands, _reduce, _t, prod
 
 arccos = torch.acos
 arccosh = torch.acosh
@@ -88,10 +88,17 @@ def _binary(function: Callable[..., torch.Tensor], number_second: bool = False) 
     return op
 
 
+def _promoted(x1: torch.Tensor, x2: torch.Tensor) -> torch.dtype:
+    """The dtype NumPy gives x1 op x2, a 0-d operand (a Python number) counting only by its kind."""
+    if (x1.ndim == 0) != (x2.ndim == 0) and x1.is_floating_point() == x2.is_floating_point():
+        return x1.dtype if x1.ndim else x2.dtype
+    return torch.promote_types(x1.dtype, x2.dtype)
+
+
 def _same_dtype(function: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
     """For torch ops that want both operands of one floating dtype: promote first, as NumPy would."""
     def op(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
-        dtype = torch.result_type(x1, x2)
+        dtype = _promoted(x1, x2)
         dtype = dtype if dtype.is_floating_point else torch.float32
         return function(x1.to(dtype), x2.to(dtype))
 
@@ -149,7 +156,7 @@ def bitwise_right_shift(x: Any, y: Any) -> torch.Tensor:
 
 def isclose(x1: Any, x2: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> torch.Tensor:
     x1, x2 = map(_host_scalar, _operands(x1, x2))
-    dtype = torch.result_type(x1, x2)
+    dtype = _promoted(x1, x2)
     return torch.isclose(x1.to(dtype), x2.to(dtype), rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
@@ -231,13 +238,10 @@ def nanmedian(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
 
 def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     x = _t(x)
-    return _reduce(torch.sum, torch.nan_to_num(x, nan=0.0, posinf=math.inf, neginf=-math.inf)
-                   if x.is_floating_point() else x, axis, keepdims)
+    return _reduce(torch.sum, torch.where(torch.isnan(x), 0, x) if x.is_floating_point() else x, axis, keepdims)
 
 
 def nanprod(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    from lamina.backend.torch.numpy import prod
-
     x = _t(x)
     return prod(torch.where(torch.isnan(x), 1, x) if x.is_floating_point() else x, axis, keepdims)
 
