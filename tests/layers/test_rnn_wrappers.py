@@ -53,7 +53,8 @@ def test_merge_modes(training_backend: str, merge_mode: str | None) -> None:
     merged = layer(x)
     expected = {"sum": forward + backward, "mul": forward * backward, "ave": (forward + backward) / 2,
                 None: [forward, backward]}[merge_mode]
-    for actual, wanted in zip(merged if merge_mode is None else [merged], expected if merge_mode is None else [expected]):
+    pairs = zip(merged, expected) if merge_mode is None else [(merged, expected)]
+    for actual, wanted in pairs:
         np.testing.assert_allclose(B.convert_to_numpy(actual), wanted, atol=1e-6)
     assert layer.compute_output_shape((None, 4, 3)) == ([(None, 4, 2)] * 2 if merge_mode is None else (None, 4, 2))
 

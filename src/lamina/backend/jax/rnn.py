@@ -37,7 +37,8 @@ def lstm(inputs: Any, h: Any, c: Any, kernel: Any, recurrent_kernel: Any, bias: 
     return jnp.swapaxes(outputs, 0, 1), h, c
 
 
-def gru(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: Any, go_backwards: bool = False) -> tuple[Any, Any]:
+def gru(inputs: Any, h: Any, kernel: Any, recurrent_kernel: Any, bias: Any,
+        go_backwards: bool = False) -> tuple[Any, Any]:
     """GRU with sigmoid gates, tanh candidate and the reset gate after the recurrent matmul; gates z, r, h."""
     kernel, recurrent_kernel = unwrap(kernel), unwrap(recurrent_kernel)
     input_bias, recurrent_bias = (0.0, 0.0) if bias is None else (unwrap(bias)[0], unwrap(bias)[1])

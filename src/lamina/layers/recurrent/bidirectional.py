@@ -53,7 +53,8 @@ class Bidirectional(TracesShapes, Wrapper):
         if not isinstance(layer, Layer):
             raise ValueError(f"Bidirectional expects a layer instance as `layer`, got {layer!r:.100}.")
         if backward_layer is not None and not isinstance(backward_layer, Layer):
-            raise ValueError(f"Bidirectional expects a layer instance as `backward_layer`, got {backward_layer!r:.100}.")
+            raise ValueError(f"Bidirectional expects a layer instance as `backward_layer`, "
+                             f"got {backward_layer!r:.100}.")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"Bidirectional merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}.")
         super().__init__(_copy_layer(layer, "forward_" + _without_prefix(layer.name, "forward_")), **kwargs)

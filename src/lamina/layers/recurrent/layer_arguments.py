@@ -19,7 +19,8 @@ class CellLayer(RNN):
     def __init__(self, cell: Any, use_cudnn: Any = "auto", activity_regularizer: Any = None, **kwargs: Any) -> None:
         kwargs.pop("implementation", None)  # Keras 2 configs: a choice of kernel layout, the same numbers
         if kwargs.pop("time_major", False):
-            raise ValueError(f"{type(self).__name__} takes (batch, time, ...) inputs; time_major=True is not supported.")
+            raise ValueError(f"{type(self).__name__} takes (batch, time, ...) inputs; "
+                             "time_major=True is not supported.")
         if use_cudnn not in ("auto", True, False):
             raise ValueError(f"{type(self).__name__} use_cudnn must be 'auto', True or False, got {use_cudnn!r}.")
         super().__init__(cell, activity_regularizer=activity_regularizer, **kwargs)

@@ -149,7 +149,6 @@ class RNN(TracesShapes):
             for index, value in enumerate(tree.flatten(self._zero_states(step_shape)))]
 
     def _zero_states(self, step_shape: tuple) -> list[Any]:
-        B = backend.impl
         if isinstance(self.cell, (RecurrentCell, StackedRNNCells)):
             return self.cell.zero_states(step_shape, self.dtype)
         if callable(getattr(self.cell, "get_initial_state", None)):
