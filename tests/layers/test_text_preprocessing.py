@@ -1,4 +1,5 @@
-"""TextVectorization: standardize, split, ngrams, adapt, every output mode, configs and errors."""
+"""TextVectorization (standardize, split, ngrams, adapt, every output mode, configs, errors) and the audio
+layers against NumPy."""
 
 from __future__ import annotations
 
@@ -70,3 +71,45 @@ def test_config_round_trip_and_errors() -> None:
         TextVectorization(output_mode="count", output_sequence_length=3)
     with pytest.raises(ValueError, match="one string per example"):
         TextVectorization(vocabulary=["a"])(np.array([["a", "b"]]))
+
+
+# --- audio ----------------------------------------------------------------------------------------------------
+
+def mel_reference(x, fft_length, stride, num_mel_bins, sampling_rate, min_freq, max_freq, power_to_db):
+    """Mel spectrogram from NumPy's FFT and a filter bank built from the HTK mel formula, filter by filter."""
+    half = fft_length // 2
+    padded = np.pad(x.astype("float64"), [(0, 0), (half, half)], mode="reflect")
+    starts = range(0, padded.shape[-1] - fft_length + 1, stride)
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(fft_length) / fft_length)
+    power = np.stack([np.abs(np.fft.rfft(padded[:, s:s + fft_length] * window)) ** 2 for s in starts], 1)
+    mel = lambda f: 1127.0 * np.log(1 + np.asarray(f) / 700.0)  # noqa: E731
+    bins = mel(np.linspace(0, sampling_rate / 2, half + 1))
+    edges = np.linspace(mel(min_freq), mel(max_freq), num_mel_bins + 2)
+    filters = np.zeros((half + 1, num_mel_bins))
+    for m in range(num_mel_bins):
+        lo, center, hi = edges[m:m + 3]
+        filters[1:, m] = np.clip(np.minimum((bins[1:] - lo) / (center - lo), (hi - bins[1:]) / (hi - center)), 0, None)
+    out = power @ filters
+    if power_to_db:
+        out = 10 * np.log10(np.maximum(out, 1e-10))
+        out = np.maximum(out, out.max() - 80.0)
+    return np.swapaxes(out, -1, -2)
+
+
+@pytest.mark.parametrize("power_to_db", [True, False])
+def test_mel_spectrogram_against_numpy(power_to_db: bool) -> None:
+    from check import check_layer
+    from lamina.layers import MelSpectrogram
+
+    arguments = dict(fft_length=64, sequence_stride=16, num_mel_bins=10, sampling_rate=8000, min_freq=50.0,
+                     max_freq=3000.0)
+    check_layer(lambda: MelSpectrogram(power_to_db=power_to_db, **arguments), (2, 200),
+                lambda x, w: mel_reference(x, 64, 16, 10, 8000, 50.0, 3000.0, power_to_db),
+                expected_output_shape=(2, 10, 13), atol=1e-2 if power_to_db else 1e-3, train=not power_to_db)
+    layer = MelSpectrogram()
+    assert (layer.sequence_length, layer.max_freq) == (2048, 8000)
+    config = layer.get_config()
+    assert {k: config[k] for k in ("fft_length", "sequence_stride", "num_mel_bins", "top_db", "mag_exp")} == {
+        "fft_length": 2048, "sequence_stride": 512, "num_mel_bins": 128, "top_db": 80.0, "mag_exp": 2.0}
+    with pytest.raises(ValueError, match="max_freq"):
+        MelSpectrogram(sampling_rate=8000, max_freq=5000.0)

@@ -1,5 +1,6 @@
 """Preprocessing of structured, text and audio data: normalization, lookups, hashing, text vectorization, spectrograms."""
 
+from lamina.layers.preprocessing.structured.audio import MelSpectrogram
 from lamina.layers.preprocessing.structured.encoding import CategoryEncoding, Discretization
 from lamina.layers.preprocessing.structured.hashing import HashedCrossing, Hashing
 from lamina.layers.preprocessing.structured.lookup import IntegerLookup, StringLookup
@@ -7,5 +8,5 @@ from lamina.layers.preprocessing.structured.normalization import Normalization
 from lamina.layers.preprocessing.structured.text import TextVectorization
 
 __all__: list[str] = ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
-                      "Normalization", "StringLookup",
+                      "MelSpectrogram", "Normalization", "StringLookup",
                       "TextVectorization"]
