@@ -6,6 +6,7 @@ from lamina.backend.jax.nn import *  # noqa: F401,F403
 from lamina.backend.jax.convolution import *  # noqa: F401,F403
 from lamina.backend.jax.rnn import *  # noqa: F401,F403
 from lamina.backend.jax.linalg import *  # noqa: F401,F403
+from lamina.backend.jax.math import *  # noqa: F401,F403
 from lamina.backend.jax.control_flow import *  # noqa: F401,F403
 from lamina.backend.jax.normalization import *  # noqa: F401,F403
 from lamina.backend.jax.image import *  # noqa: F401,F403

@@ -9,8 +9,6 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 
 from lamina.backend.jax.core import unwrap
-# keras.ops' math family has a module of its own; re-exported here, as the package imports a fixed list of modules
-from lamina.backend.jax.math import *  # noqa: F401,F403
 
 
 def _floating(x: Any) -> Any:

@@ -6,6 +6,7 @@ from lamina.backend.numpy.nn import *  # noqa: F401,F403
 from lamina.backend.numpy.convolution import *  # noqa: F401,F403
 from lamina.backend.numpy.rnn import *  # noqa: F401,F403
 from lamina.backend.numpy.linalg import *  # noqa: F401,F403
+from lamina.backend.numpy.math import *  # noqa: F401,F403
 from lamina.backend.numpy.control_flow import *  # noqa: F401,F403
 from lamina.backend.numpy.normalization import *  # noqa: F401,F403
 from lamina.backend.numpy.image import *  # noqa: F401,F403

@@ -6,8 +6,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-# keras.ops' math family has a module of its own; re-exported here, as the package imports a fixed list of modules
-from lamina.backend.numpy.math import *  # noqa: F401,F403
 
 
 def _floating(x: Any) -> np.ndarray:

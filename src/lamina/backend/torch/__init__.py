@@ -6,6 +6,7 @@ from lamina.backend.torch.nn import *  # noqa: F401,F403
 from lamina.backend.torch.convolution import *  # noqa: F401,F403
 from lamina.backend.torch.rnn import *  # noqa: F401,F403
 from lamina.backend.torch.linalg import *  # noqa: F401,F403
+from lamina.backend.torch.math import *  # noqa: F401,F403
 from lamina.backend.torch.control_flow import *  # noqa: F401,F403
 from lamina.backend.torch.normalization import *  # noqa: F401,F403
 from lamina.backend.torch.image import *  # noqa: F401,F403

@@ -7,8 +7,6 @@ from typing import Any, Callable
 import torch
 
 from lamina.backend.torch.core import convert_to_tensor
-# keras.ops' math family has a module of its own; re-exported here, as the package imports a fixed list of modules
-from lamina.backend.torch.math import *  # noqa: F401,F403
 
 
 def _floating(x: Any) -> torch.Tensor:
