@@ -113,3 +113,50 @@ def test_mel_spectrogram_against_numpy(power_to_db: bool) -> None:
         "fft_length": 2048, "sequence_stride": 512, "num_mel_bins": 128, "top_db": 80.0, "mag_exp": 2.0}
     with pytest.raises(ValueError, match="max_freq"):
         MelSpectrogram(sampling_rate=8000, max_freq=5000.0)
+
+
+def stft_spectrogram_reference(x, weights, mode, frame_length, step):
+    """Per-channel frames times the kernels, in NumPy; x is (batch, time, channels)."""
+    starts = np.arange(0, x.shape[1] - frame_length + 1, step)
+    frames = x[:, starts[:, None] + np.arange(frame_length)[None, :], :].astype("float64")  # (b, f, L, c)
+    parts = [np.einsum("bflc,lk->bfck", frames, w[:, 0, :]) for w in weights]
+    if mode == "stft":
+        out = np.concatenate(parts, -1)
+    elif mode == "psd":
+        power = parts[0] ** 2 + parts[1] ** 2
+        out = power.copy()
+        out[..., 1:-1] *= 2
+    else:
+        out = np.log(np.maximum(np.sqrt(np.maximum(parts[0] ** 2 + parts[1] ** 2, 1e-7)), 1e-7))
+    return out.reshape(out.shape[0], out.shape[1], -1)
+
+
+@pytest.mark.parametrize("mode", ["log", "psd", "stft"])
+def test_stft_spectrogram_against_numpy(mode: str) -> None:
+    from check import check_layer
+    from lamina.layers import STFTSpectrogram
+
+    bins = 9 * (2 if mode == "stft" else 1)
+    check_layer(lambda: STFTSpectrogram(mode=mode, frame_length=12, fft_length=16), (2, 40, 2),
+                lambda x, w: stft_spectrogram_reference(x, w, mode, 12, 6), expected_output_shape=(2, 5, 2 * bins),
+                atol=1e-4)
+
+
+def test_stft_spectrogram_kernels_are_windowed_dft_rows() -> None:
+    from lamina.layers import STFTSpectrogram
+
+    layer = STFTSpectrogram(mode="magnitude", frame_length=8, fft_length=8, window="hann", scaling=None)
+    layer.build((None, 64, 1))
+    real, imag = layer.get_weights()
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(8) / 7)  # symmetric (periodic=False)
+    dft = np.fft.rfft(np.diag(window), axis=1)  # row t: the spectrum of a unit impulse at t, windowed
+    np.testing.assert_allclose(real[:, 0, :], dft.real, atol=1e-6)
+    np.testing.assert_allclose(imag[:, 0, :], dft.imag, atol=1e-6)
+    assert [w.name for w in layer.weights] == ["real_kernel", "imag_kernel"] and real.shape == (8, 1, 5)
+    first = STFTSpectrogram(frame_length=16, expand_dims=True, data_format="channels_first", padding="same")
+    assert tuple(first(np.zeros((2, 3, 64), "float32")).shape) == (2, 3, 8, 9)
+    assert len(STFTSpectrogram(mode="real").weights) == 0 and STFTSpectrogram()._frame_step == 128
+    with pytest.raises(ValueError, match="mode"):
+        STFTSpectrogram(mode="power")
+    with pytest.raises(ValueError, match="fft_length"):
+        STFTSpectrogram(frame_length=16, fft_length=8)
