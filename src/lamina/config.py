@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina import backend as _backend
+from lamina.dtype_policies import dtype_policy, set_dtype_policy
 from lamina.backend import (DATA_FORMATS, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
                             set_image_data_format)
 
@@ -136,9 +137,9 @@ def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
 
 
 __all__ = ["backend", "disable_flash_attention", "disable_interactive_logging", "disable_traceback_filtering",
-           "disable_unsafe_deserialization", "enable_flash_attention", "enable_interactive_logging",
+           "disable_unsafe_deserialization", "dtype_policy", "enable_flash_attention", "enable_interactive_logging",
            "enable_traceback_filtering", "enable_unsafe_deserialization", "epsilon", "floatx",
            "image_data_format", "is_flash_attention_enabled", "is_interactive_logging_enabled", "is_nnx_enabled",
            "is_traceback_filtering_enabled", "is_unsafe_deserialization_enabled", "max_epochs",
-           "max_steps_per_epoch", "set_backend", "set_epsilon", "set_floatx", "set_image_data_format",
+           "max_steps_per_epoch", "set_backend", "set_dtype_policy", "set_epsilon", "set_floatx", "set_image_data_format",
            "set_max_epochs", "set_max_steps_per_epoch", "standardize_data_format"]
