@@ -16,12 +16,33 @@ def _fused_weights(kernel: torch.Tensor, recurrent_kernel: torch.Tensor, input_b
     return weights
 
 
+def _compiled_on_cpu(x: torch.Tensor) -> bool:
+    """Whether torch.compile traces this call on the CPU, where inductor fails on the oneDNN recurrent kernels
+    (torch.lstm and its kin): there a loop of plain ops runs instead, which inductor fuses itself."""
+    return torch.compiler.is_compiling() and x.device.type == "cpu"
+
+
+def _lstm_loop(inputs: torch.Tensor, h: torch.Tensor, c: torch.Tensor, kernel: torch.Tensor,
+               recurrent_kernel: torch.Tensor,
+               bias: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    projected = inputs @ kernel if bias is None else inputs @ kernel + bias
+    outputs = []
+    for t in range(inputs.shape[1]):
+        i, f, g, o = (projected[:, t] + h @ recurrent_kernel).chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outputs.append(h)
+    return torch.stack(outputs, dim=1), h, c
+
+
 def lstm(inputs: torch.Tensor, h: torch.Tensor, c: torch.Tensor, kernel: torch.Tensor,
          recurrent_kernel: torch.Tensor, bias: torch.Tensor | None,
          go_backwards: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Fused LSTM (sigmoid gates, tanh cell); Keras gate order i, f, c, o matches torch's."""
     if go_backwards:
         inputs = torch.flip(inputs, (1,))
+    if _compiled_on_cpu(inputs):
+        return _lstm_loop(inputs, h, c, kernel, recurrent_kernel, bias)
     weights = _fused_weights(kernel, recurrent_kernel, bias, None)
     outputs, h_last, c_last = torch.lstm(inputs, (h[None], c[None]), weights, bias is not None,
                                          1, 0.0, torch.is_grad_enabled(), False, True)
@@ -34,11 +55,27 @@ def _z_r_h_to_r_z_h(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([r, z, h], dim=-1)
 
 
+def _gru_loop(inputs: torch.Tensor, h: torch.Tensor, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
+              bias: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    projected = inputs @ kernel if bias is None else inputs @ kernel + bias[0]
+    outputs = []
+    for t in range(inputs.shape[1]):
+        recurrent = h @ recurrent_kernel if bias is None else h @ recurrent_kernel + bias[1]
+        x_z, x_r, x_h = projected[:, t].chunk(3, dim=-1)
+        h_z, h_r, h_h = recurrent.chunk(3, dim=-1)
+        z, r = torch.sigmoid(x_z + h_z), torch.sigmoid(x_r + h_r)
+        h = z * h + (1.0 - z) * torch.tanh(x_h + r * h_h)
+        outputs.append(h)
+    return torch.stack(outputs, dim=1), h
+
+
 def gru(inputs: torch.Tensor, h: torch.Tensor, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
         bias: torch.Tensor | None, go_backwards: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Fused GRU with the reset gate after the recurrent matmul (torch's formula, Keras's reset_after=True)."""
     if go_backwards:
         inputs = torch.flip(inputs, (1,))
+    if _compiled_on_cpu(inputs):
+        return _gru_loop(inputs, h, kernel, recurrent_kernel, bias)
     biases = (None, None) if bias is None else (_z_r_h_to_r_z_h(bias[0]), _z_r_h_to_r_z_h(bias[1]))
     weights = _fused_weights(_z_r_h_to_r_z_h(kernel), _z_r_h_to_r_z_h(recurrent_kernel), *biases)
     outputs, h_last = torch.gru(inputs, h[None], weights, bias is not None, 1, 0.0,
@@ -52,6 +89,14 @@ def simple_rnn(inputs: torch.Tensor, h: torch.Tensor, kernel: torch.Tensor,
     """Fused Elman RNN with tanh or relu."""
     if go_backwards:
         inputs = torch.flip(inputs, (1,))
+    if _compiled_on_cpu(inputs):
+        act = torch.tanh if activation == "tanh" else torch.relu
+        projected = inputs @ kernel if bias is None else inputs @ kernel + bias
+        outputs = []
+        for t in range(inputs.shape[1]):
+            h = act(projected[:, t] + h @ recurrent_kernel)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h
     weights = _fused_weights(kernel, recurrent_kernel, bias, None)
     fused = torch.rnn_tanh if activation == "tanh" else torch.rnn_relu
     outputs, h_last = fused(inputs, h[None], weights, bias is not None, 1, 0.0,
