@@ -245,6 +245,11 @@ def test_integer_lookup_on_tensors_and_tf_idf() -> None:
             out = layer(B.convert_to_tensor(np.array([[12, 1138, 42]])))
             np.testing.assert_array_equal(_np(out), [[1, 3, 0]])
     assert IntegerLookup(vocabulary=[12, 36]).get_vocabulary() == [-1, 12, 36]
+    floormod = IntegerLookup(vocabulary=[12], num_oov_indices=3)  # OOV index: 0 + value mod 3
+    np.testing.assert_array_equal(_np(floormod(np.array([7, 8, 9, 12]))), [1, 2, 0, 3])
+    hashed = IntegerLookup(vocabulary=[12], num_oov_indices=3, oov_method="farmhash", salt=5)
+    assert set(_np(hashed(np.arange(13, 43))).tolist()) == {0, 1, 2}
+    assert hashed.get_config()["oov_method"] == "farmhash" and hashed.get_config()["salt"] == 5
     np.testing.assert_array_equal(_np(IntegerLookup(vocabulary=[12, 36], invert=True)(np.array([[1, 2, 0]]))),
                                   [[12, 36, -1]])
     layer = IntegerLookup(output_mode="tf_idf")

@@ -151,11 +151,13 @@ class IndexLookup(HostLayer):
             if self.num_oov_indices == 0:
                 raise ValueError(f"{self._kind} met tokens outside its vocabulary with num_oov_indices=0, e.g. "
                                  f"{tokens[missing[0]]!r}.")
-            values = flat[missing]
-            oov = (hash64(values) % np.uint64(self.num_oov_indices)).astype(np.int64) \
-                if self.num_oov_indices > 1 else np.zeros(len(missing), np.int64)
+            oov = self._oov_buckets(flat[missing]) if self.num_oov_indices > 1 else np.zeros(len(missing), np.int64)
             out[missing] = offset + oov
         return out.reshape(array.shape)
+
+    def _oov_buckets(self, values: np.ndarray) -> np.ndarray:
+        """Which of the num_oov_indices OOV indices each out-of-vocabulary value takes (hashed; see Hashing)."""
+        return (hash64(values, getattr(self, "salt", None)) % np.uint64(self.num_oov_indices)).astype(np.int64)
 
     def call(self, inputs: Any) -> Any:
         if not self._vocabulary and not self.invert and self.vocabulary_size() == 0:
@@ -214,19 +216,27 @@ class IntegerLookup(IndexLookup):
     def __init__(self, max_tokens: int | None = None, num_oov_indices: int = 1, mask_token: int | None = None,
                  oov_token: int = -1, vocabulary: Any = None, vocabulary_dtype: str = "int64",
                  idf_weights: Any = None, invert: bool = False, output_mode: str = "int", sparse: bool = False,
-                 pad_to_max_tokens: bool = False, name: str | None = None, **kwargs: Any) -> None:
-        self.vocabulary_dtype = vocabulary_dtype
+                 pad_to_max_tokens: bool = False, oov_method: str = "floormod", salt: Any = None,
+                 name: str | None = None, **kwargs: Any) -> None:
+        check_choice(oov_method, "oov_method", ("floormod", "farmhash"), "IntegerLookup")
+        self.vocabulary_dtype, self.oov_method, self.salt = vocabulary_dtype, oov_method, salt
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary, idf_weights, invert,
                          output_mode, pad_to_max_tokens, sparse, name=name, **kwargs)
 
     def _token(self, value: Any) -> Any:
         return int(value)
 
+    def _oov_buckets(self, values: np.ndarray) -> np.ndarray:
+        if self.oov_method == "floormod":
+            return np.mod(values.astype(np.int64), self.num_oov_indices)
+        return super()._oov_buckets(values)
+
     def _host_tokens(self, tokens: list, shape: tuple) -> Any:
         return backend.impl.convert_to_tensor(np.array(tokens, np.int64).reshape(shape))
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "vocabulary_dtype": self.vocabulary_dtype}
+        return {**super().get_config(), "vocabulary_dtype": self.vocabulary_dtype, "oov_method": self.oov_method,
+                "salt": plain(self.salt)}
 
 
 class StringLookup(IndexLookup):
@@ -239,8 +249,8 @@ class StringLookup(IndexLookup):
     def __init__(self, max_tokens: int | None = None, num_oov_indices: int = 1, mask_token: str | None = None,
                  oov_token: str = "[UNK]", vocabulary: Any = None, idf_weights: Any = None, invert: bool = False,
                  output_mode: str = "int", pad_to_max_tokens: bool = False, sparse: bool = False,
-                 encoding: str = "utf-8", name: str | None = None, **kwargs: Any) -> None:
-        self.encoding = encoding
+                 encoding: str = "utf-8", name: str | None = None, salt: Any = None, **kwargs: Any) -> None:
+        self.encoding, self.salt = encoding, salt
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary, idf_weights, invert,
                          output_mode, pad_to_max_tokens, sparse, name=name, **kwargs)
 
@@ -251,4 +261,4 @@ class StringLookup(IndexLookup):
         return np.array(tokens, dtype=str).reshape(shape)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "encoding": self.encoding}
+        return {**super().get_config(), "encoding": self.encoding, "salt": plain(self.salt)}
