@@ -1,4 +1,4 @@
-"""Preprocessing of structured, text and audio data: normalization, lookups, hashing, text vectorization, spectrograms."""
+"""Preprocessing of structured, text and audio data: normalization, lookups, hashing, text, spectrograms."""
 
 from lamina.layers.preprocessing.structured.audio import MelSpectrogram
 from lamina.layers.preprocessing.structured.encoding import CategoryEncoding, Discretization

@@ -13,13 +13,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from lamina import backend
-
 from lamina.layers.preprocessing.structured.data import HostLayer, host_array, plain
 from lamina.layers.preprocessing.structured.encoding import (ENCODED_MODES, check_choice, check_dense, encode,
                                                              encoded_shape)
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -33,9 +32,9 @@ def _mix(h: np.ndarray) -> np.ndarray:
 
 def _string_hash(value: Any) -> int:
     data = value if isinstance(value, bytes) else str(value).encode("utf-8")
-    h = 0xCBF29CE484222325
+    h = _FNV_OFFSET
     for byte in data:
-        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
     return h
 
 
@@ -131,7 +130,8 @@ class HashedCrossing(HostLayer):
 
     def call(self, inputs: Sequence[Any]) -> Any:
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
-            raise ValueError(f"HashedCrossing takes a list or tuple of at least 2 features, got {type(inputs).__name__}.")
+            raise ValueError("HashedCrossing takes a list or tuple of at least 2 features, got "
+                             f"{type(inputs).__name__}.")
         arrays = [host_array(x) for x in inputs]
         if any(a.shape != arrays[0].shape for a in arrays):
             raise ValueError("HashedCrossing features must have one shape, got "

@@ -7,7 +7,7 @@ vocabulary. Lookups run on the host (NumPy); the outputs are backend tensors.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -7,7 +7,7 @@ Text is processed on the host: inputs are NumPy arrays or Python lists of str (o
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
