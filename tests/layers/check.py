@@ -17,6 +17,7 @@ import lamina
 from lamina import backend
 
 Reference = Callable[[Any, list[np.ndarray]], Any]
+_UNSET = object()  # expected_mask not given: masks are not checked
 
 
 def several(input_shape: Any) -> bool:
@@ -68,7 +69,8 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
                 input_dtype: str = "float32", input_range: tuple[int, int] = (0, 10),
                 backends: Sequence[str] = ("torch", "jax", "numpy"), atol: float = 1e-5,
                 expected_output_shape: Any = None, train: bool = True,
-                call_kwargs: dict | None = None) -> list[np.ndarray]:
+                call_kwargs: dict | None = None, input_mask: Any = None,
+                expected_mask: Any = _UNSET) -> list[np.ndarray]:
     """Run the generic layer checks; returns the outputs of the first backend as NumPy arrays.
 
     make_layer: builds a fresh, unbuilt layer (called once per backend, under that backend).
@@ -77,6 +79,11 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
     backends: every one is run; a backend that cannot run the layer fails the check (never skipped).
     expected_output_shape: a shape, or a list of shapes for a layer with several outputs.
     train: also check gradients on torch and jax.
+    input_mask: a boolean mask of the input (shaped like its leading axes), given to the layer in the mask check.
+    expected_mask: the mask of the (first) output, a boolean array or None for none; when given (or with
+        input_mask), `compute_mask` and the mask a functional model propagates past the layer must equal it
+        on every backend. A layer that makes a mask from its input (Embedding(mask_zero=True), Masking) needs
+        only expected_mask.
     """
     call_kwargs = call_kwargs or {}
     x = make_inputs(input_shape, input_dtype, input_range)
@@ -107,7 +114,67 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
         assert_all_close(first, [np.asarray(e, np.float64) for e in expected], atol, "against the NumPy reference")
     if train:
         check_gradients(make_layer, x, weights, first, call_kwargs, atol)
+    if input_mask is not None or expected_mask is not _UNSET:
+        if expected_mask is _UNSET:
+            raise TypeError("check_layer: input_mask given without expected_mask (None if the output has no mask).")
+        for name in names:
+            with backend.use(name):
+                check_mask(make_layer, x, input_mask, expected_mask, call_kwargs, name)
     return first
+
+
+class MaskProbe(lamina.layers.Layer):
+    """Outputs the mask it receives (as float32, of the first tensor), or [-1.0] when there is none."""
+
+    supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        mask = mask[0] if isinstance(mask, (list, tuple)) else mask
+        if mask is None:
+            return lamina.ops.ones((1,)) * -1.0
+        return lamina.ops.cast(mask, "float32")
+
+
+def as_mask(value: Any) -> Any:
+    """A computed mask as a NumPy bool array, or None."""
+    value = value[0] if isinstance(value, (list, tuple)) else value
+    return None if value is None else np.asarray(backend.impl.convert_to_numpy(value)).astype(bool)
+
+
+def assert_mask(actual: Any, expected: Any, what: str) -> None:
+    if expected is None:
+        assert actual is None, f"{what}: a mask where none was expected"
+        return
+    assert actual is not None, f"{what}: no mask, expected {np.asarray(expected).astype(int).tolist()}"
+    np.testing.assert_array_equal(actual, np.asarray(expected, bool), err_msg=what)
+
+
+def check_mask(make_layer: Callable[[], Any], x: Any, input_mask: Any, expected: Any, call_kwargs: dict,
+               name: str) -> None:
+    """compute_mask on tensors, and the mask reaching the next layer of a functional model, equal `expected`."""
+    layer = make_layer()
+    inputs = symbolic_inputs(x)
+    mask_inputs = None
+    if input_mask is not None:
+        masks = input_mask if isinstance(input_mask, list) else [input_mask]
+        mask_inputs = [lamina.Input(shape=np.shape(m)[1:], dtype="bool") for m in masks]
+        outputs = layer(inputs, mask=mask_inputs if isinstance(input_mask, list) else mask_inputs[0], **call_kwargs)
+    else:
+        outputs = layer(inputs, **call_kwargs)
+    model_inputs = (inputs if isinstance(inputs, list) else [inputs]) + (mask_inputs or [])
+    from lamina.models import Model
+
+    model = Model(model_inputs, MaskProbe()(outputs))
+    tensor = to_tensors(x)
+    mask_tensor = None if input_mask is None else to_tensors(input_mask)
+    assert_mask(as_mask(layer.compute_mask(tensor, mask_tensor)), expected, f"compute_mask on {name}")
+    values = (tensor if isinstance(tensor, list) else [tensor]) + (
+        [] if mask_tensor is None else mask_tensor if isinstance(mask_tensor, list) else [mask_tensor])
+    propagated = np.asarray(backend.impl.convert_to_numpy(model(values)))
+    if propagated.shape == (1,) and propagated[0] == -1.0:
+        assert_mask(None, expected, f"the mask past the layer in a functional model on {name}")
+    else:
+        assert_mask(propagated.astype(bool), expected, f"the mask past the layer in a functional model on {name}")
 
 
 def check_shapes(layer: Any, input_shape: Any, symbolic: Any, outputs: list[np.ndarray],

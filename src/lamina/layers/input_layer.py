@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from lamina.layers.layer import Layer, Node
+from lamina.layers.layer import Layer, Node, deserialize, serialize
 from lamina.ops.symbolic import KerasTensor
 
-__all__ = ["Input", "InputLayer"]
+# serialize and deserialize (keras.layers.serialize / deserialize) live with the base Layer; listed here so
+# that lamina.layers gathers them with the other names of this module.
+__all__ = ["Input", "InputLayer", "deserialize", "serialize"]
 
 
 class InputLayer(Layer):
@@ -30,6 +32,14 @@ class InputLayer(Layer):
         self.built = True
         self.output_tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, 0, 0))
         self._inbound_nodes.append(Node(self, (), {}, self.output_tensor))
+
+    @property
+    def input(self) -> KerasTensor:
+        return self.output_tensor
+
+    @property
+    def input_shape(self) -> tuple:
+        return self.batch_shape
 
     def get_config(self) -> dict:
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from lamina import backend, initializers, regularizers, constraints
 from lamina.backend.common import is_float_dtype, standardize_dtype
-from lamina.ops.symbolic import KerasTensor, compute_output_spec, is_symbolic, symbolic_inputs
+from lamina.ops.symbolic import KerasTensor, compute_output_spec, is_shape, is_symbolic, symbolic_inputs
 from lamina.utils import naming, tree
 
 Shape = tuple
@@ -21,6 +23,9 @@ Shape = tuple
 # inherit it (a custom layer's `call` rarely passes it on). Thread-local, so that a model predicting in one
 # thread never sees another thread's training flag.
 _call_context = threading.local()
+_OUTSIDE = object()  # the training flag outside any layer call
+# Whether any layer has added a loss yet: until then, calls skip clearing the losses of the previous call.
+_losses_added = [False]
 
 
 @dataclass
@@ -64,10 +69,13 @@ class Layer:
     supports_masking: bool = False
     # Computes in floats: inputs of another dtype (ints, bools, float64) are cast to `dtype` first.
     casts_inputs: bool = False
+    # An op applied to symbolic tensors (lamina.ops.operation): a graph node, but not one of a model's `layers`.
+    _is_operation: bool = False
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Sequence[int | None] | None = None, input_dim: int | None = None,
-                 batch_size: int | None = None, activity_regularizer: Any = None, **kwargs: Any) -> None:
+                 batch_size: int | None = None, activity_regularizer: Any = None, autocast: bool = True,
+                 **kwargs: Any) -> None:
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
             batch_size, input_shape = batch_shape[0], batch_shape[1:]
@@ -75,6 +83,8 @@ class Layer:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
         self._tracked(_layers=[], _own_variables=[], _seed_generators=[], _inbound_nodes=[], _losses=[])
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        if isinstance(dtype, dict):  # a Keras 3 dtype policy, {"class_name": "DTypePolicy", "config": {"name"}}
+            dtype = (dtype.get("config") or {}).get("name")
         self.dtype = standardize_dtype(dtype or "float32")
         self._trainable = trainable
         self.built = False
@@ -131,7 +141,12 @@ class Layer:
         variable._lamina_regularizer = regularizers.get(regularizer)
         variable._lamina_constraint = constraints.get(constraint)
         variable._lamina_wants_training = trainable
-        self._own_variables.append(variable)
+        variable._lamina_created_trainable = trainable  # its place in `weights`, even if frozen later
+        if trainable:  # Keras's order: the weights created trainable in creation order, then the others
+            position = sum(1 for v in self._own_variables if getattr(v, "_lamina_created_trainable", True))
+            self._own_variables.insert(position, variable)
+        else:
+            self._own_variables.append(variable)
         return variable
 
     def _flat_layers(self) -> list["Layer"]:
@@ -144,7 +159,7 @@ class Layer:
 
     @property
     def weights(self) -> list[Any]:
-        """Own weights in creation order, then those of sub-layers; each once."""
+        """Own weights (trainable ones first, each group in creation order), then those of sub-layers; each once."""
         seen: dict[int, Any] = {}
         for layer in [self, *self._flat_layers()]:
             for variable in layer._own_variables:
@@ -208,7 +223,14 @@ class Layer:
     # --- losses ----------------------------------------------------------------------------
 
     def add_loss(self, loss: Any) -> None:
-        """Add a term to the training loss (for example an activity penalty computed in `call`)."""
+        """Add a term to the training loss (for example an activity penalty computed in `call`).
+
+        Losses last until the next outermost call: `losses` then holds only those of the new call. A symbolic
+        call (building a functional model) adds none.
+        """
+        if getattr(_call_context, "symbolic", False):
+            return
+        _losses_added[0] = True
         self._losses.append(loss)
 
     @property
@@ -272,11 +294,12 @@ class Layer:
             self._check_input(tuple(shape))
             self._checked_shape = shape
         mask = kwargs.pop("mask", None)
-        if mask is not None:
-            self._accept_mask()
-            if self._call_takes_mask:
-                kwargs["mask"] = mask
-        previous = getattr(_call_context, "training", None)
+        if mask is not None and self._accept_mask() and self._call_takes_mask:
+            kwargs["mask"] = mask
+        outer = getattr(_call_context, "training", _OUTSIDE)
+        previous = None if outer is _OUTSIDE else outer
+        if outer is _OUTSIDE and _losses_added[0]:  # the outermost call: the losses of the last one are outdated
+            self._clear_losses()
         training = kwargs.get("training")
         if training is None:
             training = previous
@@ -288,7 +311,7 @@ class Layer:
         try:
             return self._call_function(*args, **kwargs)
         finally:
-            _call_context.training = previous
+            _call_context.training = outer
 
     # --- what containers run: casting, the activity penalty and masks around `call` --------------
 
@@ -322,18 +345,24 @@ class Layer:
             return inputs
         return backend.impl.cast(inputs, self.dtype)
 
-    def _accept_mask(self) -> None:
-        if not (self._call_takes_mask or self.supports_masking):
-            raise ValueError(f"{type(self).__name__} {self.name!r} does not support masking, but it was given "
-                             "an input mask (from Embedding(mask_zero=True) or a `mask` argument). Put it where "
-                             "no mask reaches it, or use a layer that handles masks.")
+    def _accept_mask(self) -> bool:
+        """Whether this layer takes the mask its inputs carry; if not, the mask stops here, with a warning
+        (once per layer), as in Keras."""
+        if self._call_takes_mask or self.supports_masking or self._creates_mask:
+            return True
+        if not getattr(self, "_warned_about_mask", False):
+            self._warned_about_mask = True
+            warnings.warn(f"{type(self).__name__} {self.name!r} does not support masking, but its input carries a "
+                          "mask (from Embedding(mask_zero=True), Masking or a `mask` argument): the mask stops here "
+                          "and later layers see none.", stacklevel=3)
+        return False
 
     def _call_with_mask(self, args: tuple, kwargs: dict, mask: Any) -> tuple[Any, Any]:
         """For containers: the outputs of a call on inputs masked by `mask` (or None), and their masks."""
-        if mask is not None:
-            self._accept_mask()
-            if self._call_takes_mask:
-                kwargs = {**kwargs, "mask": mask}
+        if mask is not None and not self._accept_mask():
+            return self._call_function(*args, **kwargs), None
+        if mask is not None and self._call_takes_mask:
+            kwargs = {**kwargs, "mask": mask}
         outputs = self._call_function(*args, **kwargs)
         return outputs, self.compute_mask(args[0], mask)
 
@@ -359,16 +388,12 @@ class Layer:
         if mask is None:
             mask = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
             mask = None if all(m is None for m in tree.flatten(mask)) else mask
-        if mask is not None:
-            self._accept_mask()
+        if mask is not None and not self._accept_mask():
+            mask = None
         call_kwargs = {k: v for k, v in kwargs.items() if k != "training" or self._call_takes_training}
         run_kwargs = {**call_kwargs, "mask": mask} if mask is not None and self._call_takes_mask else call_kwargs
 
-        def run(filled: Any) -> Any:
-            filled_args, filled_kwargs = filled
-            return self.call(*filled_args, **filled_kwargs)
-
-        outputs = compute_output_spec(run, (args, run_kwargs))
+        outputs = self._symbolic_outputs(args, run_kwargs)
         flat_outputs = tree.flatten(outputs)
         if mask is not None or self._creates_mask:
             for tensor, output_mask in zip(flat_outputs, self._symbolic_masks(inputs, mask, len(flat_outputs))):
@@ -378,6 +403,40 @@ class Layer:
             tensor._history = (self, node_index, index)
         self._inbound_nodes.append(Node(self, args, call_kwargs, outputs, mask))
         return outputs
+
+    def _symbolic_outputs(self, args: tuple, kwargs: dict) -> Any:
+        """Fresh KerasTensors for the outputs of a call: `compute_output_spec` where a subclass defines it, else
+        `call` traced on stand-ins (falling back on a subclass's `compute_output_shape` if that trace fails)."""
+        if type(self).compute_output_spec is not Layer.compute_output_spec:
+            with _symbolic_scope():
+                outputs = self.compute_output_spec(*args, **kwargs)
+            return tree.map_structure(lambda t: KerasTensor(t.shape, t.dtype), outputs)
+
+        def run(filled: Any) -> Any:
+            filled_args, filled_kwargs = filled
+            return self.call(*filled_args, **filled_kwargs)
+
+        try:
+            with _symbolic_scope():
+                return compute_output_spec(run, (args, kwargs))
+        except Exception:
+            if type(self).compute_output_shape is Layer.compute_output_shape:
+                raise
+            shapes = self.compute_output_shape(tree.map_structure(lambda t: t.shape, args[0]))
+            return _tensors_of_shapes(shapes, self.dtype)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """KerasTensors shaped like the outputs of a call on these (symbolic) inputs; nothing is recorded."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            shapes = self.compute_output_shape(tree.map_structure(lambda t: t.shape, args[0]))
+            return _tensors_of_shapes(shapes, self.dtype)
+        self._build_for(tree.map_structure(lambda t: t.shape, args[0]))
+
+        def run(filled: Any) -> Any:
+            return self.call(*filled[0], **filled[1])
+
+        with _symbolic_scope():
+            return compute_output_spec(run, (args, kwargs))
 
     def _symbolic_masks(self, inputs: Any, mask: Any, count: int) -> list[Any]:
         """`compute_mask` on symbolic tensors: one mask (a KerasTensor or None) per output."""
@@ -394,21 +453,79 @@ class Layer:
     def compute_output_shape(self, input_shape: Any) -> Any:
         specs = symbolic_inputs(input_shape)
         self._build_for(input_shape)
-        outputs = compute_output_spec(lambda x: self.call(x), specs)
+        with _symbolic_scope():
+            outputs = compute_output_spec(lambda x: self.call(x), specs)
         return tree.map_structure(lambda t: t.shape, outputs)
+
+    # --- the symbolic calls made so far (Keras: the first call's tensors) -------------------------------
+
+    def _first_node(self, what: str) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called on a symbolic input (a lamina.Input or "
+                                 f"the output of another layer), so it has no defined {what}.")
+        return self._inbound_nodes[0]
 
     @property
     def input(self) -> Any:
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name!r} has not been called on a symbolic input yet.")
-        args = self._inbound_nodes[0].args
-        return args[0] if args else None
+        """The input tensor(s) of the layer's first symbolic call."""
+        return self._first_node("input").args[0]
 
     @property
     def output(self) -> Any:
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name!r} has not been called on a symbolic input yet.")
-        return self._inbound_nodes[0].outputs
+        """The output tensor(s) of the layer's first symbolic call."""
+        return self._first_node("output").outputs
+
+    def _node_shapes(self, what: str) -> Any:
+        self._first_node(what)
+        shapes = []
+        for node in self._inbound_nodes:
+            tensors = node.args[0] if what == "input shape" else node.outputs
+            shape = tree.map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, tensors)
+            if shape not in shapes:
+                shapes.append(shape)
+        if len(shapes) > 1:
+            raise AttributeError(f"Layer {self.name!r} has been called on inputs of several shapes, so its {what} is "
+                                 f"ill-defined: {', '.join(str(s) for s in shapes)}. Read it from one call's tensors "
+                                 f"instead.")
+        return shapes[0]
+
+    # A subclass may keep an attribute of these names (Keras 3's Layer has none): then it reads back its value.
+    @property
+    def input_shape(self) -> Any:
+        """The shape of the layer's symbolic input (every call the same), batch axis included."""
+        if "_own_input_shape" in self.__dict__:
+            return self._own_input_shape
+        return self._node_shapes("input shape")
+
+    @input_shape.setter
+    def input_shape(self, value: Any) -> None:
+        self._own_input_shape = value
+
+    @property
+    def output_shape(self) -> Any:
+        """The shape of the layer's symbolic output (every call the same), batch axis included."""
+        if "_own_output_shape" in self.__dict__:
+            return self._own_output_shape
+        return self._node_shapes("output shape")
+
+    @output_shape.setter
+    def output_shape(self, value: Any) -> None:
+        self._own_output_shape = value
+
+    # --- building from a saved config ------------------------------------------------------------------
+
+    def get_build_config(self) -> dict | None:
+        """What `build_from_config` needs to make the weights again: the input shape of the build."""
+        if self._build_shapes is None:
+            return None
+        return {"input_shape": self._build_shapes}
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Build from `get_build_config()`'s output (shapes may have become lists in JSON)."""
+        if config and config.get("input_shape") is not None:
+            self._build_for(_as_shapes(config["input_shape"]))
+        if config:
+            self.built = True
 
     # --- configs -----------------------------------------------------------------------------
 
@@ -427,6 +544,51 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+@contextlib.contextmanager
+def _symbolic_scope() -> Iterator[None]:
+    """Within: calls only infer shapes, so `add_loss` keeps nothing."""
+    previous = getattr(_call_context, "symbolic", False)
+    _call_context.symbolic = True
+    try:
+        yield
+    finally:
+        _call_context.symbolic = previous
+
+
+def _tensors_of_shapes(shapes: Any, dtype: Any) -> Any:
+    """KerasTensors for a shape, or for a list, tuple or dict of shapes."""
+    if is_shape(shapes):
+        return KerasTensor(shapes, dtype)
+    if isinstance(shapes, dict):
+        return {key: _tensors_of_shapes(value, dtype) for key, value in shapes.items()}
+    return [_tensors_of_shapes(shape, dtype) for shape in shapes]
+
+
+def _as_shapes(value: Any) -> Any:
+    """Shapes read back from JSON: lists of sizes as tuples, nested lists and dicts kept."""
+    if is_shape(value):
+        return tuple(value)
+    if isinstance(value, dict):
+        return {key: _as_shapes(item) for key, item in value.items()}
+    return [_as_shapes(item) for item in value]
+
+
+def serialize(layer: Layer) -> dict:
+    """A layer as Keras's layout: {"module", "class_name", "config", "registered_name"}."""
+    from lamina.saving import registry
+
+    if not isinstance(layer, Layer):
+        raise TypeError(f"serialize expects a Layer, got {type(layer).__name__}: {layer!r:.100}.")
+    return registry.serialize_layer(layer)
+
+
+def deserialize(config: dict, custom_objects: dict[str, Any] | None = None) -> Layer:
+    """A new layer from `serialize`'s dict (also Keras's); classes are found by name, never imported."""
+    from lamina.saving import registry
+
+    return registry.deserialize_layer(config, custom_objects)
 
 
 def flat_masks(masks: Any, count: int) -> list[Any]:

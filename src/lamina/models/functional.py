@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.layers.input_layer import InputLayer
-from lamina.layers.layer import Node, flat_masks
+from lamina.layers.layer import Layer, Node, flat_masks
 from lamina.models.model import Model
 from lamina.ops.symbolic import KerasTensor
 from lamina.utils import tree
@@ -90,6 +90,13 @@ class _Step:
                 values[key] = value
 
 
+def _single(structure: Any) -> Any:
+    """A list or tuple of one tensor as that tensor; anything else as it is."""
+    if isinstance(structure, (list, tuple)) and len(structure) == 1:
+        return structure[0]
+    return structure
+
+
 class Functional(Model):
     """A model defined by `Model(inputs, outputs)`."""
 
@@ -117,6 +124,28 @@ class Functional(Model):
         self._input_ids = [id(t) for t in self.inputs]
         self._output_ids = [id(t) for t in self.outputs]
         self.built = True
+
+    @property
+    def layers(self) -> list[Layer]:
+        return [layer for layer in self._layers if not layer._is_operation]
+
+    @property
+    def input(self) -> Any:
+        """The model's inputs as given to it (one tensor for a single input)."""
+        return _single(self._inputs_structure)
+
+    @property
+    def output(self) -> Any:
+        """The model's outputs as given to it (one tensor for a single output)."""
+        return _single(self._outputs_structure)
+
+    @property
+    def input_shape(self) -> Any:
+        return tree.map_structure(lambda t: t.shape, _single(self._inputs_structure))
+
+    @property
+    def output_shape(self) -> Any:
+        return tree.map_structure(lambda t: t.shape, _single(self._outputs_structure))
 
     @property
     def input_names(self) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 from typing import Any, Callable, Iterator
 
 from lamina.layers.layer import Layer
@@ -19,10 +21,20 @@ class Model(Trainer, Layer):
             from lamina.models.functional import Functional
 
             return Functional(*args, **kwargs)
-        return super().__new__(cls)
+        instance = super().__new__(cls)
+        if cls.__init__ is not Model.__init__:  # a subclass's own arguments, for its default config
+            instance._init_arguments = _bound_arguments(cls.__init__, args, kwargs)
+        return instance
 
     def __init__(self, *args: Any, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  **kwargs: Any) -> None:
+        from lamina.models.functional import Functional
+
+        if not isinstance(self, Functional) and _looks_functional(args, kwargs):
+            # a subclass whose __init__ calls super().__init__(inputs, outputs): it becomes functional
+            self.__class__ = _functional_subclass(type(self))
+            Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+            return
         if args:
             raise TypeError(f"{type(self).__name__}() takes keyword arguments only, got {len(args)} positional.")
         Layer.__init__(self, name=name, trainable=trainable, dtype=dtype, **kwargs)
@@ -65,7 +77,14 @@ class Model(Trainer, Layer):
         summary.print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable}
+        """name and trainable, and a subclass's own constructor arguments where they are plain values or layers
+        (as Keras 3 does for a subclass without get_config of its own)."""
+        config = {"name": self.name, "trainable": self.trainable}
+        for key, value in (getattr(self, "_init_arguments", None) or {}).items():
+            encoded = _encode_argument(value)
+            if key not in config and encoded is not _UNSAVABLE:
+                config[key] = encoded
+        return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
@@ -73,7 +92,21 @@ class Model(Trainer, Layer):
             from lamina.models.functional import Functional
 
             return Functional.from_config(config, custom_objects)
-        return cls(**config)
+        arguments = {key: _decode_argument(value, custom_objects) for key, value in config.items()}
+        try:
+            return cls(**arguments)
+        except TypeError as error:
+            raise TypeError(f"Could not rebuild {cls.__name__} from its config ({error}). Give {cls.__name__} a "
+                            "get_config() that returns its constructor arguments (and a from_config() if they "
+                            "need rebuilding).") from error
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON text (no weights), for `lamina.models.model_from_json`."""
+        import json
+
+        from lamina.saving import registry
+
+        return json.dumps(registry.serialize_layer(self), **kwargs)
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Save architecture, weights and compile arguments to a `.keras` file (atomically)."""
@@ -106,6 +139,65 @@ def undo_build_on_error(model: Layer) -> Iterator[None]:
             for name, content in zip(lists, contents):
                 getattr(layer, name)[:] = content
         raise
+
+
+@functools.lru_cache(maxsize=None)
+def _functional_subclass(cls: type) -> type:
+    """`cls` with Functional mixed in after it (so its own methods still come first)."""
+    from lamina.models.functional import Functional
+
+    return type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+
+
+_UNSAVABLE = object()
+
+
+def _bound_arguments(init: Any, args: tuple, kwargs: dict) -> dict:
+    """The arguments a subclass was given, by parameter name (**kwargs spread out); {} if they do not bind."""
+    try:
+        bound = inspect.signature(init).bind(None, *args, **kwargs)
+    except TypeError:
+        return {}
+    parameters = inspect.signature(init).parameters
+    arguments: dict = {}
+    for index, (key, value) in enumerate(bound.arguments.items()):
+        if index == 0:
+            continue  # self
+        kind = parameters[key].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(value)
+        elif kind is not inspect.Parameter.VAR_POSITIONAL:
+            arguments[key] = value
+    return arguments
+
+
+def _encode_argument(value: Any) -> Any:
+    """A constructor argument as config: plain values as they are, layers serialized; else _UNSAVABLE."""
+    from lamina.saving import registry
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Layer):
+        return registry.serialize_layer(value)
+    if isinstance(value, (list, tuple)):
+        items = [_encode_argument(item) for item in value]
+        return _UNSAVABLE if any(item is _UNSAVABLE for item in items) else items
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        encoded = {key: _encode_argument(item) for key, item in value.items()}
+        return _UNSAVABLE if any(item is _UNSAVABLE for item in encoded.values()) else encoded
+    return _UNSAVABLE
+
+
+def _decode_argument(value: Any, custom_objects: dict | None) -> Any:
+    """A serialized layer in a config back as a layer; anything else as it is."""
+    from lamina.saving import registry
+
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str) and isinstance(value.get("config"),
+                                                                                              dict):
+        return registry.deserialize_layer(value, custom_objects)
+    if isinstance(value, list):
+        return [_decode_argument(item, custom_objects) for item in value]
+    return value
 
 
 def _looks_functional(args: tuple, kwargs: dict) -> bool:

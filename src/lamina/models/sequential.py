@@ -18,8 +18,8 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._input_layer: InputLayer | None = None
         self._stack: list[Layer] = []
-        self.inputs: list[KerasTensor] = []
-        self.outputs: list[KerasTensor] = []
+        self._graph_inputs: list[KerasTensor] = []
+        self._graph_outputs: list[KerasTensor] = []
         self._refresh_plan()
         for layer in layers or []:
             self.add(layer)
@@ -34,24 +34,24 @@ class Sequential(Model):
             if self._stack or self._input_layer is not None:
                 raise ValueError("An InputLayer can only be the first layer of a Sequential model.")
             self._input_layer = layer
-            self.inputs, self.outputs = [layer.output_tensor], [layer.output_tensor]
+            self._graph_inputs, self._graph_outputs = [layer.output_tensor], [layer.output_tensor]
             self.built = True
             return
         if any(existing.name == layer.name for existing in self._stack):
             raise ValueError(f"Sequential model {self.name!r} already has a layer named {layer.name!r}; "
                              "layer names must be unique.")
-        before = (self._input_layer, self.inputs, self.outputs, self.built)
+        before = (self._input_layer, self._graph_inputs, self._graph_outputs, self.built)
         if not self._stack and self._input_layer is None and layer._input_shape_argument is not None:
             self.add(InputLayer(batch_shape=layer._input_shape_argument))
         try:  # a layer that does not fit the stack leaves the model as it was
             with undo_build_on_error(layer):
-                outputs = [layer(self.outputs[0])] if self.outputs else []
+                outputs = [layer(self._graph_outputs[0])] if self._graph_outputs else []
         except BaseException:
-            self._input_layer, self.inputs, self.outputs, self.built = before
+            self._input_layer, self._graph_inputs, self._graph_outputs, self.built = before
             raise
         self._stack.append(layer)
         self._track(layer)
-        self.outputs = outputs or self.outputs
+        self._graph_outputs = outputs or self._graph_outputs
         self._refresh_plan()
 
     def pop(self) -> Layer:
@@ -73,11 +73,43 @@ class Sequential(Model):
         tensor = self._input_layer.output_tensor
         for layer in self._stack:
             tensor = layer(tensor)
-        self.outputs = [tensor]
+        self._graph_outputs = [tensor]
 
     @property
     def layers(self) -> list[Layer]:
         return list(self._stack)
+
+    def _defined(self, what: str) -> list[KerasTensor]:
+        tensors = self._graph_inputs if what.startswith("input") else self._graph_outputs
+        if not tensors:
+            raise AttributeError(f"Sequential model {self.name!r} has no defined {what} yet: give its first layer "
+                                 "input_shape=..., start it with an Input, or build it (build, fit or a call on "
+                                 "data) first.")
+        return tensors
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return list(self._defined("inputs"))
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        return list(self._defined("outputs"))
+
+    @property
+    def input(self) -> KerasTensor:
+        return self._defined("input")[0]
+
+    @property
+    def output(self) -> KerasTensor:
+        return self._defined("output")[0]
+
+    @property
+    def input_shape(self) -> tuple:
+        return self._defined("input shape")[0].shape
+
+    @property
+    def output_shape(self) -> tuple:
+        return self._defined("output shape")[0].shape
 
     @property
     def output_names(self) -> list[str]:
@@ -91,7 +123,7 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError(f"Sequential model {self.name!r} has no layers: add layers before building, calling, "
                              "fitting or predicting with it.")
-        before = (self._input_layer, self.inputs, self.outputs)
+        before = (self._input_layer, self._graph_inputs, self._graph_outputs)
         with undo_build_on_error(self):
             try:
                 if self._input_layer is None:
@@ -99,10 +131,10 @@ class Sequential(Model):
                         raise ValueError(f"Sequential model {self.name!r} has no input shape: pass input_shape to "
                                          "its first layer, add an Input, or call build(input_shape).")
                     self._input_layer = InputLayer(batch_shape=tuple(input_shape))
-                    self.inputs = [self._input_layer.output_tensor]
+                    self._graph_inputs = [self._input_layer.output_tensor]
                 self._rebuild_symbolic()
             except BaseException:
-                self._input_layer, self.inputs, self.outputs = before
+                self._input_layer, self._graph_inputs, self._graph_outputs = before
                 raise
         self.built = True
 

@@ -9,6 +9,12 @@
 A symbolic tensor inside args and kwargs is {"class_name": "__keras_tensor__", "config": {"shape", "dtype",
 "keras_history": [layer_name, node_index, tensor_index]}}. Node indices count only the calls that belong to
 this model, so a layer shared with another model numbers its nodes the same in both files.
+
+An op applied to symbolic tensors (`ops.mean(x, axis=1)`, `x[:, -1]`, `a + b`) is an entry like a layer's:
+{"module": "lamina.ops.<family>", "class_name": the op's name in CamelCase ("Mean", "GetItem"), "config":
+{"name", ...arguments stored with the op, as Keras files have them}, "inbound_nodes"}; its calls keep every
+other argument. In op calls, tuples are {"class_name": "__tuple__", "config": {"value": [...]}}, slices
+{"class_name": "__slice__", "config": {"start", "stop", "step"}}, and `...` {"class_name": "__ellipsis__"}.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ import numpy as np
 
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.layer import Layer, Node
+from lamina.ops.operation import Operation
 from lamina.ops.symbolic import KerasTensor
 from lamina.saving import registry
-from lamina.utils import tree
+from lamina.utils import naming, tree
 
 TENSOR = "__keras_tensor__"
+TUPLE, SLICE, ELLIPSIS = "__tuple__", "__slice__", "__ellipsis__"
+OP_MODULES = ("lamina.ops", "keras.src.ops", "keras.ops")
 
 
 # --- model -> config ----------------------------------------------------------------------------------
@@ -56,6 +65,13 @@ def functional_to_config(model: Any) -> dict:
         if isinstance(value, KerasTensor):
             return {"class_name": TENSOR, "config": {"shape": list(value.shape), "dtype": value.dtype,
                                                      "keras_history": history(value)}}
+        if isinstance(value, tuple) and layer._is_operation:  # an index or axis tuple means more than a list
+            return {"class_name": TUPLE, "config": {"value": [encode(item, layer) for item in value]}}
+        if isinstance(value, slice):
+            return {"class_name": SLICE, "config": {key: encode(getattr(value, key), layer)
+                                                    for key in ("start", "stop", "step")}}
+        if value is Ellipsis:
+            return {"class_name": ELLIPSIS, "config": {}}
         if isinstance(value, (list, tuple)):
             return [encode(item, layer) for item in value]
         if isinstance(value, dict):
@@ -69,7 +85,8 @@ def functional_to_config(model: Any) -> dict:
 
     entries = []
     for layer in layers:
-        entry = {**registry.serialize_layer(layer), "name": layer.name, "inbound_nodes": []}
+        serialized = _serialize_op(layer) if isinstance(layer, Operation) else registry.serialize_layer(layer)
+        entry = {**serialized, "name": layer.name, "inbound_nodes": []}
         if not isinstance(layer, InputLayer):
             entry["inbound_nodes"] = [{"args": encode(list(node.args), layer), "kwargs": encode(node.kwargs, layer)}
                                       for node in layer_nodes[id(layer)]]
@@ -105,7 +122,7 @@ def functional_from_config(config: dict, custom_objects: dict[str, Any] | None =
     calls: dict[Key, dict] = {}  # the saved calls to replay
     made: Made = {}
     for entry in config["layers"]:
-        layer = registry.deserialize_layer(entry, custom_objects)
+        layer = _deserialize_op(entry) if _is_op_entry(entry) else registry.deserialize_layer(entry, custom_objects)
         name = entry.get("name", layer.name)
         if not isinstance(name, str) or name in layers:
             raise ValueError(f"The functional config has a missing or repeated layer name {name!r}.")
@@ -187,6 +204,8 @@ def _decode(value: Any, made: Made) -> Any:
     history = _history_of(value)
     if history is not None:
         return _pick(made, history)
+    if isinstance(value, dict) and value.get("class_name") in (TUPLE, SLICE, ELLIPSIS):
+        return _decode_special(value, made)
     if isinstance(value, dict):
         return {key: _decode(item, made) for key, item in value.items()}
     if isinstance(value, list):
@@ -218,3 +237,54 @@ def _tensors(value: Any, made: Made) -> Any:
                          f"entries, got {value!r:.100}.")
     tensors = [_tensors(item, made) for item in value]
     return tensors[0] if len(tensors) == 1 else tensors
+
+
+# --- op nodes --------------------------------------------------------------------------------------------
+
+
+def _camel(op: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in op.split("_"))
+
+
+def _serialize_op(operation: Operation) -> dict:
+    import lamina.ops
+
+    family = lamina.ops._HOME.get(operation.op)
+    module = family.__name__ if family is not None else "lamina.ops.core"
+    return {"module": module, "class_name": _camel(operation.op), "config": operation.get_config(),
+            "registered_name": None}
+
+
+def _is_op_entry(entry: Any) -> bool:
+    module = entry.get("module") if isinstance(entry, dict) else None
+    return isinstance(module, str) and module.startswith(OP_MODULES)
+
+
+def _op_name(class_name: str) -> str:
+    """The lamina.ops name of a saved op class name ("ExpandDims" -> "expand_dims")."""
+    import lamina.ops
+
+    names = {*lamina.ops.__all__, *lamina.ops._OWN}
+    by_camel = {_camel(name): name for name in names}
+    return by_camel.get(class_name) or naming.to_snake_case(class_name)
+
+
+def _deserialize_op(entry: dict) -> Operation:
+    class_name, config = entry.get("class_name"), entry.get("config", {})
+    if not isinstance(class_name, str) or not isinstance(config, dict):
+        raise ValueError(f"A saved op needs a 'class_name' string and a 'config' dict, got {entry!r:.200}.")
+    arguments = {key: value for key, value in config.items() if key not in ("name", "trainable", "dtype")}
+    arguments = {key: _decode(value, {}) for key, value in arguments.items()}
+    return Operation(_op_name(class_name), name=entry.get("name", config.get("name")), **arguments)
+
+
+def _decode_special(value: dict, made: Made) -> Any:
+    config = value.get("config") if isinstance(value.get("config"), dict) else {}
+    if value["class_name"] == ELLIPSIS:
+        return Ellipsis
+    if value["class_name"] == SLICE:
+        return slice(*(_decode(config.get(key), made) for key in ("start", "stop", "step")))
+    items = config.get("value")
+    if not isinstance(items, list):
+        raise ValueError(f"A saved tuple needs 'value' as a list, got {items!r:.100}.")
+    return tuple(_decode(item, made) for item in items)
