@@ -262,3 +262,23 @@ def test_integer_lookup_on_tensors_and_tf_idf() -> None:
         IntegerLookup(vocabulary=[1, 2], output_mode="tf_idf")
     with pytest.raises(ValueError, match="once"):
         StringLookup(vocabulary=["a", "a"])
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_integer_lookup_runs_on_the_device_inside_a_trained_model(name: str) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.choice([3, 7, 100, 5000, 8], size=(32, 3)).astype("int32")
+    y = (x == 7).sum(-1, keepdims=True).astype("float32")
+    with backend.use(name) as B:
+        lookup = IntegerLookup(vocabulary=[7, 100, 3, 5000], mask_token=8, output_mode="count")
+        np.testing.assert_array_equal(_np(lookup(B.convert_to_tensor(np.array([[7, 7, 8, 42]], "int32")))),
+                                      [[0, 1, 2, 0, 0, 0]])
+        indices = IntegerLookup(vocabulary=[7, 100, 3], num_oov_indices=2)(B.convert_to_tensor(np.array([7, 4, 5, 3])))
+        np.testing.assert_array_equal(_np(indices), [2, 0, 1, 4])
+        inputs = lamina.Input(shape=(3,), dtype="int32")
+        outputs = lamina.layers.Dense(1)(lookup(inputs))
+        model = lamina.Model(inputs, outputs)
+        model.compile(optimizer="adam", loss="mse")
+        before = model.evaluate(x, y, verbose=0)
+        model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+        assert model.evaluate(x, y, verbose=0) < before

@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from lamina import backend
+from lamina import backend, ops
 from lamina.layers.preprocessing.structured.data import HostLayer, batches, host_array, plain
-from lamina.layers.preprocessing.structured.encoding import ENCODED_MODES, check_choice, check_dense, encode
+from lamina.layers.preprocessing.structured.encoding import (ENCODED_MODES, check_choice, check_dense, encode,
+                                                             encoded_shape)
 from lamina.layers.preprocessing.structured.hashing import hash64
 
 OUTPUT_MODES = ("int", *ENCODED_MODES, "tf_idf")
@@ -165,17 +166,21 @@ class IndexLookup(HostLayer):
         array = host_array(inputs)
         if self.invert:
             return self._tokens_of(array)
-        indices = self._indices(array)
+        return self._finish(self._indices(array))
+
+    def _finish(self, indices: Any) -> Any:
+        """int64 indices (NumPy or tensor) as the output of output_mode."""
+        indices = ops.convert_to_tensor(indices)
         if self.output_mode == "int":
-            return backend.impl.convert_to_tensor(indices)
+            return ops.cast(indices, "int64")
         mode = "count" if self.output_mode == "tf_idf" else self.output_mode
         if self.mask_token is not None:  # masked tokens count nowhere
-            indices = np.where(indices == 0, -1, indices)
-        encoded = encode(backend.impl.convert_to_tensor(indices), self._depth(), mode, self.dtype)
+            indices = ops.where(ops.equal(indices, 0), ops.full_like(indices, -1), indices)
+        encoded = encode(indices, self._depth(), mode, self.dtype)
         if self.output_mode == "tf_idf":
             idf = np.zeros(self._depth(), self.dtype)
             idf[:len(self._idf)] = self._idf
-            encoded = encoded * backend.impl.convert_to_tensor(idf)
+            encoded = ops.multiply(encoded, idf)
         return encoded
 
     def _tokens_of(self, indices: np.ndarray) -> np.ndarray:
@@ -225,6 +230,35 @@ class IntegerLookup(IndexLookup):
 
     def _token(self, value: Any) -> Any:
         return int(value)
+
+    def call(self, inputs: Any) -> Any:
+        if self._on_device(inputs):
+            return self._finish(self._device_indices(ops.convert_to_tensor(inputs)))
+        return super().call(inputs)
+
+    def _on_device(self, inputs: Any) -> bool:
+        """Tensors (and symbolic ones) of a vocabulary lookup without host-only features stay on the device."""
+        return (not self.invert and self.oov_method == "floormod" and self.num_oov_indices > 0 and
+                bool(self._vocabulary) and not isinstance(inputs, (np.ndarray, list, tuple)))
+
+    def _device_indices(self, x: Any) -> Any:
+        """The lookup as tensor ops (jit-friendly): a binary search in the sorted vocabulary."""
+        dtype = backend.impl.dtype_of(x)
+        order = np.argsort(self._vocabulary)
+        keys = ops.convert_to_tensor(np.asarray(self._vocabulary, np.int64)[order].astype(dtype))
+        positions = ops.convert_to_tensor((order + len(self._special_tokens())).astype(dtype))
+        slot = ops.clip(ops.searchsorted(keys, x), 0, len(self._vocabulary) - 1)
+        offset = 1 if self.mask_token is not None else 0
+        oov = ops.add(ops.mod(x, self.num_oov_indices), offset)
+        indices = ops.where(ops.equal(ops.take(keys, slot), x), ops.take(positions, slot), oov)
+        if self.mask_token is not None:
+            indices = ops.where(ops.equal(x, self.mask_token), ops.zeros_like(indices), indices)
+        return indices
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        if self.output_mode == "int":
+            return tuple(input_shape)
+        return encoded_shape(input_shape, self._depth(), "multi_hot")
 
     def _oov_buckets(self, values: np.ndarray) -> np.ndarray:
         if self.oov_method == "floormod":
