@@ -160,3 +160,12 @@ def test_stft_spectrogram_kernels_are_windowed_dft_rows() -> None:
         STFTSpectrogram(mode="power")
     with pytest.raises(ValueError, match="fft_length"):
         STFTSpectrogram(frame_length=16, fft_length=8)
+
+
+def test_adapted_vocabulary_survives_the_config() -> None:
+    for mode in ("int", "tf_idf"):
+        layer = TextVectorization(output_mode=mode)
+        layer.adapt(DOCUMENTS)
+        restored = TextVectorization.from_config(layer.get_config())
+        assert restored.get_vocabulary() == layer.get_vocabulary()
+        np.testing.assert_allclose(_np(restored(["the cat ran"])), _np(layer(["the cat ran"])))

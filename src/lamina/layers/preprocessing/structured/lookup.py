@@ -193,11 +193,15 @@ class IndexLookup(HostLayer):
         return np.array(tokens, dtype=object).reshape(shape)
 
     def get_config(self) -> dict:
+        # An adapted vocabulary is written into the config too (Keras keeps it in the file's assets), so that a
+        # saved model looks tokens up as before.
         vocabulary = self.vocabulary_argument
-        if vocabulary is not None and not isinstance(vocabulary, str):
+        if self._vocabulary and not isinstance(vocabulary, str):
+            vocabulary = list(self._vocabulary)
+        elif vocabulary is not None and not isinstance(vocabulary, str):
             vocabulary = plain(host_array(vocabulary).reshape(-1))
         idf = self._idf[self.vocabulary_size() - len(self._vocabulary):].tolist() \
-            if self._idf is not None and self.vocabulary_argument is not None else None
+            if self._idf is not None and vocabulary is not None else None
         return {**super().get_config(), "max_tokens": self.max_tokens, "num_oov_indices": self.num_oov_indices,
                 "mask_token": self.mask_token, "oov_token": self.oov_token, "vocabulary": vocabulary,
                 "idf_weights": idf, "invert": self.invert, "output_mode": self.output_mode,
