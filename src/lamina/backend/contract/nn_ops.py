@@ -37,4 +37,19 @@ PATCHES = (
           "unfold's inverse: the blocks summed back into an NCHW batch of output_size"),
 )
 
-ENTRIES: tuple[Entry, ...] = (*ACTIVATIONS, *LOSSES, *PATCHES)
+# What the layers wrapping a backend's own models need (TorchModuleWrapper, JaxLayer); the other training
+# backend provides them too, raising a clear error or working on its own nested structures.
+FOREIGN_MODELS = (
+    Entry("wrap_module_parameters", "wrap_module_parameters(module, input_shape=None)",
+          "a torch module's parameters and buffers replaced in place by Variables, as (state_dict key, Variable) "
+          "pairs; lazy parameters first made on zeros of input_shape (None while they cannot be made)",
+          inference=False),
+    Entry("call_module", "call_module(module, args, kwargs, training=None)",
+          "a torch module's forward, in training mode unless training is False", inference=False),
+    Entry("flatten_pytree", "flatten_pytree(tree)",
+          "the leaves of a nested structure and the definition that rebuilds it", inference=False),
+    Entry("unflatten_pytree", "unflatten_pytree(treedef, leaves)",
+          "the structure of flatten_pytree's definition holding these leaves", inference=False),
+)
+
+ENTRIES: tuple[Entry, ...] = (*ACTIVATIONS, *LOSSES, *PATCHES, *FOREIGN_MODELS)
