@@ -72,7 +72,7 @@ def test_signal_ops_match_numpy(name: str) -> None:
 
 @pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.parametrize("sequence_length, stride, fft_length, window, center",
-                         [(16, 4, 16, "hann", True), (12, 3, 16, "hamming", True), (8, 8, 8, None, False)])
+                         [(12, 3, 16, "hamming", True), (8, 8, 8, None, False)])
 def test_istft_inverts_stft(name, sequence_length, stride, fft_length, window, center) -> None:
     with backend.use(name):
         spectra = ops.stft(SIGNAL, sequence_length, stride, fft_length, window=window, center=center)
