@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from check import check_layer
+from check import MaskProbe, check_layer
 from lamina import backend
 from lamina.layers import Input, ReversibleEmbedding
 from lamina.losses import SparseCategoricalCrossentropy
@@ -100,3 +100,14 @@ def test_a_tied_language_model_trains(name: str) -> None:
         losses = history.history["loss"]
         assert losses[-1] < losses[0] * 0.9, losses
         assert not np.allclose(layer.get_weights()[0], before)
+
+
+def test_a_reverse_call_passes_the_token_mask_on() -> None:
+    """With mask_zero, the logits carry the mask of the tokens (not one made from the hidden states)."""
+    tokens = np.array([[3, 1, 0, 0], [2, 0, 0, 0]], dtype="int32")
+    inputs = Input(shape=(4,), dtype="int32")
+    layer = ReversibleEmbedding(5, 3, mask_zero=True)
+    logits = layer(layer(inputs), reverse=True)
+    assert tuple(logits.shape) == (None, 4, 5) and tuple(logits._keras_mask.shape) == (None, 4)
+    propagated = Model(inputs, MaskProbe()(logits))(tokens)
+    np.testing.assert_array_equal(backend.impl.convert_to_numpy(propagated), tokens != 0)

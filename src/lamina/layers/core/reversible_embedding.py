@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 from lamina import backend
 from lamina.backend.common import standardize_dtype
@@ -16,7 +17,11 @@ class ReversibleEmbedding(Embedding):
         `reverse_embeddings` of shape (output_dim, input_dim).
     reverse_dtype: the dtype of the reverse projection (inputs and kernel cast to it); None: the layer's dtype.
     logit_soft_cap: when given, reverse logits become `cap * tanh(logits / cap)`.
+    A reverse call passes the mask of its hidden states on (with mask_zero, the lookup makes it).
     """
+
+    supports_masking = True
+    _reversing = False  # within a reverse call: compute_mask passes the incoming mask on
 
     def __init__(self, input_dim: int, output_dim: int, tie_weights: bool = True,
                  embeddings_initializer: Any = "uniform", embeddings_regularizer: Any = None,
@@ -34,6 +39,27 @@ class ReversibleEmbedding(Embedding):
         super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
                          embeddings_regularizer=embeddings_regularizer,
                          embeddings_constraint=embeddings_constraint, mask_zero=mask_zero, **kwargs)
+
+    @contextlib.contextmanager
+    def _direction(self, kwargs: dict) -> Iterator[None]:
+        previous, self._reversing = self._reversing, bool(kwargs.get("reverse", False))
+        try:
+            yield
+        finally:
+            self._reversing = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self._direction(kwargs):
+            return super().__call__(*args, **kwargs)
+
+    def _call_with_mask(self, args: tuple, kwargs: dict, mask: Any) -> tuple[Any, Any]:
+        with self._direction(kwargs):
+            return super()._call_with_mask(args, kwargs, mask)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        if self._reversing:
+            return previous_mask
+        return super().compute_mask(inputs, previous_mask)
 
     def build(self, input_shape: tuple) -> None:
         super().build(input_shape)
