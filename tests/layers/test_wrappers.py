@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from check import check_layer
 from lamina import backend
 from lamina.layers import Input, JaxLayer, TorchModuleWrapper
 from lamina.models import Model
@@ -144,6 +145,16 @@ def test_a_jax_function_layer_trains_with_fit() -> None:
         losses = model.fit(X, Y, epochs=8, batch_size=16, verbose=0).history["loss"]
         assert losses[-1] < losses[0], losses
         assert np.abs(model.predict(X, verbose=0) - before).max() > 1e-3
+
+
+def test_jax_layer_through_the_generic_checks_of_its_backend() -> None:
+    """Shapes, the NumPy reference and the config round trip (its functions registered), on jax only."""
+    def reference(x: np.ndarray, w: list[np.ndarray]) -> np.ndarray:
+        hidden_bias, hidden_kernel, out_bias, out_kernel = w  # the leaves in jax's order (sorted keys)
+        return np.maximum(x @ hidden_kernel + hidden_bias, 0) @ out_kernel + out_bias
+
+    check_layer(lambda: JaxLayer(mlp_call, mlp_init, seed=1), (3, 4), reference, backends=("jax",), train=False,
+                expected_output_shape=(3, 2))
 
 
 def test_jax_layer_passes_rng_and_training() -> None:
