@@ -5,8 +5,10 @@ Complex results are (real, imaginary) pairs of float arrays, as Keras's ops give
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -54,36 +56,50 @@ def irfft(x: Any, fft_length: int | None = None) -> Any:
     return jnp.fft.irfft(z, n=fft_length, axis=-1).astype(_float_dtype(jnp.asarray(x[0])))
 
 
+@functools.partial(jax.jit, static_argnames=("stride", "fft_length", "center"))
+def _stft(x: Any, win: Any, stride: int, fft_length: int, center: bool) -> tuple[Any, Any]:
+    if center:
+        x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(fft_length // 2, fft_length // 2)], mode="reflect")
+    frames = x[..., _frame_indices(x.shape[-1], fft_length, stride)]  # (..., frames, fft_length)
+    return _split(jnp.fft.rfft(frames * win, n=fft_length, axis=-1), x.dtype)
+
+
 def stft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int, window: Any = "hann",
          center: bool = True) -> tuple[Any, Any]:
     x = jnp.asarray(x)
     _check_lengths(sequence_length, sequence_stride, fft_length)
-    dtype = _float_dtype(x)
-    if center:
-        x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(fft_length // 2, fft_length // 2)], mode="reflect")
-    frames = x[..., _frame_indices(x.shape[-1], fft_length, sequence_stride)]  # (..., frames, fft_length)
-    windowed = frames * jnp.asarray(_host_window(window, sequence_length, fft_length), dtype)
-    return _split(jnp.fft.rfft(windowed, n=fft_length, axis=-1), dtype)
+    x = x.astype(_float_dtype(x))
+    win = jnp.asarray(_host_window(window, sequence_length, fft_length), x.dtype)
+    return _stft(x, win, stride=sequence_stride, fft_length=fft_length, center=center)
+
+
+@functools.partial(jax.jit, static_argnames=("stride", "fft_length", "start", "end"))
+def _istft(real: Any, imag: Any, win: Any, envelope: Any, stride: int, fft_length: int, start: int,
+           end: int) -> Any:
+    frames = jnp.fft.irfft(real + 1j * imag, n=fft_length, axis=-1).astype(real.dtype)  # (..., frames, fft)
+    count = frames.shape[-2]
+    indices = (np.arange(count)[:, None] * stride + np.arange(fft_length)[None, :]).reshape(-1)
+    pieces = (frames * win).reshape(frames.shape[:-2] + (-1,))
+    signal = jnp.zeros(frames.shape[:-2] + (envelope.shape[0],), real.dtype).at[..., indices].add(pieces)
+    return (signal / envelope)[..., start:end]
 
 
 def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int, length: int | None = None,
           window: Any = "hann", center: bool = True) -> Any:
-    z = _complex(x, "istft")
+    real, imag = (jnp.asarray(v) for v in _pair(x, "istft"))
     _check_lengths(sequence_length, sequence_stride, fft_length)
-    dtype = _float_dtype(jnp.asarray(x[0]))
-    frames = jnp.fft.irfft(z, n=fft_length, axis=-1).astype(dtype)  # (..., frames, fft_length)
+    dtype = _float_dtype(real)
     win = _host_window(window, sequence_length, fft_length)
-    count = frames.shape[-2]
+    count = real.shape[-2]
     total = fft_length + sequence_stride * (count - 1)
     indices = (np.arange(count)[:, None] * sequence_stride + np.arange(fft_length)[None, :]).reshape(-1)
-    pieces = (frames * jnp.asarray(win, dtype)).reshape(frames.shape[:-2] + (-1,))
-    signal = jnp.zeros(frames.shape[:-2] + (total,), dtype).at[..., indices].add(pieces)
     envelope = np.zeros(total)
     np.add.at(envelope, indices, np.tile(win ** 2, count))  # known on the host: the window is fixed
-    signal = signal / jnp.asarray(np.where(envelope > 1e-10, envelope, 1.0), dtype)
     start = fft_length // 2 if center else 0
     end = start + length if length is not None else (total - fft_length // 2 if center else total)
-    return signal[..., start:end]
+    return _istft(real.astype(dtype), imag.astype(dtype), jnp.asarray(win, dtype),
+                  jnp.asarray(np.where(envelope > 1e-10, envelope, 1.0), dtype), stride=sequence_stride,
+                  fft_length=fft_length, start=start, end=end)
 
 
 def view_as_complex(x: Any) -> Any:
