@@ -39,6 +39,8 @@ def test_normalization_adapts_over_every_axis_but_axis(axis, kept_shape) -> None
     np.testing.assert_allclose(mean, data.mean(reduced), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(variance, data.var(reduced), rtol=1e-5)
     broadcast = data.mean(reduced, keepdims=True), data.var(reduced, keepdims=True)
+    np.testing.assert_allclose(_np(layer.mean), broadcast[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_np(layer.variance), broadcast[1], rtol=1e-5)
     check_layer(lambda: adapted(Normalization(axis=axis), data), (2, 3, 4),
                 lambda x, w: normalized(x, *broadcast), train=False)
 
@@ -84,6 +86,8 @@ def test_normalization_keeps_a_zero_variance_finite() -> None:
 
 
 def test_normalization_errors_name_the_argument() -> None:
+    with pytest.raises(AttributeError, match="adapt"):
+        Normalization().mean
     with pytest.raises(ValueError, match="both mean and variance"):
         Normalization(mean=1.0)
     with pytest.raises(ValueError, match="axis"):

@@ -92,12 +92,27 @@ class Normalization(Layer):
 
     # --- the math -------------------------------------------------------------------------------------------
 
-    def call(self, inputs: Any) -> Any:
+    @property
+    def mean(self) -> Any:
+        """The mean in use, shaped to broadcast against the inputs (kept axes at their size, others 1)."""
+        self._require_built("mean")
+        return ops.reshape(self.adapt_mean, self._broadcast_shape) if self.input_mean is None else self._mean
+
+    @property
+    def variance(self) -> Any:
+        """The variance in use, shaped to broadcast against the inputs."""
+        self._require_built("variance")
         if self.input_mean is None:
-            mean = ops.reshape(self.adapt_mean, self._broadcast_shape)
-            variance = ops.reshape(self.adapt_variance, self._broadcast_shape)
-        else:
-            mean, variance = self._mean, self._variance
+            return ops.reshape(self.adapt_variance, self._broadcast_shape)
+        return self._variance
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise AttributeError(f"Normalization has no {what} before it is built: call adapt(data) or the layer "
+                                 "first.")
+
+    def call(self, inputs: Any) -> Any:
+        mean, variance = self.mean, self.variance
         scale = ops.maximum(ops.sqrt(variance), backend.epsilon())
         if self.invert:
             return ops.add(mean, ops.multiply(inputs, scale))
