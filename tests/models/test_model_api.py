@@ -8,7 +8,7 @@ import pytest
 
 from lamina import backend, layers
 from lamina.layers import LSTM, Dense, Embedding, Input, InputLayer
-from lamina.models import Model, Sequential, load_model
+from lamina.models import Model, Sequential, load_model, save_model
 
 X = np.random.default_rng(5).standard_normal((6, 4)).astype("float32")
 
@@ -153,7 +153,7 @@ def test_subclasses_with_positional_arguments(training_backend, tmp_path):
     model.compile("adam", "mse")
     model.fit(X, X, epochs=1, verbose=0)
     assert model.name == "ae" and predict(model, X).shape == (6, 4) and len(model.weights) == 4
-    model.save(tmp_path / "ae.keras")
+    save_model(model, tmp_path / "ae.keras")
     loaded = load_model(tmp_path / "ae.keras", custom_objects={"Autoencoder": Autoencoder})
     assert isinstance(loaded.encoder, Dense) and loaded.encoder.units == 2 and loaded.name == "ae"
     np.testing.assert_allclose(predict(loaded, X), predict(model, X), rtol=1e-6)
