@@ -147,19 +147,6 @@ class VariableMixin:
         self.assign(self.value - delta)
 
 
-class StatelessSeedGenerator:
-    """For backends that draw from a global generator (torch, numpy): a seed generator carries no state."""
-
-    state = None
-    variables: tuple = ()  # nothing to carry through a step
-
-    def __init__(self, seed: int | None = None) -> None:
-        self.seed = seed
-
-    def next(self) -> None:
-        return None
-
-
 # Optimizer updates for backends whose arrays are immutable (jax, numpy): compute the new values with
 # the active backend's multi-tensor ops and assign them.
 

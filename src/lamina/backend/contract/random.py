@@ -1,7 +1,8 @@
 """Random numbers with explicit seed state.
 
 `seed` in these entries is None (the backend's global generator, or a fresh key), an int (a stateless draw:
-the same int gives the same values on every call) or the backend's SeedGenerator (advanced by each draw).
+the same int gives the same values on every call) or the backend's SeedGenerator (advanced by each draw:
+two generators made with the same int give the same draws in the same order, on every backend).
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from lamina.backend.contract.entry import Entry
 
 ENTRIES = (
     Entry("SeedGenerator", "SeedGenerator(seed=None)",
-          "the random state of one layer (dropout): explicit state on jax, the global generator elsewhere"),
-    Entry("SeedGenerator.next", "next()", "the seed of the next draw (advances the state)"),
-    Entry("SeedGenerator.variables", None, "the variables holding its state, carried through a step (may be empty)"),
+          "the random state of one layer (dropout): a small integer variable that each draw advances, read on the "
+          "device; without a seed, jax picks a random start and torch and numpy draw from their global generator"),
+    Entry("SeedGenerator.next", "next()",
+          "the device-side seed of the next draw (advances the state); None for torch's and numpy's unseeded ones"),
+    Entry("SeedGenerator.variables", None,
+          "the variables holding its state, carried through a step; saving and restoring them repeats the draws "
+          "(empty for torch's and numpy's unseeded generators)"),
     Entry("set_seed", "set_seed(seed)", "reseed the backend's own generator: unseeded draws become repeatable"),
     Entry("random_uniform", 'random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None)',
           "uniform draws in [minval, maxval)"),

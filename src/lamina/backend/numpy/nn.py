@@ -102,16 +102,8 @@ def dense(x: Any, kernel: Any, bias: Any | None) -> np.ndarray:
 
 
 def dropout(x: Any, rate: float, seed: Any = None) -> np.ndarray:
-    """Zero each entry with probability rate and scale the rest by 1 / (1 - rate).
-
-    Like the torch backend, it draws from the backend's global generator (set_seed) and
-    ignores `seed`.
-    """
-    x = np.asarray(x)
-    if rate >= 1.0:
-        return np.zeros_like(x)
-    keep = _random.generator().random(x.shape, dtype=np.float32) >= rate
-    return x * keep / (1.0 - rate)
+    """Zero each entry with probability rate and scale the rest by 1 / (1 - rate)."""
+    return _random.dropout_draw(x, rate, seed)
 
 
 # --- loss building blocks: from probabilities (clipped to [1e-7, 1 - 1e-7]) or from logits ---------

@@ -1,6 +1,8 @@
 """Random state of the numpy backend: one module-level np.random.Generator, reseeded by set_seed.
 
-An int seed makes a draw stateless: it runs on a fresh generator seeded with that int.
+An int seed makes a draw stateless: it runs on a fresh generator seeded with that int. A SeedGenerator
+made with a seed holds a (seed, counter) variable; each draw runs on a fresh generator seeded with it and
+advances the counter. An unseeded SeedGenerator draws from the module's generator, as None does.
 """
 
 from __future__ import annotations
@@ -9,12 +11,32 @@ from typing import Any
 
 import numpy as np
 
-from lamina.backend.common import StatelessSeedGenerator
-from lamina.backend.numpy.core import to_numpy_dtype
+from lamina.backend.numpy.core import Variable, to_numpy_dtype
 
 _generator = np.random.default_rng()
 
-SeedGenerator = StatelessSeedGenerator
+
+class SeedGenerator:
+    """The random state of one layer: with a seed, a (seed, counter) variable that each draw advances."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self.state = None if seed is None else Variable(
+            np.array([seed, 0], np.int64), dtype="int64", trainable=False, name="seed_state",
+            path="seed_generator/seed_state")
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The state that a step carries; empty for an unseeded generator (it uses the module's generator)."""
+        return [] if self.state is None else [self.state]
+
+    def next(self) -> np.ndarray | None:
+        """The (seed, counter) of the next draw; the state moves on. None when unseeded."""
+        if self.state is None:
+            return None
+        current = np.array(self.state.value)
+        self.state.assign(current + np.array([0, 1], np.int64))
+        return current
 
 
 def generator() -> np.random.Generator:
@@ -28,6 +50,9 @@ def set_seed(seed: int) -> None:
 
 
 def _rng(seed: Any) -> np.random.Generator:
+    if isinstance(seed, SeedGenerator):
+        key = seed.next()
+        return _generator if key is None else np.random.default_rng([int(k) % 2**63 for k in key])
     if isinstance(seed, int) and not isinstance(seed, bool):
         return np.random.default_rng(seed)
     return _generator
@@ -95,3 +120,12 @@ def random_binomial(shape: Any, counts: Any, probabilities: Any, dtype: Any = "f
 
 def random_permutation(n: int, seed: Any = None) -> np.ndarray:
     return _rng(seed).permutation(n)
+
+
+def dropout_draw(x: Any, rate: float, seed: Any = None) -> np.ndarray:
+    """nn's dropout: the keep mask drawn from `seed` (the module's generator when None or unseeded)."""
+    x = np.asarray(x)
+    if rate >= 1.0:
+        return np.zeros_like(x)
+    keep = _rng(seed).random(x.shape, dtype=np.float32) >= rate
+    return x * keep / (1.0 - rate)

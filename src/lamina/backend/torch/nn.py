@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina.backend.logits import ACTIVATIONS
+from lamina.backend.torch import random as _random
 from lamina.backend.torch.core import convert_to_tensor
 
 relu = torch.relu
@@ -89,7 +90,7 @@ def dense(x: torch.Tensor, kernel: torch.Tensor, bias: torch.Tensor | None) -> t
 
 
 def dropout(x: torch.Tensor, rate: float, seed: Any = None) -> torch.Tensor:
-    return F.dropout(x, rate, training=True)
+    return _random.dropout_draw(x, rate, seed)
 
 
 # --- loss building blocks: from probabilities (clipped to [1e-7, 1 - 1e-7]) or from logits ---------
