@@ -85,3 +85,15 @@ def test_fit_carries_states_between_batches(training_backend: str) -> None:
     assert np.any(B.convert_to_numpy(rnn.states[0]) != 0.0)  # the last batch's final states were kept
     rnn.reset_states()
     assert np.all(B.convert_to_numpy(rnn.states[1]) == 0.0)
+
+
+def test_a_model_resets_the_states_of_its_stateful_layers(training_backend: str) -> None:
+    import lamina
+
+    x = np.random.default_rng(2).random((2, 3, 4)).astype("float32")
+    inner = lamina.Sequential([lamina.Input((3, 4), batch_size=2), lamina.layers.LSTM(3, stateful=True)])
+    model = lamina.Sequential([lamina.Input((3, 4), batch_size=2), inner, lamina.layers.Dense(1)])
+    first = backend.impl.convert_to_numpy(model(x))
+    assert not np.allclose(backend.impl.convert_to_numpy(model(x)), first)
+    model.reset_states()
+    np.testing.assert_allclose(backend.impl.convert_to_numpy(model(x)), first, atol=1e-6)

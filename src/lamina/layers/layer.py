@@ -11,7 +11,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from lamina import backend, initializers, regularizers, constraints
+from lamina import backend, constraints, dtype_policies, initializers, regularizers
 from lamina.backend.common import is_float_dtype, standardize_dtype
 from lamina.ops.symbolic import KerasTensor, compute_output_spec, is_shape, is_symbolic, symbolic_inputs
 from lamina.utils import naming, tree
@@ -23,6 +23,8 @@ Shape = tuple
 # inherit it (a custom layer's `call` rarely passes it on). Thread-local, so that a model predicting in one
 # thread never sees another thread's training flag.
 _call_context = threading.local()
+# Whether any layer computes in float16 or bfloat16: until one does, calls skip the dtype policy entirely.
+_low_precision_used = [False]
 _OUTSIDE = object()  # the training flag outside any layer call
 # Whether any layer has added a loss yet: until then, calls skip clearing the losses of the previous call.
 _losses_added = [False]
@@ -62,7 +64,11 @@ class Layer:
     """A unit of computation with its own weights: override `build` to make weights, `call` for the math.
 
     Masks (Keras semantics): a layer whose `call` takes `mask` receives the mask of its inputs; a layer
-    with `supports_masking` passes it on through `compute_mask`; any other layer given a mask raises.
+    with `supports_masking` passes it on through `compute_mask`; any other layer drops it, with a warning.
+
+    Dtypes: `dtype` is a dtype policy (a name such as "float32" or "mixed_bfloat16", or a DTypePolicy; the
+    global policy when None). Variables are kept in `variable_dtype` (also `dtype`), float inputs are
+    cast to `compute_dtype` and, for a mixed policy, the call runs under the backend's autocasting.
     """
 
     # Passes an incoming mask on (through `compute_mask`) without needing it in `call`.
@@ -83,9 +89,11 @@ class Layer:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
         self._tracked(_layers=[], _own_variables=[], _seed_generators=[], _inbound_nodes=[], _losses=[])
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
-        if isinstance(dtype, dict):  # a Keras 3 dtype policy, {"class_name": "DTypePolicy", "config": {"name"}}
-            dtype = (dtype.get("config") or {}).get("name")
-        self.dtype = standardize_dtype(dtype or "float32")
+        self._tracked(dtype_policy=dtype_policies.get(dtype))  # also Keras 3's {"class_name": "DTypePolicy", ...}
+        self.dtype = self.dtype_policy.variable_dtype
+        self._autocasts = bool(autocast) and self.dtype_policy.is_mixed
+        if self._autocasts or self.compute_dtype in ("float16", "bfloat16"):
+            _low_precision_used[0] = True
         self._trainable = trainable
         self.built = False
         self.input_spec: InputSpec | None = None
@@ -119,6 +127,16 @@ class Layer:
                     self._track(item)
         elif isinstance(value, backend.impl.SeedGenerator):
             self._seed_generators.append(value)
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in (bfloat16 under "mixed_bfloat16")."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype the layer keeps its weights in."""
+        return self.dtype_policy.variable_dtype
 
     # --- weights ---------------------------------------------------------------------------
 
@@ -294,7 +312,11 @@ class Layer:
             self._check_input(tuple(shape))
             self._checked_shape = shape
         mask = kwargs.pop("mask", None)
-        if mask is not None and self._accept_mask() and self._call_takes_mask:
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None)  # an eager torch tensor carries its mask (a jax array cannot)
+        if mask is not None and not self._accept_mask():
+            mask = None
+        if mask is not None and self._call_takes_mask:
             kwargs["mask"] = mask
         outer = getattr(_call_context, "training", _OUTSIDE)
         previous = None if outer is _OUTSIDE else outer
@@ -309,18 +331,41 @@ class Layer:
             kwargs.pop("training", None)
         _call_context.training = training
         try:
-            return self._call_function(*args, **kwargs)
+            outputs = self._call_function(*args, **kwargs)
         finally:
             _call_context.training = outer
+        if mask is not None or self._creates_mask:
+            _attach_masks(outputs, self.compute_mask(inputs, mask))
+        return outputs
 
     # --- what containers run: casting, the activity penalty and masks around `call` --------------
 
     @property
     def _call_function(self) -> Any:
-        """`call`, wrapped only when inputs may need a cast or outputs carry an activity penalty."""
+        """`call`, wrapped only when inputs may need a cast, outputs carry an activity penalty, or the layer
+        computes in another precision than the one around it."""
+        if _low_precision_used[0]:  # float inputs may arrive in another precision than this layer's
+            return self._call_in_policy
+        return self._plain_call_function
+
+    @property
+    def _plain_call_function(self) -> Any:
         if self.casts_inputs or self.activity_regularizer is not None:
             return self._cast_call_penalize
         return self.call
+
+    def _call_in_policy(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """The call of a mixed-precision layer, or of any layer inside one: float inputs in the compute dtype,
+        and the backend autocasting to it (or, for a full-precision layer, not autocasting)."""
+        compute = self.compute_dtype
+        inputs = tree.map_structure(lambda x: self.dtype_policy.convert_input(x, True, compute), inputs)
+        outer = getattr(_call_context, "autocast", None)
+        _call_context.autocast = compute if self._autocasts else None
+        try:
+            with backend.impl.autocast(_call_context.autocast):
+                return self._plain_call_function(inputs, *args, **kwargs)
+        finally:
+            _call_context.autocast = outer
 
     def _cast_call_penalize(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         if self.casts_inputs:
@@ -340,10 +385,10 @@ class Layer:
         dtype = getattr(inputs, "dtype", None)
         if dtype is None or dtype == self._uncast_dtype:
             return inputs
-        if backend.impl.dtype_of(inputs) == self.dtype:
+        if backend.impl.dtype_of(inputs) == self.compute_dtype:
             self._uncast_dtype = dtype
             return inputs
-        return backend.impl.cast(inputs, self.dtype)
+        return backend.impl.cast(inputs, self.compute_dtype)
 
     def _accept_mask(self) -> bool:
         """Whether this layer takes the mask its inputs carry; if not, the mask stops here, with a warning
@@ -412,9 +457,11 @@ class Layer:
                 outputs = self.compute_output_spec(*args, **kwargs)
             return tree.map_structure(lambda t: KerasTensor(t.shape, t.dtype), outputs)
 
+        call = self._call_in_policy if _low_precision_used[0] else self.call  # outputs in the compute dtype
+
         def run(filled: Any) -> Any:
             filled_args, filled_kwargs = filled
-            return self.call(*filled_args, **filled_kwargs)
+            return call(*filled_args, **filled_kwargs)
 
         try:
             with _symbolic_scope():
@@ -423,17 +470,19 @@ class Layer:
             if type(self).compute_output_shape is Layer.compute_output_shape:
                 raise
             shapes = self.compute_output_shape(tree.map_structure(lambda t: t.shape, args[0]))
-            return _tensors_of_shapes(shapes, self.dtype)
+            return _tensors_of_shapes(shapes, self.compute_dtype)
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         """KerasTensors shaped like the outputs of a call on these (symbolic) inputs; nothing is recorded."""
         if type(self).compute_output_shape is not Layer.compute_output_shape:
             shapes = self.compute_output_shape(tree.map_structure(lambda t: t.shape, args[0]))
-            return _tensors_of_shapes(shapes, self.dtype)
+            return _tensors_of_shapes(shapes, self.compute_dtype)
         self._build_for(tree.map_structure(lambda t: t.shape, args[0]))
 
+        call = self._call_in_policy if _low_precision_used[0] else self.call
+
         def run(filled: Any) -> Any:
-            return self.call(*filled[0], **filled[1])
+            return call(*filled[0], **filled[1])
 
         with _symbolic_scope():
             return compute_output_spec(run, (args, kwargs))
@@ -531,7 +580,7 @@ class Layer:
 
     def get_config(self) -> dict:
         """The constructor arguments that rebuild this layer (without its weights)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         if self._input_shape_argument is not None:
             config["batch_input_shape"] = list(self._input_shape_argument)
         if self.activity_regularizer is not None:
@@ -555,6 +604,19 @@ def _symbolic_scope() -> Iterator[None]:
         yield
     finally:
         _call_context.symbolic = previous
+
+
+def _attach_masks(outputs: Any, masks: Any) -> None:
+    """Set `_keras_mask` on eager outputs, as Keras does, where the tensor type takes attributes (torch)."""
+    if masks is None:
+        return
+    flat_outputs = tree.flatten(outputs)
+    flat_masks = tree.flatten(masks) if isinstance(masks, (list, tuple)) else [masks] * len(flat_outputs)
+    for output, mask in zip(flat_outputs, flat_masks):
+        try:
+            output._keras_mask = mask
+        except (AttributeError, TypeError):
+            return
 
 
 def _tensors_of_shapes(shapes: Any, dtype: Any) -> Any:

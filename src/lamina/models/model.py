@@ -66,6 +66,12 @@ class Model(Trainer, Layer):
         names = ", ".join(layer.name for layer in self.layers)
         raise ValueError(f"No layer named {name!r} in model {self.name!r}; its layers are: {names}.")
 
+    def reset_states(self) -> None:
+        """Zero the states of every stateful layer inside the model (Keras 2's spelling, kept by tutorials)."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) or isinstance(layer, Model):
+                layer.reset_states()
+
     @property
     def output_names(self) -> list[str]:
         return [self.name]

@@ -20,11 +20,19 @@ State = tuple[list, list, list, list]
 def forward_and_loss(model: Any, x: Any, y: Any, sample_weight: Any, training: bool) -> tuple[Any, Any]:
     """The model's predictions and the total loss: compiled losses plus the model's own (`add_loss`, penalties)."""
     model._clear_losses()
-    y_pred = model(x, training=training)
+    y_pred = tree.map_structure(_in_full_precision, model(x, training=training))
     loss = model._compile_loss(y, y_pred, sample_weight) if model._compile_loss is not None else 0.0
     for extra in model.losses:
         loss = loss + extra
     return loss, y_pred
+
+
+def _in_full_precision(output: Any) -> Any:
+    """A float16 or bfloat16 output (a mixed-precision model's) as float32: losses and metrics are computed
+    in float32, as Keras computes them."""
+    if getattr(output, "dtype", None) is not None and backend.impl.dtype_of(output) in ("float16", "bfloat16"):
+        return backend.impl.cast(output, "float32")
+    return output
 
 
 def update_metrics(model: Any, loss: Any, y: Any, y_pred: Any, sample_weight: Any) -> None:
