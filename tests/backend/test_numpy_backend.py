@@ -450,8 +450,10 @@ def test_random_is_seeded() -> None:
     assert first[0].dtype == np.float32 and ((first[0] >= -2) & (first[0] < 2)).all()
     assert N.random_normal((2,), dtype="float16").dtype == np.float16
     assert sorted(first[2].tolist()) == list(range(6))
-    generator = N.SeedGenerator(3)
-    assert generator.state is None and generator.next() is None
+    seeded, again = N.SeedGenerator(3), N.SeedGenerator(3)
+    assert [v.name for v in seeded.variables] == ["seed_state"]
+    np.testing.assert_array_equal(N.random_uniform((4,), seed=seeded), N.random_uniform((4,), seed=again))
+    assert not np.array_equal(N.random_uniform((4,), seed=seeded), N.random_uniform((4,), seed=N.SeedGenerator(4)))
 
 
 def test_compute_output_spec() -> None:

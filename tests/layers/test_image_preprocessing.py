@@ -140,7 +140,8 @@ def test_random_layers_pass_check_layer_at_inference(name):
 @pytest.mark.parametrize("name", sorted(RANDOM_LAYERS))
 def test_random_layers_change_images_in_training_only(name):
     with backend.use("numpy"):  # the fastest eager backend; the draws' plumbing is checked on jax and torch below
-        layer = make(name)
+        # Seed 7 happens to flip neither of the two images (a 1-in-16 draw); seed 1 flips.
+        layer = make(name, seed=1 if name == "RandomFlip" else 7)
         trained = np.asarray(layer(IMAGES, training=True))
         inferred = np.asarray(layer(IMAGES, training=False))
         unbatched = np.asarray(layer(IMAGES[0], training=True))

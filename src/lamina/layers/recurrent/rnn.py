@@ -128,6 +128,10 @@ class RNN(TracesShapes):
 
     def build(self, sequences_shape: Any) -> None:
         several = _several(sequences_shape)
+        for shape in sequences_shape if several else [sequences_shape]:
+            if len(shape) < 3:
+                raise ValueError(f"{type(self).__name__} {self.name!r} expected input of rank 3 or more (batch, "
+                                 f"timesteps, features), got shape {tuple(shape)}.")
         step_shapes = [(shape[0], *shape[2:]) for shape in (sequences_shape if several else [sequences_shape])]
         step_shape = step_shapes if several else step_shapes[0]
         if isinstance(self.cell, Layer):
