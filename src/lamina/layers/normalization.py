@@ -118,6 +118,12 @@ class BatchNormalization(_CenterScale):
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         B = backend.impl
+        if training and self.trainable and mask is None:
+            outputs, mean, variance = B.batch_normalization_training(
+                inputs, self._channel_axis, offset=self.beta, scale=self.gamma, epsilon=self.epsilon)
+            self._update_moving(self.moving_mean, mean)
+            self._update_moving(self.moving_variance, variance)
+            return outputs
         if training and self.trainable:
             mean, variance = self._moments(inputs, mask)
             self._update_moving(self.moving_mean, mean)

@@ -9,6 +9,10 @@ ENTRIES: tuple[Entry, ...] = (
           "(mean, population variance) of x over axes; low-precision floats accumulate in float32"),
     Entry("batch_normalization", "batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3)",
           "(x - mean) / sqrt(variance + epsilon) * scale + offset, the per-channel vectors along axis"),
+    Entry("batch_normalization_training",
+          "batch_normalization_training(x, axis, offset=None, scale=None, epsilon=1e-3)",
+          "x normalized by its own batch moments over every axis but axis: (outputs, batch mean, batch variance), "
+          "fused where the backend can"),
     Entry("layer_normalization",
           "layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False)",
           "x standardized over axis, times gamma plus beta (shaped as x's axes); with rms_scaling, Keras's "

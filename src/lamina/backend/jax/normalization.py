@@ -131,3 +131,11 @@ def _explicit_attention(query: jax.Array, key: jax.Array, value: jax.Array, bias
         keep = keep & jnp.tril(jnp.ones(logits.shape[-2:], bool))
     logits = jnp.where(keep, logits, -0.7 * jnp.finfo(logits.dtype).max)
     return jnp.einsum("bnts,bsnh->btnh", jax.nn.softmax(logits, axis=-1), value)
+
+
+def batch_normalization_training(x: Any, axis: int, offset: Any = None, scale: Any = None,
+                                 epsilon: float = 1e-3) -> tuple[Any, Any, Any]:
+    """Normalized by the batch's own moments: (outputs, mean, variance)."""
+    x = convert_to_tensor(x)
+    mean, variance = moments(x, tuple(a for a in range(x.ndim) if a != axis % x.ndim))
+    return batch_normalization(x, mean, variance, axis, offset, scale, epsilon), mean, variance

@@ -112,3 +112,11 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
         keep = keep & np.tril(np.ones(logits.shape[-2:], bool))
     logits = np.where(keep, logits, -0.7 * np.finfo(logits.dtype).max).astype(logits.dtype)
     return np.einsum("...nts,...snh->...tnh", _softmax(logits), value).astype(query.dtype)
+
+
+def batch_normalization_training(x: Any, axis: int, offset: Any = None, scale: Any = None,
+                                 epsilon: float = 1e-3) -> tuple[Any, Any, Any]:
+    """Normalized by the batch's own moments: (outputs, mean, variance)."""
+    x = convert_to_tensor(x)
+    mean, variance = moments(x, tuple(a for a in range(x.ndim) if a != axis % x.ndim))
+    return batch_normalization(x, mean, variance, axis, offset, scale, epsilon), mean, variance
