@@ -14,6 +14,9 @@ TRIALS = 20
 # Runs in its own process: SIGINT goes to the whole process, which must not be the test runner's.
 SCRIPT = textwrap.dedent("""
     import os, random, signal, sys, tempfile, threading
+    # Ctrl-C raises KeyboardInterrupt, as in a user's program, whatever disposition the test runner's
+    # worker passed down (an ignored SIGINT is inherited, and Python then installs no handler).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import lamina
     from lamina.layers import Dense, Dropout
