@@ -6,14 +6,12 @@ import math
 from typing import Any
 
 from lamina import backend, constraints, initializers, regularizers
-from lamina.layers.attention.masks import (causal_mask, combined_mask, expand_mask, input_masks, masked_softmax,
-                                           split_masks)
-from lamina.layers.attention.multi_head_attention import _refuse_unsupported, _shape_of
+from lamina.layers.attention.masks import call_masks, causal_mask, expand_mask, masked_softmax, split_masks
+from lamina.layers.attention.multi_head_attention import QueryValueLayer, _refuse_unsupported
 from lamina.layers.einsum_dense import EinsumDense
-from lamina.layers.layer import Layer
 
 
-class GroupQueryAttention(Layer):
+class GroupQueryAttention(QueryValueLayer):
     """Grouped-query attention (Ainslie et al.): `num_query_heads` query heads attend through
     `num_key_value_heads` key/value heads, each shared by num_query_heads // num_key_value_heads of them.
 
@@ -78,34 +76,11 @@ class GroupQueryAttention(Layer):
         # Keras's attribute names; tracked by hand, as underscored attributes are not
         self._track([self._query_dense, self._key_dense, self._value_dense, self._output_dense])
 
-    def __call__(self, query: Any, value: Any = None, key: Any = None, **kwargs: Any) -> Any:
-        if value is None:
-            raise ValueError("GroupQueryAttention needs a value (and optionally a key): call it as "
-                             "layer(query, value) or layer(query, value, key).")
-        if not self.built:
-            self.build(_shape_of(query), _shape_of(value), _shape_of(key) if key is not None else None)
-            self.built = True
-            self._build_shapes = _shape_of(query)
-        if "mask" not in kwargs:
-            masks = input_masks(query, value, key)
-            if masks is not None:
-                kwargs["mask"] = masks
-        if key is not None:
-            kwargs["key"] = key
-        return super().__call__(query, value, **kwargs)
-
     def call(self, query: Any, value: Any, key: Any = None, query_mask: Any = None, value_mask: Any = None,
              key_mask: Any = None, attention_mask: Any = None, return_attention_scores: bool = False,
              training: bool | None = None, use_causal_mask: bool = False, mask: Any = None) -> Any:
-        key = value if key is None else key
-        carried = split_masks(mask, 3)
-        query_mask = carried[0] if query_mask is None else query_mask
-        value_mask = carried[1] if value_mask is None else value_mask
-        key_mask = carried[2] if key_mask is None and key is not value else key_mask
-        # A causal mask alone is left to the fused kernel, which then need not read a mask tensor.
-        only_causal = use_causal_mask and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
-        attention_mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
-                                       use_causal_mask and not only_causal)
+        key, attention_mask, only_causal = call_masks(query, value, key, query_mask, value_mask, key_mask,
+                                                      attention_mask, use_causal_mask, mask)
         query = self._query_dense(query)  # (batch, target, query_heads, head_dim)
         key = self._key_dense(key)  # (batch, source, kv_heads, head_dim)
         value = self._value_dense(value)

@@ -77,3 +77,19 @@ def split_masks(mask: Any, count: int) -> list[Any]:
     if isinstance(mask, (list, tuple)):
         return list(mask) + [None] * (count - len(mask))
     return [mask] + [None] * (count - 1)
+
+
+def call_masks(query: Any, value: Any, key: Any, query_mask: Any, value_mask: Any, key_mask: Any,
+               attention_mask: Any, use_causal_mask: bool, mask: Any) -> tuple[Any, Any, bool]:
+    """(key, the combined attention mask, whether a causal mask alone applies) for an attention call: masks
+    given by name win over those the inputs carried in `mask`. A causal mask alone is left to the fused
+    kernel, which then need not read a mask tensor."""
+    key = value if key is None else key
+    carried = split_masks(mask, 3)
+    query_mask = carried[0] if query_mask is None else query_mask
+    value_mask = carried[1] if value_mask is None else value_mask
+    key_mask = carried[2] if key_mask is None and key is not value else key_mask
+    only_causal = use_causal_mask and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
+    attention_mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
+                                   use_causal_mask and not only_causal)
+    return key, attention_mask, only_causal

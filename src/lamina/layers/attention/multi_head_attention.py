@@ -7,7 +7,7 @@ import string
 from typing import Any, Sequence
 
 from lamina import backend, constraints, initializers, regularizers
-from lamina.layers.attention.masks import (causal_mask, combined_mask, expand_mask, input_masks, masked_softmax,
+from lamina.layers.attention.masks import (call_masks, causal_mask, expand_mask, input_masks, masked_softmax,
                                            split_masks)
 from lamina.layers.einsum_dense import EinsumDense
 from lamina.layers.layer import Layer
@@ -43,7 +43,28 @@ def _shape_of(tensor: Any) -> tuple:
     return tuple(tensor.shape) if isinstance(tensor, KerasTensor) else tuple(backend.impl.shape(tensor))
 
 
-class MultiHeadAttention(Layer):
+class QueryValueLayer(Layer):
+    """What MultiHeadAttention and GroupQueryAttention share: a call on query, value and an optional key,
+    built from all three shapes, with the masks the inputs carry gathered into `mask`."""
+
+    def __call__(self, query: Any, value: Any = None, key: Any = None, **kwargs: Any) -> Any:
+        if value is None:
+            raise ValueError(f"{type(self).__name__} needs a value (and optionally a key): call it as "
+                             "layer(query, value) or layer(query, value, key).")
+        if not self.built:
+            self.build(_shape_of(query), _shape_of(value), _shape_of(key) if key is not None else None)
+            self.built = True
+            self._build_shapes = _shape_of(query)
+        if "mask" not in kwargs:
+            masks = input_masks(query, value, key)
+            if masks is not None:
+                kwargs["mask"] = masks
+        if key is not None:
+            kwargs["key"] = key
+        return super().__call__(query, value, **kwargs)
+
+
+class MultiHeadAttention(QueryValueLayer):
     """Multi-head attention (Vaswani et al.): query, key and value are projected to `num_heads` heads by
     EinsumDense sublayers (kernels (dim, heads, key_dim), output kernel (heads, value_dim, dim)), attend
     with scores scaled by 1 / sqrt(key_dim), and are projected back.
@@ -125,34 +146,11 @@ class MultiHeadAttention(Layer):
 
     # --- calling -----------------------------------------------------------------------------------
 
-    def __call__(self, query: Any, value: Any = None, key: Any = None, **kwargs: Any) -> Any:
-        if value is None:
-            raise ValueError("MultiHeadAttention needs a value (and optionally a key): call it as "
-                             "layer(query, value) or layer(query, value, key).")
-        if not self.built:
-            self.build(_shape_of(query), _shape_of(value), _shape_of(key) if key is not None else None)
-            self.built = True
-            self._build_shapes = _shape_of(query)
-        if "mask" not in kwargs:
-            masks = input_masks(query, value, key)
-            if masks is not None:
-                kwargs["mask"] = masks
-        if key is not None:
-            kwargs["key"] = key
-        return super().__call__(query, value, **kwargs)
-
     def call(self, query: Any, value: Any, key: Any = None, query_mask: Any = None, value_mask: Any = None,
              key_mask: Any = None, attention_mask: Any = None, return_attention_scores: bool = False,
              training: bool | None = None, use_causal_mask: bool = False, mask: Any = None) -> Any:
-        key = value if key is None else key
-        carried = split_masks(mask, 3)
-        query_mask = carried[0] if query_mask is None else query_mask
-        value_mask = carried[1] if value_mask is None else value_mask
-        key_mask = carried[2] if key_mask is None and key is not value else key_mask
-        # A causal mask alone is left to the fused kernel, which then need not read a mask tensor.
-        only_causal = use_causal_mask and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
-        attention_mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
-                                       use_causal_mask and not only_causal)
+        key, attention_mask, only_causal = call_masks(query, value, key, query_mask, value_mask, key_mask,
+                                                      attention_mask, use_causal_mask, mask)
         query = self._query_dense(query)  # (batch, target, heads, key_dim)
         key = self._key_dense(key)  # (batch, source, heads, key_dim)
         value = self._value_dense(value)  # (batch, source, heads, value_dim)
