@@ -114,3 +114,12 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype, **self.fn_options}
+
+
+def mean_metric_class(class_name: str, fn: Callable[..., Any], default_name: str, **defaults: Any) -> type:
+    """A MeanMetricWrapper subclass with Keras's class name, default name and default options of `fn`."""
+    def __init__(self: MeanMetricWrapper, name: str | None = None, dtype: Any = "float32", **options: Any) -> None:
+        MeanMetricWrapper.__init__(self, fn, name or default_name, dtype, **{**defaults, **options})
+
+    return type(class_name, (MeanMetricWrapper,), {"__init__": __init__,
+                                                   "__doc__": f"The mean {default_name} over samples."})

@@ -128,3 +128,6 @@ def _all_finite(grads: list[Any]) -> Any:
     for grad in grads:
         total = B.add(total, B.sum(B.multiply(grad, 0.0)))
     return B.logical_not(B.isnan(total))
+
+
+__all__ = ["LossScaleOptimizer"]

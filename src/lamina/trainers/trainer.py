@@ -60,6 +60,7 @@ class Trainer:
         self._loss_tracker: Mean | None = None
         self._compile_config: dict | None = None
         self._step_mode = "auto"
+        self._initial_epoch: int | None = None
         self._training_lock = threading.Lock()
 
     # --- compile ---------------------------------------------------------------------------------
@@ -134,13 +135,19 @@ class Trainer:
         with self._exclusive("fit"), _closing(callback_list):
             device_data = train.to_device() if isinstance(train, data_adapter.ArrayData) else None
             self.stop_training = False
+            self._initial_epoch = None
+            # Each epoch's order comes from this seed and the epoch number, so that a run resumed from a
+            # backup (BackupAndRestore) shuffles its remaining epochs as the uninterrupted run did.
+            shuffle_seed = int(np.random.randint(0, 2**31 - 1))
             callback_list.on_train_begin()
+            initial_epoch = self._initial_epoch or initial_epoch  # a restored backup sets where to resume
             logs: dict[str, float] = {}
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 if device_data is not None:
-                    self._train_epoch_on_arrays(device_data, train.count, batch_size, shuffle, callback_list)
+                    order_seed = shuffle_seed + epoch if shuffle else None
+                    self._train_epoch_on_arrays(device_data, train.count, batch_size, order_seed, callback_list)
                 else:
                     self._train_epoch_on_batches(train, callback_list)
                 logs = self._metric_values()
@@ -188,11 +195,12 @@ class Trainer:
                              f"generator, got {type(validation_data).__name__}.")
         return self._checked_arrays(*validation_data, prefix="validation_data ")
 
-    def _train_epoch_on_arrays(self, data: tuple, count: int, batch_size: int, shuffle: Any,
+    def _train_epoch_on_arrays(self, data: tuple, count: int, batch_size: int, order_seed: int | None,
                                callback_list: CallbackList) -> None:
         B = backend.impl
         runner = self._training_runner()
-        order = distribution.current().local_rows(B.random_permutation(count) if shuffle else B.arange(count))
+        rows = B.arange(count) if order_seed is None else B.random_permutation(count, seed=order_seed)
+        order = distribution.current().local_rows(rows)
         count = int(B.shape(order)[0])
         full, rest = divmod(count, batch_size)
         logs = MetricLogs(self)

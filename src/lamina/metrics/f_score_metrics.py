@@ -1,0 +1,3 @@
+"""Placeholder until these metrics are written; it exports nothing yet."""
+
+__all__: list[str] = []
