@@ -150,12 +150,14 @@ def test_history_records_floats_per_epoch():
     assert all(type(v) is float for values in model.history.history.values() for v in values)
 
 
-def test_history_starts_fresh_on_each_fit():
+def test_history_reused_across_fits_keeps_growing_as_in_keras():
+    # fit makes a new History each call; one passed in by hand restarts `epoch` but keeps `history`.
     model = FakeModel()
     callbacks = CallbackList(add_history=True, model=model)
     fit(callbacks, [{"loss": 1.0}])
     fit(callbacks, [{"loss": 2.0}])
-    assert model.history.history == {"loss": [2.0]}
+    assert model.history.history == {"loss": [1.0, 2.0]}
+    assert model.history.epoch == [0]
 
 
 def run_early_stopping(stopper: EarlyStopping, values: list[float], key: str = "val_loss") -> FakeModel:
@@ -196,9 +198,10 @@ def test_early_stopping_min_delta():
 
 
 def test_early_stopping_auto_mode_maximises_accuracy():
-    assert EarlyStopping(monitor="val_accuracy").mode == "max"
-    assert EarlyStopping(monitor="val_auc").mode == "max"
-    assert EarlyStopping(monitor="val_loss").mode == "min"
+    assert EarlyStopping(monitor="val_accuracy")._auto_direction() == "max"
+    assert EarlyStopping(monitor="val_auc")._auto_direction() == "max"
+    assert EarlyStopping(monitor="val_loss")._auto_direction() == "min"
+    assert EarlyStopping(monitor="mean_squared_error")._auto_direction() == "min"
     stopper = EarlyStopping(monitor="val_accuracy", patience=1)
     model = run_early_stopping(stopper, [0.5, 0.6, 0.7, 0.65], key="val_accuracy")
     assert model.stop_training and stopper.stopped_epoch == 3 and stopper.best == 0.7
@@ -221,14 +224,40 @@ def test_early_stopping_start_from_epoch():
 
 def test_early_stopping_warns_on_missing_key():
     stopper = EarlyStopping(monitor="val_loss")
-    with pytest.warns(UserWarning, match="val_loss.*available keys: loss"):
+    with pytest.warns(UserWarning, match="val_loss.*Available metrics are: loss"):
         model = run_early_stopping(stopper, [1.0, 2.0], key="loss")
     assert not model.stop_training
 
 
-def test_early_stopping_rejects_unknown_mode():
-    with pytest.raises(ValueError, match="mode"):
-        EarlyStopping(mode="biggest")
+def test_early_stopping_unknown_mode_warns_and_falls_back_to_auto():
+    with pytest.warns(UserWarning, match="mode 'biggest' is unknown"):
+        stopper = EarlyStopping(mode="biggest")
+    assert stopper.mode == "auto"
+
+
+def test_early_stopping_auto_mode_refuses_a_metric_of_unknown_direction():
+    stopper = EarlyStopping(monitor="val_widgets", patience=1)
+    with pytest.raises(ValueError, match="mode='max'"):
+        run_early_stopping(stopper, [1.0, 2.0], key="val_widgets")
+
+
+def test_early_stopping_auto_mode_asks_the_metric_its_direction():
+    class Metric:
+        name, _direction = "widgets", "up"
+
+    model = FakeModel()
+    model.metrics = [Metric()]
+    stopper = EarlyStopping(monitor="val_widgets")
+    stopper.set_model(model)
+    assert stopper._auto_direction() == "max"
+
+
+def test_early_stopping_restores_best_weights_when_training_runs_to_the_end():
+    # Keras 3 restores at the end of training, stopped early or not.
+    stopper = EarlyStopping(patience=5, restore_best_weights=True)
+    model = run_early_stopping(stopper, [1.0, 0.5, 0.7])
+    assert not model.stop_training
+    np.testing.assert_array_equal(model.weights[0], [1.0, 1.0])
 
 
 def test_early_stopping_verbose_messages(capsys):

@@ -30,6 +30,42 @@ ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_b
 Logs = Mapping[str, Any] | None
 
 
+def python_logs(logs: Logs) -> dict[str, Any]:
+    """Logs as callbacks receive them: a new dict sorted by key, nested dicts flattened, scalars as floats."""
+    result: dict[str, Any] = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, Mapping):
+            result.update(python_logs(value))
+            continue
+        result[key] = _python_value(value)
+    return result
+
+
+def _python_value(value: Any) -> Any:
+    """A scalar as a float; a tensor that is not a scalar as a NumPy array; anything else unchanged."""
+    if isinstance(value, float):
+        return value
+    from lamina import backend
+
+    if backend.impl.is_tensor(value):
+        value = backend.impl.convert_to_numpy(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):  # predict's outputs, a string
+        return value
+
+
+def reads_logs_lazily(callback: "Callback") -> bool:
+    """Whether `callback` takes the step logs as a lazy mapping and reads only the values it needs.
+
+    Reading a step's metrics waits for the device, so such callbacks (the progress bar, the checkpoint
+    writers) are handed the trainer's mapping as it is instead of a dict of every value.
+    """
+    from lamina.callbacks.progbar_logger import ProgbarLogger
+
+    return isinstance(callback, ProgbarLogger) or getattr(callback, "_reads_logs_lazily", False)
+
+
 class Callback:
     """Base class of objects whose hooks a trainer calls during fit, evaluate and predict."""
 
@@ -103,7 +139,13 @@ def _overrides(callback: Callback, hook: str) -> bool:
 
 
 class CallbackList(Callback):
-    """Several callbacks called in order; each hook only reaches the callbacks that override it."""
+    """Several callbacks called in order; each hook only reaches the callbacks that override it.
+
+    As in Keras, every hook hands its callbacks one dict of logs (`{}` when there are none), sorted by key
+    with scalar values as Python floats, so that a callback may add entries for the ones after it. The step
+    hooks build that dict only when a callback that reads every value overrides them: the per-step metrics
+    stay on the device otherwise.
+    """
 
     def __init__(
         self,
@@ -115,7 +157,7 @@ class CallbackList(Callback):
     ) -> None:
         super().__init__()
         self.callbacks: list[Callback] = []
-        for callback in callbacks or []:
+        for callback in _flattened(callbacks):
             self._check(callback)
             self.callbacks.append(callback)
         self._add_defaults(add_history, add_progbar)
@@ -147,12 +189,13 @@ class CallbackList(Callback):
     def _build_dispatch(self) -> None:
         # Bound methods per hook, so that a per-step hook loops over few or no callbacks.
         self._dispatch: dict[str, list[Any]] = {}
+        self._lazy: dict[str, list[bool]] = {}
         for hook in HOOKS:
             # A train-batch hook also serves callbacks that override only its Keras 2 alias.
             names = (hook, ALIASES[hook]) if hook in ALIASES else (hook,)
-            self._dispatch[hook] = [
-                getattr(c, hook) for c in self.callbacks if any(_overrides(c, n) for n in names)
-            ]
+            chosen = [c for c in self.callbacks if any(_overrides(c, n) for n in names)]
+            self._dispatch[hook] = [getattr(c, hook) for c in chosen]
+            self._lazy[hook] = [hook in BATCH_HOOKS and reads_logs_lazily(c) for c in chosen]
 
     def append(self, callback: Callback) -> None:
         """Add a callback at the end, giving it this list's model and params."""
@@ -177,9 +220,13 @@ class CallbackList(Callback):
                 callback.close()
 
     def set_model(self, model: Any) -> None:
-        """Give every callback the model."""
+        """Give every callback the model; the model's `history` becomes this list's History."""
+        from lamina.callbacks.history import History
+
         super().set_model(model)
         for callback in self.callbacks:
+            if isinstance(callback, History):
+                model.history = callback
             callback.set_model(model)
 
     def set_params(self, params: dict[str, Any]) -> None:
@@ -188,76 +235,91 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_params(params)
 
+    def _call(self, hook: str, logs: Logs) -> None:
+        calls = self._dispatch[hook]
+        if calls:
+            logs = python_logs(logs)
+            for call in calls:
+                call(logs)
+
+    def _call_numbered(self, hook: str, number: int, logs: Logs) -> None:
+        calls = self._dispatch[hook]
+        if not calls:
+            return
+        plain = None
+        for call, lazy in zip(calls, self._lazy[hook]):
+            if lazy:
+                call(number, {} if logs is None else logs)
+                continue
+            if plain is None:  # one dict for all, made on first need
+                plain = python_logs(logs)
+            call(number, plain)
+
     def on_train_begin(self, logs: Logs = None) -> None:
         """Dispatch `on_train_begin`."""
-        for hook in self._dispatch["on_train_begin"]:
-            hook(logs)
+        self._call("on_train_begin", logs)
 
     def on_train_end(self, logs: Logs = None) -> None:
         """Dispatch `on_train_end`."""
-        for hook in self._dispatch["on_train_end"]:
-            hook(logs)
+        self._call("on_train_end", logs)
 
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         """Dispatch `on_epoch_begin`."""
-        for hook in self._dispatch["on_epoch_begin"]:
-            hook(epoch, logs)
+        self._call_numbered("on_epoch_begin", epoch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Dispatch `on_epoch_end`."""
-        for hook in self._dispatch["on_epoch_end"]:
-            hook(epoch, logs)
+        self._call_numbered("on_epoch_end", epoch, logs)
 
     def on_test_begin(self, logs: Logs = None) -> None:
         """Dispatch `on_test_begin`."""
-        for hook in self._dispatch["on_test_begin"]:
-            hook(logs)
+        self._call("on_test_begin", logs)
 
     def on_test_end(self, logs: Logs = None) -> None:
         """Dispatch `on_test_end`."""
-        for hook in self._dispatch["on_test_end"]:
-            hook(logs)
+        self._call("on_test_end", logs)
 
     def on_predict_begin(self, logs: Logs = None) -> None:
         """Dispatch `on_predict_begin`."""
-        for hook in self._dispatch["on_predict_begin"]:
-            hook(logs)
+        self._call("on_predict_begin", logs)
 
     def on_predict_end(self, logs: Logs = None) -> None:
         """Dispatch `on_predict_end`."""
-        for hook in self._dispatch["on_predict_end"]:
-            hook(logs)
+        self._call("on_predict_end", logs)
 
     def on_train_batch_begin(self, batch: int, logs: Logs = None) -> None:
         """Dispatch `on_train_batch_begin` (and so `on_batch_begin`)."""
-        for hook in self._dispatch["on_train_batch_begin"]:
-            hook(batch, logs)
+        self._call_numbered("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
         """Dispatch `on_train_batch_end` (and so `on_batch_end`)."""
-        for hook in self._dispatch["on_train_batch_end"]:
-            hook(batch, logs)
+        self._call_numbered("on_train_batch_end", batch, logs)
 
     def on_test_batch_begin(self, batch: int, logs: Logs = None) -> None:
         """Dispatch `on_test_batch_begin`."""
-        for hook in self._dispatch["on_test_batch_begin"]:
-            hook(batch, logs)
+        self._call_numbered("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch: int, logs: Logs = None) -> None:
         """Dispatch `on_test_batch_end`."""
-        for hook in self._dispatch["on_test_batch_end"]:
-            hook(batch, logs)
+        self._call_numbered("on_test_batch_end", batch, logs)
 
     def on_predict_batch_begin(self, batch: int, logs: Logs = None) -> None:
         """Dispatch `on_predict_batch_begin`."""
-        for hook in self._dispatch["on_predict_batch_begin"]:
-            hook(batch, logs)
+        self._call_numbered("on_predict_batch_begin", batch, logs)
 
     def on_predict_batch_end(self, batch: int, logs: Logs = None) -> None:
         """Dispatch `on_predict_batch_end`."""
-        for hook in self._dispatch["on_predict_batch_end"]:
-            hook(batch, logs)
+        self._call_numbered("on_predict_batch_end", batch, logs)
 
     # On a list the Keras 2 names are the train-batch hooks themselves.
     on_batch_begin = on_train_batch_begin
     on_batch_end = on_train_batch_end
+
+
+def _flattened(callbacks: Any) -> Iterable[Any]:
+    """The callbacks of a possibly nested list, in order (Keras accepts nested lists)."""
+    for item in callbacks or []:
+        if isinstance(item, (list, tuple)):
+            yield from _flattened(item)
+        else:
+            yield item

@@ -8,33 +8,25 @@ from lamina.callbacks.callback import Callback, Logs
 
 
 class History(Callback):
-    """Records every epoch's logs; `fit` returns it and sets it as `model.history`."""
+    """Records every epoch's logs; `fit` returns it and sets it as `model.history`.
+
+    As in Keras, `epoch` restarts with each `fit`, while `history` keeps growing when the same instance
+    is passed to several `fit` calls (`fit` makes a new one unless one is passed).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.epoch: list[int] = []
         self.history: dict[str, list[Any]] = {}
 
-    def set_model(self, model: Any) -> None:
-        """Attach to `model` and make this the model's `history`."""
-        super().set_model(model)
-        model.history = self
-
     def on_train_begin(self, logs: Logs = None) -> None:
-        """Start a fresh record: each `fit` call has its own history."""
+        """Start a new list of epochs."""
         self.epoch = []
-        self.history = {}
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
-        """Append the epoch number and each logged value, as a Python float."""
+        """Append the epoch number and each logged value (floats, as the callback list gives them)."""
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(_to_python(value))
-
-
-def _to_python(value: Any) -> Any:
-    """A scalar (float, 0-d array or tensor) as a float; anything else unchanged."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return value
+            self.history.setdefault(key, []).append(value)
+        if self.model is not None:
+            self.model.history = self

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lamina.callbacks.callback import HOOKS, Callback
+from lamina.callbacks.callback import ALIASES, HOOKS, Callback
+
+_NAMES = (*HOOKS, *ALIASES.values())
 
 
 class LambdaCallback(Callback):
     """A callback whose hooks are the functions given, e.g. `on_epoch_end=lambda epoch, logs: ...`.
 
-    Hooks that take a step or epoch number receive `(number, logs)`; the others
-    receive `(logs)`. Any hook name of `Callback` may be given as a keyword.
+    Hooks that take a step or epoch number receive `(number, logs)`; the others receive `(logs)`. Any
+    other hook of `Callback` (`on_test_end`, `on_batch_end`, ...) may be given as a keyword too.
     """
 
     def __init__(
@@ -23,29 +25,25 @@ class LambdaCallback(Callback):
         on_train_end: Callable[..., Any] | None = None,
         on_train_batch_begin: Callable[..., Any] | None = None,
         on_train_batch_end: Callable[..., Any] | None = None,
-        on_batch_begin: Callable[..., Any] | None = None,
-        on_batch_end: Callable[..., Any] | None = None,
-        **hooks: Callable[..., Any] | None,
+        **kwargs: Callable[..., Any] | None,
     ) -> None:
         super().__init__()
-        unknown = sorted(set(hooks) - set(HOOKS))
+        unknown = sorted(set(kwargs) - set(_NAMES))
         if unknown:
             raise TypeError(
                 f"LambdaCallback got unknown hook {', '.join(unknown)}; "
-                f"expected hook names among {', '.join(HOOKS)}"
+                f"expected hook names among {', '.join(_NAMES)}"
             )
-        hooks.update(
+        kwargs.update(
             on_epoch_begin=on_epoch_begin,
             on_epoch_end=on_epoch_end,
             on_train_begin=on_train_begin,
             on_train_end=on_train_end,
             on_train_batch_begin=on_train_batch_begin,
             on_train_batch_end=on_train_batch_end,
-            on_batch_begin=on_batch_begin,
-            on_batch_end=on_batch_end,
         )
         # An instance attribute replaces the no-op method of that hook.
-        for name, function in hooks.items():
+        for name, function in kwargs.items():
             if function is not None:
                 if not callable(function):
                     raise TypeError(f"LambdaCallback {name} must be callable, got {function!r}")
