@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import jax.numpy as jnp
 
-from lamina.backend.common import (adam_update, assign_add, assign_add_ratio, assign_addcmul, assign_lerp,  # noqa: F401
-                                   assign_mul, no_grad)
+from lamina.backend.common import (adagrad_update, adam_update, assign_add, assign_add_ratio,  # noqa: F401
+                                   assign_addcmul, assign_lerp, assign_mul, foreach_where, no_grad, sgd_update)
 from lamina.backend.jax.core import unwrap
 
 
@@ -39,6 +39,26 @@ def foreach_lerp(xs: Sequence[Any], ys: Sequence[Any], weight: float) -> list[An
 
 def foreach_maximum(xs: Sequence[Any], ys: Sequence[Any]) -> list[Any]:
     return [jnp.maximum(x, y) for x, y in _pairs(xs, ys)]
+
+
+def foreach_abs(xs: Sequence[Any]) -> list[Any]:
+    return [jnp.abs(unwrap(x)) for x in xs]
+
+
+def foreach_sign(xs: Sequence[Any]) -> list[Any]:
+    return [jnp.sign(unwrap(x)) for x in xs]
+
+
+def foreach_pow(xs: Sequence[Any], exponent: float) -> list[Any]:
+    return [jnp.power(unwrap(x), exponent) for x in xs]
+
+
+def foreach_clip(xs: Sequence[Any], low: float, high: float) -> list[Any]:
+    return [jnp.clip(unwrap(x), low, high) for x in xs]
+
+
+def foreach_norm(xs: Sequence[Any]) -> Any:
+    return jnp.stack([jnp.sqrt(jnp.sum(jnp.square(unwrap(x)))) for x in xs])
 
 
 def foreach_clip_by_norm(xs: Sequence[Any], max_norm: float) -> list[Any]:

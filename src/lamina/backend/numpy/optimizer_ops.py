@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lamina.backend.common import (adam_update, assign_add, assign_add_ratio, assign_addcmul, assign_lerp,  # noqa: F401
-                                   assign_mul, no_grad)
+from lamina.backend.common import (adagrad_update, adam_update, assign_add, assign_add_ratio,  # noqa: F401
+                                   assign_addcmul, assign_lerp, assign_mul, foreach_where, no_grad, sgd_update)
 
 Arrays = Sequence[Any]
 
@@ -41,6 +41,26 @@ def foreach_lerp(xs: Arrays, ys: Arrays, weight: float) -> list[np.ndarray]:
 
 def foreach_maximum(xs: Arrays, ys: Arrays) -> list[np.ndarray]:
     return [np.maximum(x, y) for x, y in zip(xs, ys)]
+
+
+def foreach_abs(xs: Arrays) -> list[np.ndarray]:
+    return [np.abs(x) for x in xs]
+
+
+def foreach_sign(xs: Arrays) -> list[np.ndarray]:
+    return [np.sign(x) for x in xs]
+
+
+def foreach_pow(xs: Arrays, exponent: float) -> list[np.ndarray]:
+    return [np.power(x, exponent) for x in xs]
+
+
+def foreach_clip(xs: Arrays, low: float, high: float) -> list[np.ndarray]:
+    return [np.clip(x, low, high) for x in xs]
+
+
+def foreach_norm(xs: Arrays) -> np.ndarray:
+    return np.stack([_norm(x) for x in xs])
 
 
 def _norm(x: Any) -> np.ndarray:
