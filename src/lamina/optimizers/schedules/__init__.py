@@ -8,7 +8,6 @@ from lamina.optimizers.schedules import cosine, decay
 from lamina.optimizers.schedules.base import LearningRateSchedule
 from lamina.optimizers.schedules.cosine import CosineDecay, CosineDecayRestarts
 from lamina.optimizers.schedules.decay import ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay
-from lamina.saving import registry
 
 CLASSES: dict[str, type] = {name: getattr(module, name) for module in (decay, cosine) for name in module.__all__}
 _MODULE = "lamina.optimizers.schedules"
@@ -23,6 +22,8 @@ def serialize(learning_rate_schedule: LearningRateSchedule) -> dict:
     config = learning_rate_schedule.get_config()
     if CLASSES.get(cls.__name__) is cls:
         return {"module": _MODULE, "class_name": cls.__name__, "config": config, "registered_name": None}
+    from lamina.saving import registry  # here: saving imports the optimizers
+
     module = None if cls.__module__ == "__main__" else cls.__module__
     return {"module": module, "class_name": cls.__name__, "config": config,
             "registered_name": registry.get_registered_name(cls)}
@@ -42,6 +43,8 @@ def deserialize(config: dict, custom_objects: dict[str, Any] | None = None) -> L
 
 
 def _find(class_name: str, registered_name: Any, custom_objects: dict[str, Any] | None) -> type:
+    from lamina.saving import registry  # here: saving imports the optimizers
+
     for name in (registered_name, class_name):
         found = registry.get_registered_object(name, custom_objects) if isinstance(name, str) else None
         if found is not None:
