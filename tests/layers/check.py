@@ -155,21 +155,24 @@ def check_mask(make_layer: Callable[[], Any], x: Any, input_mask: Any, expected:
     layer = make_layer()
     inputs = symbolic_inputs(x)
     mask_inputs = None
-    if input_mask is not None:
+    if input_mask is not None:  # a list may hold None for an unmasked input
         masks = input_mask if isinstance(input_mask, list) else [input_mask]
-        mask_inputs = [lamina.Input(shape=np.shape(m)[1:], dtype="bool") for m in masks]
+        mask_inputs = [None if m is None else lamina.Input(shape=np.shape(m)[1:], dtype="bool") for m in masks]
         outputs = layer(inputs, mask=mask_inputs if isinstance(input_mask, list) else mask_inputs[0], **call_kwargs)
     else:
         outputs = layer(inputs, **call_kwargs)
-    model_inputs = (inputs if isinstance(inputs, list) else [inputs]) + (mask_inputs or [])
+    model_inputs = (inputs if isinstance(inputs, list) else [inputs]) + [m for m in mask_inputs or [] if m is not None]
     from lamina.models import Model
 
     model = Model(model_inputs, MaskProbe()(outputs))
     tensor = to_tensors(x)
-    mask_tensor = None if input_mask is None else to_tensors(input_mask)
+    mask_tensor = None
+    if input_mask is not None:
+        mask_tensor = [None if m is None else to_tensors(m) for m in masks]
+        mask_tensor = mask_tensor if isinstance(input_mask, list) else mask_tensor[0]
     assert_mask(as_mask(layer.compute_mask(tensor, mask_tensor)), expected, f"compute_mask on {name}")
-    values = (tensor if isinstance(tensor, list) else [tensor]) + (
-        [] if mask_tensor is None else mask_tensor if isinstance(mask_tensor, list) else [mask_tensor])
+    values = (tensor if isinstance(tensor, list) else [tensor]) + [
+        m for m in (mask_tensor if isinstance(mask_tensor, list) else [mask_tensor]) if m is not None]
     propagated = np.asarray(backend.impl.convert_to_numpy(model(values)))
     if propagated.shape == (1,) and propagated[0] == -1.0:
         assert_mask(None, expected, f"the mask past the layer in a functional model on {name}")

@@ -177,15 +177,84 @@ MASK_B = np.array([[True, False, True], [True, True, False]])
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
-def test_element_wise_merges_keep_a_step_only_where_every_mask_keeps_it(backend_name: str) -> None:
+def test_element_wise_merges_keep_a_step_that_any_mask_keeps(backend_name: str) -> None:
+    """As Keras 3: the masks are OR-ed, and one unmasked input leaves the output unmasked."""
     x = np.ones((2, 3, 4), "float32")
     with backend.use(backend_name) as B:
         tensors, masks = [B.convert_to_tensor(x)] * 2, [B.convert_to_tensor(MASK_A), B.convert_to_tensor(MASK_B)]
         for cls in (Add, Subtract, Multiply, Average, Maximum, Minimum):
-            np.testing.assert_array_equal(B.convert_to_numpy(cls().compute_mask(tensors, masks)), MASK_A & MASK_B)
-            np.testing.assert_array_equal(B.convert_to_numpy(cls().compute_mask(tensors, [masks[0], None])), MASK_A)
+            np.testing.assert_array_equal(B.convert_to_numpy(cls().compute_mask(tensors, masks)), MASK_A | MASK_B)
+            assert cls().compute_mask(tensors, [masks[0], None]) is None
             assert cls().compute_mask(tensors, [None, None]) is None
         assert Dot(axes=2).compute_mask(tensors, masks) is None
+
+
+@pytest.mark.parametrize("cls", [Add, Subtract, Multiply, Average, Maximum, Minimum])
+def test_element_wise_merges_pass_the_combined_mask_on_every_backend(cls: type) -> None:
+    check_layer(cls, [(2, 3, 2), (2, 3, 2)], input_mask=[MASK_A, MASK_B], expected_mask=MASK_A | MASK_B,
+                train=False)
+    if cls is Maximum:
+        check_layer(cls, [(2, 3, 2), (2, 3, 2)], input_mask=[MASK_A, None], expected_mask=None, train=False)
+
+
+def test_concatenate_and_dot_masks_on_every_backend() -> None:
+    check_layer(lambda: Concatenate(axis=1), [(2, 3, 2), (2, 3, 2)], input_mask=[MASK_A, MASK_B],
+                expected_mask=np.concatenate([MASK_A, MASK_B], axis=1), train=False)
+    check_layer(Concatenate, [(2, 3, 2), (2, 3, 1)], input_mask=[None, MASK_B],
+                expected_mask=np.ones((2, 3), bool), train=False)
+    check_layer(lambda: Dot(axes=2), [(2, 3, 2), (2, 3, 2)], input_mask=[MASK_A, MASK_B], expected_mask=None,
+                train=False)
+
+
+def masked_extreme(op, inputs, masks):  # noqa: ANN001, ANN201
+    """NumPy: a masked entry gives way to the result so far (or the result so far to an unmasked entry)."""
+    output, output_mask = inputs[0], None if masks[0] is None else masks[0][..., None]
+    for x, mask in zip(inputs[1:], masks[1:]):
+        mask = None if mask is None else np.broadcast_to(mask[..., None], x.shape)
+        x = x if mask is None else np.where(mask, x, output)
+        output = output if output_mask is None else np.where(output_mask, output, x)
+        output_mask = None if mask is None or output_mask is None else output_mask | mask
+        output = op(output, x)
+    return output
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_maximum_minimum_and_multiply_leave_masked_entries_out(backend_name: str) -> None:
+    """As Keras 3: Maximum and Minimum skip masked entries; Multiply counts them as 1 and zeroes the steps no
+    input keeps; Add ignores the masks."""
+    x = rng.normal(size=(2, 3, 2)).astype("float32")
+    y = rng.normal(size=(2, 3, 2)).astype("float32")
+    keep_a, keep_b = MASK_A[..., None], MASK_B[..., None]
+    cases = [
+        (Maximum, [MASK_A, MASK_B], masked_extreme(np.maximum, [x, y], [MASK_A, MASK_B])),
+        (Minimum, [MASK_A, None], masked_extreme(np.minimum, [x, y], [MASK_A, None])),
+        (Minimum, [None, MASK_B], masked_extreme(np.minimum, [x, y], [None, MASK_B])),
+        (Multiply, [MASK_A, MASK_B], np.where(keep_a | keep_b, np.where(keep_a, x, 1) * np.where(keep_b, y, 1), 0)),
+        (Multiply, [MASK_A, None], np.where(keep_a, x, 1) * y),
+        (Add, [MASK_A, MASK_B], x + y),
+    ]
+    # spot checks of the reference itself: the maximum where only y keeps a step is y's entry
+    np.testing.assert_array_equal(cases[0][2][0, 2], y[0, 2])
+    np.testing.assert_array_equal(cases[0][2][1, 2], x[1, 2])  # a step no input keeps: the first input's entry
+    with backend.use(backend_name) as B:
+        for cls, masks, expected in cases:
+            given = [None if m is None else B.convert_to_tensor(m) for m in masks]
+            output = cls()([B.convert_to_tensor(x), B.convert_to_tensor(y)], mask=given)
+            np.testing.assert_allclose(_np(output), expected, rtol=1e-6, err_msg=f"{cls.__name__} {masks}")
+
+
+def test_masked_merges_in_a_functional_model_use_the_carried_masks() -> None:
+    a, b = np.array([[1, 0, 2]]), np.array([[0, 3, 0]])
+    for name in ("torch", "jax"):
+        with backend.use(name):
+            tokens_a, tokens_b = Input(shape=(3,), dtype="int32"), Input(shape=(3,), dtype="int32")
+            left = Embedding(5, 2, mask_zero=True, embeddings_initializer="ones")(tokens_a)
+            right = Embedding(5, 2, mask_zero=True, embeddings_initializer="zeros")(tokens_b)
+            model = Model([tokens_a, tokens_b], [maximum([right, left]), multiply([left, right])])
+            largest, product = (_np(o) for o in model([a, b]))
+            # right (zeros) is masked at steps 0 and 2, so left's ones win there; left is masked at step 1
+            np.testing.assert_array_equal(largest[0, :, 0], [1.0, 0.0, 1.0])
+            np.testing.assert_array_equal(product[0, :, 0], [1.0, 0.0, 1.0])
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
@@ -207,7 +276,8 @@ def test_concatenate_merges_masks_as_keras_does(backend_name: str) -> None:
 def test_masks_flow_through_merges_in_a_functional_model() -> None:
     tokens = Input(shape=(3,), dtype="int32")
     left, right = Embedding(5, 2, mask_zero=True)(tokens), Embedding(5, 2)(tokens)
-    assert add([left, right])._keras_mask is not None
+    assert getattr(add([left, right]), "_keras_mask", None) is None  # right carries no mask
+    assert add([left, left])._keras_mask is not None
     assert concatenate([left, right], axis=1)._keras_mask.shape == (None, 6)
     assert dot([left, right], axes=2)._keras_mask is None
 

@@ -8,14 +8,17 @@ from typing import Any, Callable, Sequence
 
 from lamina import backend
 from lamina.layers.layer import Layer
-from lamina.utils import tree
 
 __all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
            "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
 
 
 class Merge(Layer):
-    """Combines a list of same-shaped inputs element by element; a step is masked out if any input masks it."""
+    """Combines a list of same-shaped inputs element by element.
+
+    Masks (as Keras 3): the output keeps a step that any input keeps, and has no mask unless every input has
+    one. Maximum, Minimum and Multiply also leave the masked entries of an input out of the result.
+    """
 
     minimum_inputs = 2
     supports_masking = True
@@ -42,25 +45,75 @@ class Merge(Layer):
                 raise ValueError(f"{type(self).__name__} needs inputs of the same shape (or of size 1 along an "
                                  f"axis, broadcast), got {shapes}.")
 
-    def call(self, inputs: Sequence[Any]) -> Any:
+    def call(self, inputs: Sequence[Any], mask: Any = None) -> Any:
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(inputs)
+        if any(m is not None for m in masks):
+            return self._combine_masked(list(inputs), masks)
         return self._combine(list(inputs))
 
+    def _combine_masked(self, inputs: list[Any], masks: list[Any]) -> Any:
+        """The merge of inputs whose steps may be masked (one mask or None per input)."""
+        return self._combine(inputs)
+
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
-        masks = [m for m in tree.flatten(previous_mask) if m is not None]
-        return functools.reduce(backend.impl.logical_and, masks) if masks else None
+        masks = list(previous_mask) if isinstance(previous_mask, (list, tuple)) else [previous_mask]
+        if previous_mask is None or any(m is None for m in masks):
+            return None
+        return functools.reduce(backend.impl.logical_or, masks)
 
 
-def _reducing(name: str, combine: Callable[[Any, Any], Any], doc: str) -> type:
+def _spread(mask: Any, x: Any) -> Any:
+    """A step mask (batch, steps) spread over x's last axis: a boolean tensor of x's shape, or None."""
+    B = backend.impl
+    return None if mask is None else B.broadcast_to(B.expand_dims(B.cast(mask, "bool"), -1), tuple(B.shape(x)))
+
+
+def _masked_extreme(op: Callable[[Any, Any], Any], inputs: list[Any], masks: list[Any]) -> Any:
+    """An element-wise maximum or minimum where a masked entry gives way to the other inputs' entry."""
+    B = backend.impl
+    output, output_mask = inputs[0], _spread(masks[0], inputs[0])
+    for x, mask in zip(inputs[1:], masks[1:]):
+        mask = _spread(mask, x)
+        if mask is not None:
+            x = B.where(mask, x, output)
+        if output_mask is not None:
+            output = B.where(output_mask, output, x)
+        output_mask = B.logical_or(output_mask, mask) if mask is not None and output_mask is not None else None
+        output = op(output, x)
+    return output
+
+
+def _masked_product(inputs: list[Any], masks: list[Any]) -> Any:
+    """An element-wise product where masked entries count as 1; zero where every input is masked (when all
+    inputs carry a mask)."""
+    B = backend.impl
+    spread = [_spread(m, x) for x, m in zip(inputs, masks)]
+    factors = [x if m is None else B.where(m, x, B.ones_like(x)) for x, m in zip(inputs, spread)]
+    output = functools.reduce(B.multiply, factors)
+    if all(m is not None for m in spread):
+        output = B.where(functools.reduce(B.logical_or, spread), output, B.zeros_like(output))
+    return output
+
+
+def _reducing(name: str, combine: Callable[[Any, Any], Any], doc: str,
+              masked: Callable[[list, list], Any] | None = None) -> type:
+    """A Merge that folds `combine` over its inputs; `masked(inputs, masks)` merges inputs that carry masks."""
     def _combine(self: Merge, inputs: Sequence[Any]) -> Any:
         return functools.reduce(combine, inputs)
 
-    return type(name, (Merge,), {"_combine": _combine, "__doc__": doc})
+    members: dict = {"_combine": _combine, "__doc__": doc}
+    if masked is not None:
+        members["_combine_masked"] = lambda self, inputs, masks: masked(inputs, masks)
+    return type(name, (Merge,), members)
 
 
 Add = _reducing("Add", lambda a, b: backend.impl.add(a, b), "The element-wise sum of the inputs.")
-Multiply = _reducing("Multiply", lambda a, b: backend.impl.multiply(a, b), "The element-wise product of the inputs.")
-Maximum = _reducing("Maximum", lambda a, b: backend.impl.maximum(a, b), "The element-wise maximum of the inputs.")
-Minimum = _reducing("Minimum", lambda a, b: backend.impl.minimum(a, b), "The element-wise minimum of the inputs.")
+Multiply = _reducing("Multiply", lambda a, b: backend.impl.multiply(a, b), "The element-wise product of the inputs.",
+                     _masked_product)
+Maximum = _reducing("Maximum", lambda a, b: backend.impl.maximum(a, b), "The element-wise maximum of the inputs.",
+                    lambda inputs, masks: _masked_extreme(backend.impl.maximum, inputs, masks))
+Minimum = _reducing("Minimum", lambda a, b: backend.impl.minimum(a, b), "The element-wise minimum of the inputs.",
+                    lambda inputs, masks: _masked_extreme(backend.impl.minimum, inputs, masks))
 
 
 class Subtract(Merge):
