@@ -189,3 +189,11 @@ def test_each_optimizer_of_a_multi_optimizer():
     logs = drive(LearningRateScheduler(lambda epoch, lr: lr * 0.1), model, [0.0])
     assert logs[0]["learning_rate_body"] == pytest.approx(0.1)
     assert logs[0]["learning_rate_head"] == pytest.approx(0.05)
+
+
+def test_plateau_auto_mode_needs_a_known_direction():
+    model = FakeModel(FakeOptimizer(1.0))
+    with pytest.raises(ValueError, match="mode='max'"):
+        drive(ReduceLROnPlateau(monitor="val_custom"), model, [1.0], monitor="val_custom")
+    drive(ReduceLROnPlateau(monitor="val_custom", mode="max", patience=1), model, [1.0, 0.5], monitor="val_custom")
+    assert model.optimizer.learning_rate == pytest.approx(0.1)

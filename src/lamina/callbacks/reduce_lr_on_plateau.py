@@ -7,25 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from lamina.callbacks.callback import Callback, Logs
+from lamina.callbacks.callback import Logs
 from lamina.callbacks.learning_rate_scheduler import current_learning_rate, log_learning_rates, optimizers_of
+from lamina.callbacks.monitor_callback import MonitorCallback
 
 __all__ = ["ReduceLROnPlateau"]
 
-# Metric names (without `val_`) where higher is better, for mode="auto"; any other metric is minimized.
-_HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1_score", "fbeta_score", "r2_score", "iou", "io_u",
-                     "true_positives", "true_negatives", "at_recall", "at_precision", "at_sensitivity",
-                     "at_specificity")
 
-
-def _direction(monitor: str) -> str:
-    name = monitor.removeprefix("val_")
-    if name == "loss" or name.endswith("_loss"):
-        return "min"
-    return "max" if any(part in name for part in _HIGHER_IS_BETTER) else "min"
-
-
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiplies the learning rate by `factor` after `patience` epochs without improvement of `monitor`.
 
     Args:
@@ -42,42 +31,28 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
                  mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0,
                  **kwargs: Any) -> None:
-        super().__init__()
         if "epsilon" in kwargs:  # the Keras 2 name of min_delta
             min_delta = kwargs.pop("epsilon")
         if kwargs:
             raise TypeError(f"ReduceLROnPlateau got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+        super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(f"ReduceLROnPlateau mode '{mode}' is unknown, fallback to auto mode.", stacklevel=2)
-            mode = "auto"
-        self.monitor = monitor
         self.factor = factor
         self.patience = patience
         self.verbose = verbose
-        self.mode = mode
-        self.min_delta = abs(min_delta)
         self.cooldown = cooldown
         self.min_lr = min_lr
-        self._minimize = (mode == "min") or (mode == "auto" and _direction(monitor) == "min")
         self._reset()
 
     def _reset(self) -> None:
-        self.best: float | None = None
+        self.best = None
         self.cooldown_counter = 0
         self.wait = 0
 
     def in_cooldown(self) -> bool:
         """Whether the callback is still waiting after its last reduction."""
         return self.cooldown_counter > 0
-
-    def _is_improvement(self, value: float) -> bool:
-        if self.best is None:
-            return True
-        if self._minimize:
-            return value + self.min_delta < self.best
-        return value - self.min_delta > self.best
 
     def on_train_begin(self, logs: Logs = None) -> None:
         """Forget the previous run: best value, patience and cooldown start over."""
@@ -95,7 +70,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._is_improvement(current):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():
