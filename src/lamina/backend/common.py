@@ -187,13 +187,15 @@ def assign_add_ratio(variables: Sequence[Any], numerators: Sequence[Any], denomi
 
 def adam_update(variables: Sequence[Any], grads: Sequence[Any], momentums: Sequence[Any], velocities: Sequence[Any],
                 velocity_maxima: Sequence[Any] | None, learning_rate: Any, iterations: Any, beta_1: float,
-                beta_2: float, epsilon: float) -> None:
+                beta_2: float, epsilon: float, weight_decay: float = 0.0) -> None:
     """One Adam step as Keras writes it, in place: epsilon is added to the uncorrected sqrt(velocity).
 
-    `iterations` is the variable counting the steps taken before this one; with `velocity_maxima`
-    (a list) it is AMSGrad."""
+    `iterations` counts the steps taken before this one (a variable or a tensor); with `velocity_maxima`
+    (a list) it is AMSGrad; a `weight_decay` first shrinks every variable by `1 - learning_rate * weight_decay`."""
     B = _ops()
-    t = B.cast(iterations.value, "float32") + 1.0
+    if weight_decay:
+        B.assign_mul(variables, 1.0 - learning_rate * weight_decay)
+    t = B.cast(getattr(iterations, "value", iterations), "float32") + 1.0
     # lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), with beta^t as exp(t log beta) to stay on the device
     corrected_rate = learning_rate * B.sqrt(1.0 - B.exp(t * math.log(beta_2))) / (1.0 - B.exp(t * math.log(beta_1)))
     B.assign_lerp(momentums, grads, 1.0 - beta_1)
@@ -206,3 +208,36 @@ def adam_update(variables: Sequence[Any], grads: Sequence[Any], momentums: Seque
     denominators = B.foreach_add(B.foreach_sqrt(second_moments), epsilon)
     B.assign_add_ratio(variables, momentums, denominators, -corrected_rate)
 
+
+def sgd_update(variables: Sequence[Any], grads: Sequence[Any], momentums: Sequence[Any] | None, learning_rate: Any,
+               momentum: float = 0.0, nesterov: bool = False) -> None:
+    """One SGD step as Keras writes it: m = momentum * m - lr * g; v += m, or with Nesterov
+    v += momentum * m - lr * g; without momentum (no `momentums`) v -= lr * g."""
+    B = _ops()
+    if not momentums:
+        B.assign_add(variables, grads, alpha=-learning_rate)
+        return
+    B.assign_mul(momentums, momentum)
+    B.assign_add(momentums, grads, alpha=-learning_rate)
+    if nesterov:
+        B.assign_add(variables, momentums, alpha=momentum)
+        B.assign_add(variables, grads, alpha=-learning_rate)
+    else:
+        B.assign_add(variables, momentums)
+
+
+def adagrad_update(variables: Sequence[Any], grads: Sequence[Any], accumulators: Sequence[Any], learning_rate: Any,
+                   epsilon: float, initial_accumulator_value: float = 0.0) -> None:
+    """One Adagrad step as Keras writes it: a += g * g; v -= lr * g / sqrt(a + epsilon). The accumulators never
+    fall below `initial_accumulator_value` (a fused backend may rely on it)."""
+    B = _ops()
+    B.assign_addcmul(accumulators, grads, grads, 1.0)
+    denominators = B.foreach_sqrt(B.foreach_add(accumulators, epsilon))
+    B.assign_add_ratio(variables, grads, denominators, -learning_rate)
+
+
+def foreach_where(condition: Any, xs: Sequence[Any], ys: Any) -> list[Any]:
+    """[where(condition, x, y)] for one boolean scalar condition; ys may be one scalar for all."""
+    B = _ops()
+    others = ys if isinstance(ys, (list, tuple)) else [ys] * len(xs)
+    return [B.where(condition, getattr(x, "value", x), getattr(y, "value", y)) for x, y in zip(xs, others)]

@@ -9,31 +9,21 @@ from lamina.optimizers.optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """Gradient descent, with optional (Nesterov) momentum."""
+    """Gradient descent, with optional (Nesterov) momentum: m = momentum * m - lr * g; v += m."""
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+    def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        if not 0.0 <= momentum <= 1.0:
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0.0 <= momentum <= 1.0:
             raise ValueError(f"SGD momentum must be in [0, 1], got {momentum!r}.")
-        self.momentum, self.nesterov = float(momentum), nesterov
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def build_slots(self, variables: list[Any]) -> None:
         self.momentums = self.slots_like(variables, "momentum") if self.momentum else []
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
-        B = backend.impl
-        if not self.momentum:
-            B.assign_add(variables, grads, alpha=-learning_rate)
-            return
-        # velocity = momentum * velocity - lr * grad
-        B.assign_mul(self.momentums, self.momentum)
-        B.assign_add(self.momentums, grads, alpha=-learning_rate)
-        if self.nesterov:  # variable += momentum * velocity - lr * grad
-            B.assign_add(variables, self.momentums, alpha=self.momentum)
-            B.assign_add(variables, grads, alpha=-learning_rate)
-        else:
-            B.assign_add(variables, self.momentums)
+        backend.impl.sgd_update(variables, grads, self.momentums if self.momentum else None, learning_rate,
+                                self.momentum, self.nesterov)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

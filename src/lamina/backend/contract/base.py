@@ -162,9 +162,18 @@ OPTIMIZER = (
     Entry("assign_add_ratio", "assign_add_ratio(variables, numerators, denominators, scale)",
           "v += scale * numerator / denominator (the denominators may be consumed)", False),
     Entry("adam_update", "adam_update(variables, grads, momentums, velocities, velocity_maxima, learning_rate, "
-          "iterations, beta_1, beta_2, epsilon)",
-          "one Adam (AMSGrad with velocity_maxima) step in place, in Keras's formulation; fused where possible",
+          "iterations, beta_1, beta_2, epsilon, weight_decay=0.0)",
+          "one Adam (AMSGrad with velocity_maxima) step in place, in Keras's formulation, after Keras's decoupled "
+          "weight decay when given; fused where possible", False),
+    Entry("sgd_update", "sgd_update(variables, grads, momentums, learning_rate, momentum=0.0, nesterov=False)",
+          "one SGD step in place (with momentum when momentums is a list), in Keras's formulation; fused where "
+          "possible", False),
+    Entry("adagrad_update",
+          "adagrad_update(variables, grads, accumulators, learning_rate, epsilon, initial_accumulator_value=0.0)",
+          "one Adagrad step in place, in Keras's formulation (epsilon inside the square root); fused where possible",
           False),
+    Entry("foreach_where", "foreach_where(condition, xs, ys)",
+          "[where(condition, x, y)] for one boolean scalar condition; ys may be one scalar for all", False),
 )
 
 # The step written once above the seam (lamina/trainers/step.py) is stateless: it takes the values of

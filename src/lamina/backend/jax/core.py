@@ -120,6 +120,8 @@ for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge
 Variable.__neg__ = lambda self: -unwrap(self)
 Variable.__abs__ = lambda self: jnp.abs(unwrap(self))
 Variable.__hash__ = object.__hash__
+Variable.__float__ = lambda self: float(self._value)  # float(optimizer.learning_rate), as on torch
+Variable.__int__ = lambda self: int(self._value)
 
 
 def convert_to_tensor(x: Any, dtype: Any = None) -> jax.Array:

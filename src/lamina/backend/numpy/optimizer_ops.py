@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lamina.backend.common import (adam_update, assign_add, assign_add_ratio, assign_addcmul, assign_lerp,  # noqa: F401
-                                   assign_mul, no_grad)
+from lamina.backend.common import (adagrad_update, adam_update, assign_add, assign_add_ratio,  # noqa: F401
+                                   assign_addcmul, assign_lerp, assign_mul, foreach_where, no_grad, sgd_update)
 
 Arrays = Sequence[Any]
 

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import torch
 
 from lamina.backend import common
+from lamina.backend.torch.core import Variable
 
 Tensors = Sequence[torch.Tensor]
 
@@ -114,11 +115,25 @@ def assign_add_ratio(variables: Tensors, numerators: Tensors, denominators: Tens
     torch._foreach_addcdiv_(variables, numerators, denominators)
 
 
-# Adam: torch's fused kernel updates every variable in one pass (the optimizer's largest cost on the
-# CPU). It adds epsilon to the bias-corrected sqrt(velocity), Keras to the uncorrected one, so it gets
+def foreach_where(condition: torch.Tensor, xs: Tensors, ys: Any) -> list[torch.Tensor]:
+    """[where(condition, x, y)] for one boolean scalar condition; ys may be one scalar for all."""
+    others = ys if isinstance(ys, (list, tuple)) else [ys] * len(xs)
+    return [torch.where(condition, x, y) for x, y in zip(xs, others)]
+
+
+# Torch's fused kernels update every variable in one pass (the optimizer's largest cost on the CPU). They
+# serve when every variable is float32 and the step is neither compiled nor captured; each is called so
+# that it computes Keras's numbers, else the multi-tensor formula of backend.common runs.
+
+def _fusable(variables: Tensors) -> bool:
+    return bool(variables) and all(v.dtype == torch.float32 for v in variables) and not _tracing()
+
+
+# Adam adds epsilon to the bias-corrected sqrt(velocity), Keras to the uncorrected one, so the kernel gets
 # epsilon / sqrt(1 - beta_2^t): a Python number that changes every step. That number comes from a host
 # copy of the step count, kept in step with the device counter through torch's version counter of the
-# tensor, so no step reads the device; compiled or captured steps keep the multi-tensor formula.
+# tensor, so no step reads the device. A step count given as a computed tensor (gradient accumulation
+# counts optimizer steps, not calls) keeps the multi-tensor formula.
 def _host_step_count(iterations: torch.Tensor) -> int:
     """The value of the step counter, read from the device only when something else changed it."""
     known = getattr(iterations, "_lamina_host_count", None)  # (the tensor's version, its value)
@@ -129,20 +144,76 @@ def _host_step_count(iterations: torch.Tensor) -> int:
 
 def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velocities: Tensors,
                 velocity_maxima: Tensors | None, learning_rate: torch.Tensor, iterations: torch.Tensor,
-                beta_1: float, beta_2: float, epsilon: float) -> None:
-    """One Adam step as Keras writes it (see backend.common.adam_update), fused where it can be."""
-    fusable = variables and all(v.dtype == torch.float32 for v in variables) and not _tracing()
-    if not fusable:
+                beta_1: float, beta_2: float, epsilon: float, weight_decay: float = 0.0) -> None:
+    """One Adam step as Keras writes it (see backend.common.adam_update), fused where it can be; with a
+    weight decay, the AdamW kernel decays first as Keras does (v *= 1 - lr * weight_decay)."""
+    if not (_fusable(variables) and isinstance(iterations, Variable)):
         common.adam_update(variables, grads, momentums, velocities, velocity_maxima, learning_rate, iterations,
-                           beta_1, beta_2, epsilon)
+                           beta_1, beta_2, epsilon, weight_decay)
         return
     done = _host_step_count(iterations)
     step = iterations.to(torch.float32) + 1.0
-    torch._fused_adam_(list(variables), list(grads), list(momentums), list(velocities), list(velocity_maxima or []),
-                       [step] * len(variables), amsgrad=bool(velocity_maxima), lr=learning_rate, beta1=beta_1,
-                       beta2=beta_2, weight_decay=0.0, eps=epsilon / math.sqrt(1.0 - beta_2 ** (done + 1)),
-                       maximize=False)
+    kernel = torch._fused_adamw_ if weight_decay else torch._fused_adam_
+    kernel(list(variables), list(grads), list(momentums), list(velocities), list(velocity_maxima or []),
+           [step] * len(variables), amsgrad=bool(velocity_maxima), lr=_as_tensor(learning_rate, variables[0]),
+           beta1=beta_1, beta2=beta_2, weight_decay=float(weight_decay),
+           eps=epsilon / math.sqrt(1.0 - beta_2 ** (done + 1)), maximize=False)
     iterations._lamina_host_count = (iterations._version + 1, done + 1)  # the optimizer counts the step next
+
+
+# SGD: torch keeps buf = momentum * buf + g and steps v -= lr * buf; Keras keeps m = momentum * m - lr * g and
+# steps v += m. With the gradients scaled by lr (a new list: the caller's gradients stay as they are), the
+# kernel's `maximize` negating them and a rate of -1, torch's buffer is Keras's m and its step Keras's step,
+# Nesterov's included (v += momentum * m - lr * g).
+def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, learning_rate: Any,
+               momentum: float = 0.0, nesterov: bool = False) -> None:
+    """One SGD step as Keras writes it (see backend.common.sgd_update), fused where it can be."""
+    if not _fusable(variables):
+        common.sgd_update(variables, grads, momentums, learning_rate, momentum, nesterov)
+        return
+    if not momentums:
+        torch._fused_sgd_(list(variables), list(grads), [], weight_decay=0.0, momentum=0.0,
+                          lr=_as_tensor(learning_rate, variables[0]), dampening=0.0, nesterov=False, maximize=False,
+                          is_first_step=False)
+        return
+    scaled = torch._foreach_mul(list(grads), _as_tensor(learning_rate, variables[0]))
+    torch._fused_sgd_(list(variables), scaled, list(momentums), weight_decay=0.0, momentum=float(momentum), lr=-1.0,
+                      dampening=0.0, nesterov=bool(nesterov), maximize=True, is_first_step=False)
+
+
+# Adagrad: torch adds epsilon outside the square root, Keras inside. The accumulators start at
+# initial_accumulator_value and only grow, so sqrt(a) + (sqrt(a0 + eps) - sqrt(a0)) is exact at the start and
+# later off by less than eps / (2 a0) relatively: the kernel serves while that is below 1e-6.
+_ADAGRAD_TOLERANCE = 1e-6
+
+
+def adagrad_update(variables: Tensors, grads: Tensors, accumulators: Tensors, learning_rate: Any, epsilon: float,
+                   initial_accumulator_value: float = 0.0) -> None:
+    """One Adagrad step as Keras writes it (see backend.common.adagrad_update), fused where it can be."""
+    start = float(initial_accumulator_value)
+    if not (_fusable(variables) and start > 0 and epsilon / (2.0 * start) <= _ADAGRAD_TOLERANCE):
+        common.adagrad_update(variables, grads, accumulators, learning_rate, epsilon, initial_accumulator_value)
+        return
+    steps = [_one(variables[0].device)] * len(variables)  # with lr_decay=0 the kernel's step count does not matter
+    torch._fused_adagrad_(list(variables), list(grads), list(accumulators), steps,
+                          lr=_as_tensor(learning_rate, variables[0]), lr_decay=0.0, weight_decay=0.0,
+                          eps=math.sqrt(start + epsilon) - math.sqrt(start), maximize=False)
+
+
+_ONES: dict[torch.device, torch.Tensor] = {}
+
+
+def _one(device: torch.device) -> torch.Tensor:
+    if device not in _ONES:
+        _ONES[device] = torch.ones((), dtype=torch.float32, device=device)
+    return _ONES[device]
+
+
+def _as_tensor(value: Any, like: torch.Tensor) -> Any:
+    """A learning rate as the kernels take it: a float32 tensor on the variables' device, or a Python float."""
+    if isinstance(value, torch.Tensor):
+        return value.detach() if value.dtype == torch.float32 else value.detach().to(torch.float32)
+    return float(value)
 
 
 def _tracing() -> bool:
