@@ -1,0 +1,101 @@
+"""BackupAndRestore: a training process killed mid-epoch resumes and ends with the weights of an unbroken run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The script trains a small model with a backup; with a marker path it announces (then sleeps in) batch 2
+# of epoch 3, where the test kills it.
+SCRIPT = textwrap.dedent('''
+    import json, sys, time
+    import numpy as np
+    import lamina
+    from lamina import callbacks, layers, models
+
+    backup_dir, output, marker = sys.argv[1], sys.argv[2], sys.argv[3]
+    lamina.utils.set_random_seed(7)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 5)).astype("float32")
+    y = (x @ rng.normal(size=(5, 1))).astype("float32")
+    model = models.Sequential([layers.Input((5,)), layers.Dense(8, activation="tanh"), layers.Dropout(0.25, seed=1),
+                               layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    epochs_run = []
+
+    class KillPoint(callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            epochs_run.append(epoch)
+            self.epoch = epoch
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if marker != "-" and self.epoch == 2 and batch == 2:
+                open(marker, "w").close()
+                time.sleep(60)
+
+    model.fit(x, y, batch_size=8, epochs=5, verbose=0,
+              callbacks=[callbacks.BackupAndRestore(backup_dir), KillPoint()])
+    np.savez(output, *model.get_weights())
+    with open(output + ".json", "w") as stream:
+        json.dump({"epochs_run": epochs_run}, stream)
+''')
+
+
+def run_script(script: Path, backend_name: str, *args: str) -> subprocess.Popen:
+    # One thread each: the two processes run side by side on a small machine.
+    env = {**os.environ, "LAMINA_BACKEND": backend_name, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, str(script), *args], env=env, stderr=subprocess.PIPE)
+
+
+def finish(process: subprocess.Popen, timeout: float = 60) -> None:
+    _, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, stderr.decode()
+
+
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"the script ended before the marker: {process.stderr.read().decode()}")
+        assert time.monotonic() < deadline, "the script never reached the kill point"
+        time.sleep(0.05)
+
+
+# Three processes per backend: jax's take long to start, so it runs when LAMINA_TEST_ALL_BACKENDS=1.
+ALL_BACKENDS = os.environ.get("LAMINA_TEST_ALL_BACKENDS") == "1"
+
+
+@pytest.mark.parametrize("backend_name", [
+    "torch",
+    pytest.param("jax", marks=pytest.mark.skipif(not ALL_BACKENDS, reason="set LAMINA_TEST_ALL_BACKENDS=1")),
+])
+def test_fit_killed_mid_epoch_resumes_to_the_weights_of_an_unbroken_run(tmp_path, backend_name):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    backup, marker = tmp_path / "backup", tmp_path / "marker"
+    # The unbroken run goes alongside the one that is killed.
+    reference = run_script(script, backend_name, str(tmp_path / "reference_backup"), str(tmp_path / "ref.npz"), "-")
+    killed = run_script(script, backend_name, str(backup), str(tmp_path / "killed.npz"), str(marker))
+    wait_for(marker, killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=30)
+    assert killed.returncode == -signal.SIGKILL
+    assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 2, "batch": 0}
+
+    finish(run_script(script, backend_name, str(backup), str(tmp_path / "resumed.npz"), "-"))
+    finish(reference)
+    assert json.loads((tmp_path / "resumed.npz.json").read_text()) == {"epochs_run": [2, 3, 4]}
+    assert not backup.exists()  # removed after the successful fit (delete_checkpoint)
+    expected, resumed = np.load(tmp_path / "ref.npz"), np.load(tmp_path / "resumed.npz")
+    assert len(expected.files) == len(resumed.files) == 4
+    for name in expected.files:
+        np.testing.assert_allclose(resumed[name], expected[name], rtol=0, atol=1e-6)
