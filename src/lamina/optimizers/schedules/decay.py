@@ -113,7 +113,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __call__(self, step: Any) -> Any:
         B = backend.impl
         step = B.convert_to_tensor(step)
-        rate = B.cast(B.convert_to_tensor(float(self.values[-1])), "float32")
+        # Built from the step, not from a new host value: no copy to the device inside a captured step.
+        rate = B.zeros_like(float_step(step)) + float(self.values[-1])
         # From the last interval back: the first boundary at or past the step picks its value.
         for boundary, value in zip(reversed(self.boundaries), reversed(self.values[:-1])):
             rate = B.where(B.less_equal(step, boundary), float(value), rate)
