@@ -93,16 +93,31 @@ def test_bad_arguments_are_named(arguments: dict, message: str) -> None:
         MaxPooling2D(**arguments)
 
 
-@pytest.mark.parametrize("layer_class,reduce", [(GlobalAveragePooling1D, np.mean), (GlobalMaxPooling1D, np.max)])
-def test_global_pooling_1d_leaves_masked_steps_out(training_backend: str, layer_class: type, reduce: Any) -> None:
+def test_global_average_pooling_1d_leaves_masked_steps_out(training_backend: str) -> None:
     B = backend.impl
     x = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")
     mask = np.array([[True, True, False, True, False], [False, True, True, True, True]])
-    outputs = B.convert_to_numpy(layer_class()(B.convert_to_tensor(x), mask=B.convert_to_tensor(mask)))
-    expected = np.stack([reduce(x[i][mask[i]], axis=0) for i in range(2)])
+    outputs = B.convert_to_numpy(GlobalAveragePooling1D()(B.convert_to_tensor(x), mask=B.convert_to_tensor(mask)))
+    expected = np.stack([x[i][mask[i]].mean(axis=0) for i in range(2)])
     np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_global_average_pooling_1d_drops_the_mask() -> None:
+    mask = np.array([[True, False, True, True], [False, True, True, False]])
+    check_layer(GlobalAveragePooling1D, (2, 4, 3), input_mask=mask, expected_mask=None, train=False)
+
+
+@pytest.mark.parametrize("layer_class,shape", [(GlobalMaxPooling1D, (2, 5, 3)), (GlobalAveragePooling2D, (2, 5, 3, 2)),
+                                               (MaxPooling1D, (2, 5, 3))])
+def test_poolings_without_mask_support_warn_and_ignore_the_mask(training_backend: str, layer_class: type,
+                                                                 shape: tuple) -> None:
+    """As Keras 3: only GlobalAveragePooling1D supports masking; the others pool every step and drop the mask."""
+    B = backend.impl
+    x = B.convert_to_tensor(np.random.default_rng(0).standard_normal(shape).astype("float32"))
+    mask = B.convert_to_tensor(np.random.default_rng(1).uniform(size=shape[:-1]) > 0.5)
     with pytest.warns(UserWarning, match="does not support masking"):
-        GlobalAveragePooling2D()(B.ones((2, 3, 3, 2)), mask=B.ones((2, 3, 3), "bool"))
+        masked = layer_class()(x, mask=mask)
+    np.testing.assert_array_equal(B.convert_to_numpy(masked), B.convert_to_numpy(layer_class()(x)))
 
 
 def first(reference):  # noqa: ANN001, ANN201

@@ -9,8 +9,6 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
-import numpy as np
-
 from lamina import backend
 from lamina.layers.convolution import SpatialShapes, conv_output_length, normalize_data_format, normalize_tuple
 from lamina.layers.layer import InputSpec, Layer
@@ -97,7 +95,8 @@ class AveragePooling3D(Pooling):
 class GlobalPooling(Layer):
     """Max or average over all spatial axes; keepdims keeps them as size 1.
 
-    The 1-d poolings take a mask (batch, steps): masked steps are left out of the max or the average.
+    As in Keras 3, only GlobalAveragePooling1D takes a mask (batch, steps): masked steps are left out of the
+    average, and the output has no mask. The others warn and ignore a mask.
     """
 
     rank: int = 2
@@ -115,7 +114,7 @@ class GlobalPooling(Layer):
         B = backend.impl
         first = 2 if self.data_format == "channels_first" else 1
         axes = tuple(range(first, first + self.rank))
-        if mask is not None and self.rank != 1:  # as Keras: only the 1-d global poolings use a mask
+        if mask is not None and (self.rank != 1 or self.mode == "max"):  # as Keras: only the 1-d average does
             warnings.warn(f"{type(self).__name__} {self.name!r} does not support masking, but its input carries a "
                           "mask: the mask is ignored and stops here.", stacklevel=3)
             mask = None
@@ -124,9 +123,6 @@ class GlobalPooling(Layer):
             return reduce(inputs, axis=axes, keepdims=self.keepdims)
         steps = axes[0]
         keep = B.expand_dims(B.cast(mask, "bool"), 1 if steps == 2 else -1)  # channels broadcast
-        if self.mode == "max":  # a fully masked sample gives the lowest float, as no step is left to take
-            lowest = float(np.finfo(np.dtype(self.dtype)).min) if self.dtype != "bfloat16" else -3.0e38
-            return B.max(B.where(keep, inputs, lowest), axis=steps, keepdims=self.keepdims)
         weights = B.cast(keep, B.dtype_of(inputs))
         total = B.sum(B.multiply(inputs, weights), axis=steps, keepdims=self.keepdims)
         return B.divide(total, B.maximum(B.sum(weights, axis=steps, keepdims=self.keepdims), 1.0))
