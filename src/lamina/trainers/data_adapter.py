@@ -52,6 +52,8 @@ def _as_array(value: Any, name: str) -> Any:
                         f"{name} must hold numbers, got an empty array of dtype {array.dtype}.")
     if array.dtype == np.float64:
         array = array.astype(np.float32)
+    elif not array.flags.writeable:  # a read-only view (of a jax array): torch refuses to share it
+        array = array.copy()
     if array.ndim == 0:
         raise ValueError(f"{name} must have a batch axis, got a scalar.")
     return array
@@ -233,8 +235,8 @@ class GeneratorData:
                                  f"{kind_name} itself, as part of each batch.")
         self.kind = _source_kind(source)
         if class_weight is not None and self.kind != "indexed":
-            raise ValueError(f"class_weight is not supported when {name} is a {kind_name}: yield "
-                             f"(x, y, sample_weight) batches with the weights instead. Got class_weight={class_weight!r}.")
+            raise ValueError(f"class_weight is not supported when {name} is a {kind_name}: yield (x, y, "
+                             f"sample_weight) batches with the weights instead. Got class_weight={class_weight!r}.")
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0):
             raise ValueError(f"The number of steps for {name} must be a positive integer or None, got {steps!r}.")
         self.source, self.name = source, name

@@ -124,7 +124,8 @@ def fetch_batches(dataset: Any, indices: Iterable[int]) -> Iterator[Any]:
             yield dataset[index]
         return
     pool = _pool(dataset, workers, processes)
-    submit = (lambda i: pool.submit(_batch_in_worker, i)) if processes else (lambda i: pool.submit(dataset.__getitem__, i))
+    get = _batch_in_worker if processes else dataset.__getitem__
+    submit = lambda index: pool.submit(get, index)  # noqa: E731
     ahead = max(getattr(dataset, "max_queue_size", 10), workers)
     remaining = iter(indices)
     pending: collections.deque = collections.deque(submit(i) for i in itertools.islice(remaining, ahead))
