@@ -22,7 +22,7 @@ class ReduceLROnPlateau(MonitorCallback):
         factor: the learning rate is multiplied by it (must be below 1).
         patience: epochs without improvement before the rate is reduced.
         verbose: 1 prints each reduction.
-        mode: "min", "max", or "auto" (from the metric's name).
+        mode: "min", "max", or "auto" (the monitored metric's direction, else its name's).
         min_delta: the smallest change that counts as an improvement.
         cooldown: epochs to wait after a reduction before counting epochs without improvement again.
         min_lr: the learning rate is never reduced below it.
