@@ -7,6 +7,7 @@ from typing import Any
 from lamina.optimizers import (adadelta, adafactor, adagrad, adam, adamax, adamw, ftrl, lamb, lion,
                                loss_scale_optimizer, muon, multi_optimizer, nadam, rmsprop, schedule_free_adamw, sgd)
 from lamina.optimizers.optimizer import Optimizer
+from lamina.optimizers import schedules  # noqa: F401  (lamina.optimizers.schedules, as Keras)
 from lamina.utils import naming
 
 _MODULES = (sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam, adafactor, ftrl, lion, lamb, muon,

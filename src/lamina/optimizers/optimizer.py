@@ -281,7 +281,7 @@ class Optimizer:
         before = B.foreach_mul(kept, 1.0)  # copies: the update works in place
         self._update_step(B.foreach_mul(sums, 1.0 / steps), variables)
         B.foreach_assign(kept, B.foreach_where(is_update, kept, before))
-        B.foreach_assign(self._accumulators, B.foreach_where(is_update, 0.0, sums))
+        B.foreach_assign(self._accumulators, B.foreach_where(B.logical_not(is_update), sums, 0.0))
 
     def _update_averages(self, variables: list[Any]) -> None:
         """average = m * average + (1 - m) * variable, with m = 0 on the first step; every
