@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina.backend.common import standardize_dtype
+import numpy as np
+
+from lamina.backend import common
+
+_PYTHON_TYPES = {bool: "bool", int: "int64", float: "float32", str: "string"}
 
 __all__ = ["get_source_inputs", "is_keras_tensor", "standardize_dtype"]
+
+
+def standardize_dtype(dtype: Any) -> str:
+    """The canonical name of a dtype ("float32"), from a name, a NumPy/torch/jax dtype or a Python type."""
+    if dtype is None:
+        return "float32"
+    if isinstance(dtype, type):
+        if dtype in _PYTHON_TYPES:
+            return _PYTHON_TYPES[dtype]
+        if issubclass(dtype, np.generic):
+            dtype = np.dtype(dtype).name
+    return common.standardize_dtype(dtype)
 
 
 def is_keras_tensor(x: Any) -> bool:
