@@ -161,3 +161,92 @@ def test_generator_batches_are_checked_like_arrays() -> None:
     data = data_adapter.GeneratorData(iter([(X[:2], Y[:3])]), 1)
     with pytest.raises(ValueError):
         list(data.epoch())
+
+
+# --- torch and jax objects, DataLoaders, datasets of samples ------------------------------------------
+
+
+def test_framework_objects_are_told_apart_without_importing_torch_here() -> None:
+    torch = pytest.importorskip("torch")
+    jnp = pytest.importorskip("jax.numpy")
+    import pandas as pd
+
+    samples = torch.utils.data.TensorDataset(torch.zeros(4, 2), torch.zeros(4))
+    assert data_adapter.is_generator_like(torch.utils.data.DataLoader(samples, batch_size=2))
+    for not_batches in (samples, torch.zeros(3, 2), jnp.zeros((3, 2)), pd.DataFrame(X), pd.Series(Y)):
+        assert not data_adapter.is_generator_like(not_batches)
+    assert data_adapter.is_torch_tensor(torch.nn.Parameter(torch.zeros(1)))
+    assert not data_adapter.is_torch_tensor(X)
+
+
+def test_torch_datasets_are_read_into_arrays() -> None:
+    torch = pytest.importorskip("torch")
+
+    class Samples(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return 10
+
+        def __getitem__(self, index: int):
+            return torch.from_numpy(X[index]), int(Y[index])
+
+    with backend.use("jax"):
+        for dataset in (Samples(), torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(Y))):
+            data = data_adapter.array_data(dataset)
+            assert data.count == 10 and isinstance(data.x, np.ndarray)
+            np.testing.assert_array_equal(data.x, X.astype("float32"))
+            np.testing.assert_array_equal(data.y, Y)
+    with pytest.raises(ValueError, match="y must not be passed"):
+        data_adapter.array_data(Samples(), Y)
+
+
+def test_torch_tensors_under_jax_become_arrays() -> None:
+    torch = pytest.importorskip("torch")
+    with backend.use("jax"):
+        data = data_adapter.array_data(torch.from_numpy(X), torch.from_numpy(Y))
+        assert isinstance(data.x, np.ndarray) and data.x.dtype == np.float32
+
+
+def test_data_loaders_start_a_new_pass_every_epoch() -> None:
+    torch = pytest.importorskip("torch")
+    samples = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(Y))
+    data = data_adapter.GeneratorData(torch.utils.data.DataLoader(samples, batch_size=4), None)
+    assert data.steps == 3
+    for _ in range(2):
+        batches = list(data.epoch())
+        np.testing.assert_array_equal(np.concatenate([np.asarray(b.y) for b in batches]), Y)
+        assert not data.ran_short
+
+
+def test_iterables_of_unknown_length_restart_at_an_epoch_boundary() -> None:
+    torch = pytest.importorskip("torch")
+
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(zip(torch.from_numpy(X[:6]), torch.from_numpy(Y[:6])))
+
+    data = data_adapter.GeneratorData(torch.utils.data.DataLoader(Stream(), batch_size=2), 3)
+    assert [[int(v) for v in b.y] for b in data.epoch()] == [[0, 1], [2, 3], [4, 5]]
+    assert [[int(v) for v in b.y] for b in data.epoch()] == [[0, 1], [2, 3], [4, 5]]
+
+
+def test_a_list_from_a_data_loader_is_x_and_y() -> None:
+    assert data_adapter.unpack_batch([X, Y]) == (X, Y, None)
+
+
+def test_what_batches_of_their_own_refuse() -> None:
+    with pytest.raises(ValueError, match="y must not be passed"):
+        data_adapter.GeneratorData(iter([(X, Y)]), None, y=Y)
+    with pytest.raises(ValueError, match="sample_weight must not be passed"):
+        data_adapter.GeneratorData(Batches(), None, sample_weight=Y)
+    with pytest.raises(ValueError, match="class_weight is not supported when x is a generator"):
+        data_adapter.GeneratorData((b for b in [(X, Y)]), None, class_weight={0: 1.0})
+    with pytest.raises(ValueError, match="no batches"):
+        data_adapter.GeneratorData(Batches(0), None)
+
+
+def test_class_weights_follow_the_argmax_of_one_hot_targets() -> None:
+    one_hot = np.eye(3)[[0, 2, 1, 2]]
+    weights = data_adapter.class_weight_to_sample_weights(one_hot, {0: 2.0, 2: 0.5})
+    np.testing.assert_array_equal(weights, [2.0, 0.5, 1.0, 0.5])
+    np.testing.assert_array_equal(data_adapter.class_weight_to_sample_weights(np.array([[1.0], [0.0]]), {1: 4.0}),
+                                  [4.0, 1.0])

@@ -146,7 +146,9 @@ def _dataset_arrays(dataset: Any, y: Any, sample_weight: Any) -> tuple[Any, Any,
         if not samples:
             raise ValueError("x is a torch Dataset with no samples: it needs at least one.")
         samples = [tuple(s) if isinstance(s, list) else s for s in samples]
-        columns = tree.map_structure(lambda *leaves: np.stack([_host_array(leaf) for leaf in leaves]), *samples)
+        flat = [tree.flatten(sample) for sample in samples]
+        columns = tree.unflatten_as(samples[0], [np.stack([_host_array(leaves[i]) for leaves in flat])
+                                                 for i in range(len(flat[0]))])
     columns = tuple(columns) if isinstance(columns, (tuple, list)) else (columns,)
     return unpack_batch(columns)
 
@@ -242,6 +244,8 @@ class GeneratorData:
         self.source, self.name = source, name
         self.class_weight, self.shuffle = class_weight, bool(shuffle)
         self.length = _length(source) if self.kind != "iterator" else None
+        if steps is None and self.kind == "iterable":
+            steps = self.length  # a DataLoader of unknown length: one whole pass per epoch
         if steps is None and self.kind == "indexed":
             if self.length is None:
                 raise ValueError(f"{name} is an endless {kind_name} (num_batches is None): pass steps_per_epoch "
