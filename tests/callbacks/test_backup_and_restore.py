@@ -99,3 +99,86 @@ def test_fit_killed_mid_epoch_resumes_to_the_weights_of_an_unbroken_run(tmp_path
     assert len(expected.files) == len(resumed.files) == 4
     for name in expected.files:
         np.testing.assert_allclose(resumed[name], expected[name], rtol=0, atol=1e-6)
+
+
+# --- in one process ----------------------------------------------------------------------------------------
+
+
+def small_fit(backup_dir, epochs: int, **kwargs):
+    """A seeded model trained `epochs` epochs with a BackupAndRestore that keeps its files."""
+    import lamina
+    from lamina import callbacks, layers, models
+
+    lamina.utils.set_random_seed(3)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)).astype("float32"), rng.normal(size=(20, 1)).astype("float32")
+    model = models.Sequential([layers.Input((3,)), layers.Dense(4, activation="relu"), layers.Dense(1)])
+    model.compile("adam", "mse")
+    callbacks_ = [] if backup_dir is None else [callbacks.BackupAndRestore(backup_dir, **kwargs)]
+    history = model.fit(x, y, batch_size=4, epochs=epochs, verbose=0, callbacks=callbacks_)
+    return model, history
+
+
+def test_a_second_fit_resumes_from_the_backup(training_backend, tmp_path):
+    reference, _ = small_fit(None, 4)
+    small_fit(tmp_path, 2, delete_checkpoint=False)
+    assert json.loads((tmp_path / "training_metadata.json").read_text()) == {"epoch": 2, "batch": 0}
+    model, history = small_fit(tmp_path, 4)
+    assert history.epoch == [2, 3]
+    assert int(np.asarray(model.optimizer.iterations)) == 20  # the optimizer's count came back too
+    for expected, resumed in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(resumed, expected, rtol=0, atol=1e-6)
+    assert not tmp_path.exists()
+
+
+def test_double_checkpoint_falls_back_to_the_previous_backup(tmp_path):
+    small_fit(tmp_path, 3, double_checkpoint=True, delete_checkpoint=False)
+    assert json.loads((tmp_path / "training_metadata.json.bkp").read_text())["epoch"] == 2
+    (tmp_path / "latest.weights.npz").write_bytes(b"not a zip")  # a damaged latest backup
+    _, history = small_fit(tmp_path, 4, double_checkpoint=True, delete_checkpoint=False)
+    assert history.epoch == [2, 3]
+
+
+def test_damaged_backup_without_a_previous_one_is_an_error(tmp_path):
+    small_fit(tmp_path, 1, delete_checkpoint=False)
+    (tmp_path / "latest.weights.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="Cannot restore the backup"):
+        small_fit(tmp_path, 2)
+
+
+def test_save_freq_in_batches_backs_up_during_the_epoch(tmp_path):
+    from lamina import callbacks
+
+    seen = []
+
+    class Spy(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            path = tmp_path / "training_metadata.json"
+            seen.append(json.loads(path.read_text()) if path.exists() else None)
+
+    import lamina
+    from lamina import layers, models
+
+    lamina.utils.set_random_seed(1)
+    model = models.Sequential([layers.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((20, 2), "float32")
+    model.fit(x, x[:, :1], batch_size=4, epochs=2, verbose=0,
+              callbacks=[callbacks.BackupAndRestore(tmp_path, save_freq=2, delete_checkpoint=False), Spy()])
+    assert seen[:4] == [None, {"epoch": 0, "batch": 1}, {"epoch": 0, "batch": 1}, {"epoch": 0, "batch": 3}]
+    # Batches count on across the epoch boundary (5 batches an epoch), as Keras counts them.
+    assert seen[4:] == [{"epoch": 0, "batch": 3}, {"epoch": 1, "batch": 0}, {"epoch": 1, "batch": 0},
+                        {"epoch": 1, "batch": 2}, {"epoch": 1, "batch": 2}, {"epoch": 1, "batch": 4}]
+
+
+def test_arguments_and_unbuilt_models_are_refused(tmp_path):
+    from lamina import callbacks, layers, models
+
+    with pytest.raises(ValueError, match="backup_dir"):
+        callbacks.BackupAndRestore("")
+    with pytest.raises(ValueError, match="save_freq"):
+        callbacks.BackupAndRestore(tmp_path, save_freq="batch")
+    backup = callbacks.BackupAndRestore(tmp_path)
+    backup.set_model(models.Sequential([layers.Dense(1)]))
+    with pytest.raises(ValueError, match="must be built"):
+        backup.on_train_begin()

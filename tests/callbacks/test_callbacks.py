@@ -429,3 +429,83 @@ def test_close_without_a_progress_bar_is_harmless():
     callbacks = CallbackList([Callback()], add_history=True)
     callbacks.close()
     callbacks.close()
+
+
+# --- the logs every hook receives, as Keras gives them ---------------------------------------------------
+
+
+class LogsSeen(Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list = []
+
+    def on_train_begin(self, logs=None):
+        self.seen.append(("train_begin", logs))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen.append(("epoch_begin", logs))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.seen.append(("batch_begin", logs))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append(("batch_end", logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(("epoch_end", logs))
+
+
+def test_hooks_get_an_empty_dict_rather_than_none():
+    seen = LogsSeen()
+    hooks = CallbackList([seen])
+    hooks.on_train_begin()
+    hooks.on_epoch_begin(0)
+    hooks.on_train_batch_begin(0)
+    assert seen.seen == [("train_begin", {}), ("epoch_begin", {}), ("batch_begin", {})]
+
+
+def test_logs_are_a_sorted_dict_of_floats():
+    seen = LogsSeen()
+    hooks = CallbackList([seen])
+    hooks.on_train_batch_end(0, CountingLogs({"mae": np.float32(0.5), "loss": np.array(0.25)}))
+    hooks.on_epoch_end(0, {"val_loss": np.float64(1.0), "loss": 2, "nested": {"b": np.float32(3.0)}})
+    (_, batch_logs), (_, epoch_logs) = seen.seen
+    assert type(batch_logs) is dict and list(batch_logs) == ["loss", "mae"]
+    assert list(epoch_logs.items()) == [("loss", 2.0), ("b", 3.0), ("val_loss", 1.0)]
+    assert all(type(value) is float for value in [*batch_logs.values(), *epoch_logs.values()])
+
+
+def test_a_callback_adding_to_the_logs_is_seen_by_the_later_ones():
+    class AddsLearningRate(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["learning_rate"] = 0.5
+
+    model = FakeModel()
+    hooks = CallbackList([AddsLearningRate()], add_history=True, model=model)
+    fit(hooks, [{"loss": 1.0}])
+    assert model.history.history == {"loss": [1.0], "learning_rate": [0.5]}
+
+
+def test_step_logs_are_read_only_by_callbacks_that_want_every_value():
+    logs = CountingLogs({"loss": 0.5, "accuracy": 0.25})
+
+    class Lazy(Callback):
+        _reads_logs_lazily = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.logs = logs
+
+    lazy = Lazy()
+    hooks = CallbackList([lazy])
+    hooks.on_train_batch_end(0, logs)
+    assert lazy.logs is logs and logs.reads == 0
+    eager = LogsSeen()
+    CallbackList([lazy, eager, LogsSeen()]).on_train_batch_end(0, logs)
+    assert logs.reads == 2  # one dict, made once, for both callbacks that read everything
+
+
+def test_nested_callback_lists_are_flattened_and_history_becomes_the_models():
+    model, history, first, second = FakeModel(), History(), Callback(), Callback()
+    hooks = CallbackList([first, [second, (history,)]], model=model)
+    assert hooks.callbacks == [first, second, history]
+    assert model.history is history

@@ -43,7 +43,7 @@ def python_logs(logs: Logs) -> dict[str, Any]:
 
 def _python_value(value: Any) -> Any:
     """A scalar as a float; a tensor that is not a scalar as a NumPy array; anything else unchanged."""
-    if isinstance(value, float):
+    if type(value) is float:
         return value
     from lamina import backend
 
