@@ -213,3 +213,53 @@ def test_timeseries_dataset_trains_as_its_windows(torch_backend):
     by_dataset.fit(dataset, epochs=1, shuffle=False, verbose=0)
     by_arrays.fit(windows, targets[:17], batch_size=5, epochs=1, shuffle=False, verbose=0)
     assert_same_weights(by_dataset.get_weights(), by_arrays.get_weights())
+
+
+NEEDS_TRAINER = pytest.mark.xfail(
+    reason="Trainer._fit_data and evaluate do not yet pass y, sample_weight, class_weight and shuffle to "
+           "data_adapter.GeneratorData", strict=False)
+
+
+@NEEDS_TRAINER
+def test_class_weight_through_a_py_dataset_weighs_as_sample_weight(torch_backend):
+    labels = (Y[:, 0] > 0).astype("float32")
+    weights = np.where(labels == 1, 3.0, 0.5).astype("float32")
+
+    class Labelled(PyDataset):
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, index: int):
+            rows = slice(index * BATCH, (index + 1) * BATCH)
+            return X[rows], labels[rows]
+
+    want = trained(X, labels, batch_size=BATCH, sample_weight=weights)
+    assert_same_weights(trained(Labelled(), class_weight={0: 0.5, 1: 3.0}), want)
+
+
+@NEEDS_TRAINER
+def test_what_keras_refuses_with_batches_of_their_own(torch_backend):
+    with pytest.raises(ValueError, match="class_weight"):
+        dense_model().fit(batches(), class_weight={0: 1.0}, verbose=0)
+    with pytest.raises(ValueError, match="y must not be passed"):
+        dense_model().fit(Batches(), Y, verbose=0)
+    with pytest.raises(ValueError, match="sample_weight must not be passed"):
+        dense_model().evaluate(Batches(), sample_weight=W, verbose=0)
+
+
+@NEEDS_TRAINER
+def test_fit_shuffles_a_py_datasets_batches(torch_backend):
+    class Recording(Batches):
+        def __init__(self) -> None:
+            super().__init__()
+            self.order: list[int] = []
+
+        def __getitem__(self, index: int):
+            self.order.append(index)
+            return super().__getitem__(index)
+
+    np.random.seed(1)
+    dataset = Recording()
+    dense_model().fit(dataset, epochs=4, verbose=0)
+    epochs = [dataset.order[i:i + 3] for i in range(0, 12, 3)]
+    assert all(sorted(e) == [0, 1, 2] for e in epochs) and any(e != [0, 1, 2] for e in epochs)
