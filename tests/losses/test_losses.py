@@ -1,4 +1,4 @@
-"""Losses against NumPy references on torch and jax: functions, reductions, weights, logits, names, configs."""
+"""Losses against NumPy references on torch and jax: functions, reductions, weights, masks, names, configs."""
 
 from __future__ import annotations
 
@@ -50,6 +50,29 @@ def _kld(y, p):
     return (y * np.log(y / p)).sum(-1)
 
 
+def _focal_bce(y, p, gamma=2.0):
+    p_t = y * p + (1 - y) * (1 - p)
+    return ((1 - p_t) ** gamma * _bce_elements(y, p)).mean(-1)
+
+
+def _bce_elements(y, p):
+    p = np.clip(p, EPSILON, 1 - EPSILON)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _focal_cce(y, p, alpha=0.25, gamma=2.0):
+    p = np.clip(p / p.sum(-1, keepdims=True), EPSILON, 1 - EPSILON)
+    return (alpha * (1 - p) ** gamma * -y * np.log(p)).sum(-1)
+
+
+def _cosine(y, p):
+    return -(y * p).sum(-1) / np.linalg.norm(y, axis=-1) / np.linalg.norm(p, axis=-1)
+
+
+def _signed(y):
+    return 2 * y - 1 if np.isin(y, (0, 1)).all() else y
+
+
 PROBABILITIES = _softmax(LOGITS.astype("float64")).astype("float32")
 PROBABILITIES_TRUE = _softmax(rng.normal(size=(6, 5))).astype("float32")
 
@@ -69,6 +92,18 @@ CASES = {
                                         lambda y, p: -np.log(p[np.arange(len(y)), y.astype(int)])),
     "hinge": (losses.hinge, BINARY, Y_PRED[:, :3], lambda y, p: np.maximum(1 - (2 * y - 1) * p, 0).mean(-1)),
     "kl_divergence": (losses.kl_divergence, PROBABILITIES_TRUE, PROBABILITIES, _kld),
+    "log_cosh": (losses.log_cosh, Y_TRUE, Y_PRED, lambda y, p: np.log(np.cosh(p - y)).mean(-1)),
+    "cosine_similarity": (losses.cosine_similarity, Y_TRUE, Y_PRED, _cosine),
+    "poisson": (losses.poisson, POSITIVE_TRUE, POSITIVE_PRED, lambda y, p: (p - y * np.log(p + EPSILON)).mean(-1)),
+    "squared_hinge": (losses.squared_hinge, BINARY, Y_PRED[:, :3],
+                      lambda y, p: (np.maximum(1 - _signed(y) * p, 0) ** 2).mean(-1)),
+    "categorical_hinge": (losses.categorical_hinge, ONE_HOT, LOGITS, lambda y, p: np.maximum(
+        ((1 - y) * p).max(-1) - (y * p).sum(-1) + 1, 0)),
+    "binary_focal_crossentropy": (losses.binary_focal_crossentropy, BINARY, _sigmoid(BINARY_LOGITS), _focal_bce),
+    "categorical_focal_crossentropy": (losses.categorical_focal_crossentropy, ONE_HOT, PROBABILITIES, _focal_cce),
+    "categorical_generalized_cross_entropy": (
+        lambda y, p: losses.categorical_generalized_cross_entropy(y, p, q=0.3), LABELS, PROBABILITIES,
+        lambda y, p: (1 - p[np.arange(len(y)), y.astype(int)] ** 0.3) / 0.3),
 }
 
 
