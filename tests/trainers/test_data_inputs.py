@@ -180,21 +180,25 @@ def test_validation_split_with_batches_is_refused(torch_backend):
 
 
 def test_named_inputs_take_a_dict_or_a_list(torch_backend):
-    def two_inputs() -> Model:
+    def two_inputs(dict_inputs: bool) -> Model:
         lamina.set_random_seed(3)
         a, b = Input((2,), name="a"), Input((1,), name="b")
-        model = Model({"a": a, "b": b}, Dense(1)(Concatenate()([a, Dense(2)(b)])))
+        model = Model({"a": a, "b": b} if dict_inputs else [a, b], Dense(1)(Concatenate()([a, Dense(2)(b)])))
         model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.05), loss="mse")
         return model
 
-    inputs = {"a": X[:, :2], "b": X[:, 2:]}
-    by_dict, by_frame = two_inputs(), two_inputs()
-    by_dict.fit(inputs, Y, batch_size=BATCH, shuffle=False, verbose=0)
-    by_frame.fit({"a": pd.DataFrame(X[:, :2]), "b": pd.DataFrame(X[:, 2:])}, Y, batch_size=BATCH, shuffle=False,
-                 verbose=0)
-    assert_same_weights(by_frame.get_weights(), by_dict.get_weights())
-    np.testing.assert_allclose(by_dict.predict({"b": X[:, 2:], "a": X[:, :2]}, verbose=0),
-                               by_dict.predict(inputs, verbose=0), rtol=1e-6)
+    def fitted(model: Model, x) -> list[np.ndarray]:
+        model.fit(x, Y, batch_size=BATCH, shuffle=False, verbose=0)
+        return model.get_weights()
+
+    by_list = fitted(two_inputs(False), [X[:, :2], X[:, 2:]])
+    by_name = {"b": X[:, 2:], "a": X[:, :2]}  # keyed by the Inputs' names, in any order
+    assert_same_weights(fitted(two_inputs(False), by_name), by_list)
+    assert_same_weights(fitted(two_inputs(True), by_name), by_list)
+    frames = {"a": pd.DataFrame(X[:, :2]), "b": pd.DataFrame(X[:, 2:])}
+    model = two_inputs(True)
+    assert_same_weights(fitted(model, frames), by_list)
+    np.testing.assert_allclose(model.predict(by_name, verbose=0), model.predict(frames, verbose=0), rtol=1e-6)
 
 
 def test_timeseries_dataset_trains_as_its_windows(torch_backend):
