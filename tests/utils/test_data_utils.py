@@ -37,5 +37,8 @@ def test_symbolic_tensor_helpers() -> None:
 def test_preprocessing_sequence_is_keras_2s_home_of_pad_sequences() -> None:
     from lamina.preprocessing.sequence import pad_sequences
 
+    import lamina.preprocessing
+
     assert pad_sequences is lamina.utils.pad_sequences
+    assert lamina.preprocessing.timeseries_dataset_from_array is lamina.utils.timeseries_dataset_from_array
     assert pad_sequences([[1], [2, 3]], padding="post").tolist() == [[1, 0], [2, 3]]

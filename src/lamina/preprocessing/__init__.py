@@ -1,5 +1,6 @@
-"""Keras 2's `keras.preprocessing` spellings that tutorials still import (`preprocessing.sequence.pad_sequences`)."""
+"""`keras.preprocessing`'s names: timeseries_dataset_from_array, and Keras 2's `preprocessing.sequence`."""
 
 from lamina.preprocessing import sequence
+from lamina.utils.timeseries import timeseries_dataset_from_array
 
-__all__ = ["sequence"]
+__all__ = ["sequence", "timeseries_dataset_from_array"]
