@@ -46,7 +46,7 @@ def test_feature_size_mismatch_names_the_layer_and_sizes():
     ("activation", activations.get, "rellu", "relu"),
 ])
 def test_unknown_names_suggest_the_closest(kind, getter, name, suggestion):
-    with pytest.raises(ValueError, match=f"Unknown {kind} '{name}'.*Did you mean '{suggestion}'"):
+    with pytest.raises(ValueError, match=f"Unknown {kind} '{name}'.*Did you mean [^?]*'{suggestion}'"):
         getter(name)
 
 

@@ -230,3 +230,16 @@ def test_predicting_in_one_thread_never_sees_training_in_another(training_backen
     finally:
         gate.release.set()
         worker.join(timeout=60)
+
+
+def test_predict_carries_the_state_of_stateful_layers(training_backend):
+    """A stateful RNN's state moves on from one predict call to the next, on every backend, until reset."""
+    lamina.utils.set_random_seed(5)
+    model = lamina.Sequential([lamina.Input(batch_shape=(2, 3, 4)),
+                               lamina.layers.LSTM(5, stateful=True), lamina.layers.Dense(1)])
+    x = np.random.default_rng(0).random((2, 3, 4)).astype("float32")
+    first = model.predict(x, batch_size=2, verbose=0)
+    second = model.predict(x, batch_size=2, verbose=0)
+    assert not np.allclose(first, second)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x, batch_size=2, verbose=0), first, rtol=1e-5)

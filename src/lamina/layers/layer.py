@@ -30,6 +30,12 @@ _OUTSIDE = object()  # the training flag outside any layer call
 _losses_added = [False]
 
 
+def _is_metric(value: Any) -> bool:
+    from lamina.metrics.metric import Metric  # metrics build on losses, which come after layers
+
+    return isinstance(value, Metric)
+
+
 @dataclass
 class InputSpec:
     """What a layer accepts: a rank and sizes along given axes (None = anything)."""
@@ -87,7 +93,7 @@ class Layer:
             batch_size, input_shape = batch_shape[0], batch_shape[1:]
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
-        self._tracked(_layers=[], _own_variables=[], _seed_generators=[], _inbound_nodes=[], _losses=[])
+        self._tracked(_layers=[], _own_variables=[], _seed_generators=[], _inbound_nodes=[], _losses=[], _metrics=[])
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self._tracked(dtype_policy=dtype_policies.get(dtype))  # also Keras 3's {"class_name": "DTypePolicy", ...}
         self.dtype = self.dtype_policy.variable_dtype
@@ -127,6 +133,8 @@ class Layer:
                     self._track(item)
         elif isinstance(value, backend.impl.SeedGenerator):
             self._seed_generators.append(value)
+        elif _is_metric(value) and not any(value is metric for metric in self._metrics):
+            self._metrics.append(value)
 
     @property
     def compute_dtype(self) -> str:
@@ -237,6 +245,39 @@ class Layer:
             raise ValueError(f"Layer {self.name!r} is not built yet, so it has no weights to count. "
                              "Call it on data or build it with an input shape first.")
         return int(sum(int(np.prod(v.shape)) for v in self.weights))
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The Metric objects set as attributes of this layer and of its sub-layers."""
+        found = {id(m): m for layer in [self, *self._flat_layers()] for m in layer._metrics}
+        return list(found.values())
+
+    @property
+    def metrics_variables(self) -> list[Any]:
+        return [variable for metric in self.metrics for variable in metric.variables]
+
+    def stateless_call(self, trainable_variables: Sequence[Any], non_trainable_variables: Sequence[Any], *args: Any,
+                       return_losses: bool = False, **kwargs: Any) -> tuple:
+        """Call the layer with these values in place of its weights; returns the outputs and the new values of the
+        non-trainable weights (and the losses the call added, with return_losses=True), changing no weight.
+
+        The non-trainable values may also carry the random-number state after the weights, as the state a
+        model's `train_step(state, data)` receives does."""
+        trainable = self.trainable_variables
+        non_trainable = self.non_trainable_variables
+        if len(non_trainable_variables) == len(non_trainable) + len(self.seed_state_variables):
+            non_trainable = non_trainable + self.seed_state_variables
+        for what, given, own in (("trainable_variables", trainable_variables, trainable),
+                                 ("non_trainable_variables", non_trainable_variables, non_trainable)):
+            if len(given) != len(own):
+                raise ValueError(f"stateless_call: {what} has {len(given)} values, but layer {self.name!r} has "
+                                 f"{len(own)} such variables.")
+        B = backend.impl
+        with B.StateScope(trainable + non_trainable, list(trainable_variables) + list(non_trainable_variables)) as scope:
+            outputs = self(*args, **kwargs)
+            new_non_trainable = scope.current(non_trainable)
+            losses = list(self.losses) if return_losses else None
+        return (outputs, new_non_trainable, losses) if return_losses else (outputs, new_non_trainable)
 
     # --- losses ----------------------------------------------------------------------------
 

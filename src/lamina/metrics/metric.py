@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -15,7 +15,8 @@ class Metric:
     """Accumulates a statistic over batches: `update_state`, then `result`, then `reset_state`."""
 
     def __init__(self, name: str | None = None, dtype: Any = "float32") -> None:
-        self.name = name or naming.to_snake_case(type(self).__name__)
+        # Unnamed metrics get unique names, as Keras gives them: a second Precision() is "precision_1".
+        self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.dtype = dtype
         self.variables: list[Any] = []
 
@@ -40,6 +41,23 @@ class Metric:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.update_state(*args, **kwargs)
         return self.result()
+
+    # --- the stateless forms, for train steps written as functions of their state (jax) ------------
+
+    def stateless_update_state(self, metric_variables: Sequence[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        """The values of this metric's variables after `update_state(*args, **kwargs)` from the given ones."""
+        with backend.impl.StateScope(self.variables, list(metric_variables)) as scope:
+            self.update_state(*args, **kwargs)
+            return scope.current(self.variables)
+
+    def stateless_result(self, metric_variables: Sequence[Any]) -> Any:
+        """`result()` computed from the given values of this metric's variables."""
+        with backend.impl.StateScope(self.variables, list(metric_variables)):
+            return self.result()
+
+    def stateless_reset_state(self) -> list[Any]:
+        """The values of this metric's variables after `reset_state()`."""
+        return [backend.impl.convert_to_tensor(variable._lamina_initial) for variable in self.variables]
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype}

@@ -7,6 +7,7 @@ import functools
 import inspect
 from typing import Any, Callable, Iterator
 
+from lamina import backend
 from lamina.layers.layer import Layer
 from lamina.ops.symbolic import is_symbolic, symbolic_inputs
 from lamina.trainers.trainer import Trainer
@@ -65,6 +66,11 @@ class Model(Trainer, Layer):
                 return layer
         names = ", ".join(layer.name for layer in self.layers)
         raise ValueError(f"No layer named {name!r} in model {self.name!r}; its layers are: {names}.")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients that `loss.backward()` left on the weights (torch's Module.zero_grad, which
+        Keras's torch guides call in a custom `train_step`)."""
+        backend.impl.clear_gradients(self.trainable_weights)
 
     def reset_states(self) -> None:
         """Zero the states of every stateful layer inside the model (Keras 2's spelling, kept by tutorials)."""

@@ -9,22 +9,56 @@ compiled or captured (`compile_step`), and how batches are drawn on the device.
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Any, Callable
 
 from lamina import backend
 from lamina.utils import tree
 
 State = tuple[list, list, list, list]
+KINDS = ("train", "test", "predict")
 
 
 def forward_and_loss(model: Any, x: Any, y: Any, sample_weight: Any, training: bool) -> tuple[Any, Any]:
-    """The model's predictions and the total loss: compiled losses plus the model's own (`add_loss`, penalties)."""
+    """The model's predictions and the total loss, from the model's `compute_loss` (a user may override it)."""
     model._clear_losses()
     y_pred = tree.map_structure(_in_full_precision, model(x, training=training))
-    loss = model._compile_loss(y, y_pred, sample_weight) if model._compile_loss is not None else 0.0
-    for extra in model.losses:
-        loss = loss + extra
+    loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
     return loss, y_pred
+
+
+def pack_data(batch: tuple) -> tuple:
+    """A batch as Keras hands it to a `train_step`: (x,), (x, y) or (x, y, sample_weight)."""
+    x, y, sample_weight = batch
+    if sample_weight is not None:
+        return (x, y, sample_weight)
+    return (x,) if y is None else (x, y)
+
+
+def unpack_data(data: Any) -> tuple:
+    """(x, y, sample_weight) from what a `train_step` receives: a tuple of one to three, or x alone."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if not 1 <= len(data) <= 3:
+        raise ValueError(f"A batch must be (x,), (x, y) or (x, y, sample_weight), got a tuple of {len(data)}.")
+    return data + (None,) * (3 - len(data))
+
+
+def user_step(model: Any, kind: str) -> Callable[..., Any] | None:
+    """The model's own `train_step`/`test_step`/`predict_step` when its class overrides Lamina's, else None."""
+    from lamina.trainers.trainer import Trainer
+
+    method = getattr(type(model), f"{kind}_step", None)
+    return None if method is None or method is getattr(Trainer, f"{kind}_step") else getattr(model, f"{kind}_step")
+
+
+def takes_state(method: Callable[..., Any]) -> bool:
+    """Whether a step is written in the stateless form `step(state, data)` (jax) rather than `step(data)`."""
+    parameters = [p for p in inspect.signature(method).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(parameters) >= 2
 
 
 def _in_full_precision(output: Any) -> Any:
@@ -35,11 +69,16 @@ def _in_full_precision(output: Any) -> Any:
     return output
 
 
-def update_metrics(model: Any, loss: Any, y: Any, y_pred: Any, sample_weight: Any) -> None:
-    """Accumulate the loss (weighted by batch size) and the compiled metrics."""
+def update_metrics(model: Any, loss: Any, x: Any, y: Any, y_pred: Any, sample_weight: Any) -> None:
+    """Accumulate the loss (weighted by batch size) and the compiled metrics (through a user's
+    `compute_metrics` when the model overrides it)."""
+    from lamina.trainers.trainer import Trainer
+
     batch_size = backend.impl.shape(tree.flatten(y_pred)[0])[0]
     model._loss_tracker.add(loss, batch_size)
-    if y is not None:
+    if type(model).compute_metrics is not Trainer.compute_metrics:
+        model.compute_metrics(x, y, y_pred, sample_weight)
+    elif y is not None:
         model._compile_metrics.update_state(y, y_pred, sample_weight)
 
 
@@ -58,6 +97,44 @@ class Steps:
         self.optimizer_variables = list(optimizer.variables) if optimizer is not None else []
         self.metric_variables = metric_variables(model) if model.compiled else []
         self.groups = (self.trainable, self.non_trainable, self.optimizer_variables, self.metric_variables)
+        # A stateful layer (an RNN carrying its state between batches) changes state when predicting too.
+        self.predict_changes_state = any(getattr(layer, "stateful", False) for layer in model._flat_layers())
+        self.user_steps = {kind: user_step(model, kind) for kind in KINDS}
+
+    def function(self, kind: str) -> Callable[[State, Any], tuple[Any, Any]]:
+        """The step of this kind as `fn(state, batch) -> (state, output)`: Lamina's, or the model's own."""
+        method = self.user_steps[kind]
+        if method is None:
+            return getattr(self, kind)
+        if takes_state(method):
+            return lambda state, batch: self._stateless_user_step(kind, method, state, batch)
+        return lambda state, batch: self._stateful_user_step(kind, method, state, batch)
+
+    def _stateful_user_step(self, kind: str, method: Callable[..., Any], state: State, batch: Any) -> tuple:
+        """A step written as `train_step(data)`: it reads and updates the variables, which hold the state."""
+        data = (batch,) if kind == "predict" else pack_data(batch)
+        variables = [v for group in self.groups for v in group]
+        with backend.impl.StateScope(variables, [value for group in state for value in group]) as scope:
+            output = method(data)
+            return tuple(scope.current(group) for group in self.groups), output
+
+    def _stateless_user_step(self, kind: str, method: Callable[..., Any], state: State, batch: Any) -> tuple:
+        """A step written as `train_step(state, data)`, returning `(logs, state)` (Keras's jax form)."""
+        trainable, non_trainable, optimizer_values, metric_values = state
+        if kind == "train":
+            logs, (trainable, non_trainable, optimizer_values, metric_values) = method(state, pack_data(batch))
+        elif kind == "test":
+            logs, (trainable, non_trainable, metric_values) = method((trainable, non_trainable, metric_values),
+                                                                     pack_data(batch))
+        else:
+            outputs, non_trainable = method((trainable, non_trainable), (batch,))
+            return (list(trainable), list(non_trainable), list(optimizer_values), list(metric_values)), outputs
+        return (list(trainable), list(non_trainable), list(optimizer_values), list(metric_values)), logs
+
+    def logs(self, metric_values: list) -> dict[str, Any]:
+        """The results of the model's metrics computed from these values of their variables."""
+        with backend.impl.StateScope(self.metric_variables, metric_values):
+            return metric_results(self.model.metrics)
 
     def state(self) -> State:
         """The current values of every group, as a step takes them."""
@@ -74,19 +151,21 @@ class Steps:
         x, y, sample_weight = batch
 
         def loss_of(trainable_values: list) -> tuple[Any, tuple]:
-            # The optimizer's state is in scope too: a loss-scaling optimizer reads its current scale.
-            variables = self.trainable + self.non_trainable + self.optimizer_variables
-            with B.StateScope(variables, trainable_values + non_trainable + optimizer_values) as scope:
+            # The optimizer's state is in scope too: a loss-scaling optimizer reads its current scale; and
+            # the metrics' state, which a layer may update in its call.
+            variables = self.trainable + self.non_trainable + self.optimizer_variables + self.metric_variables
+            values = trainable_values + non_trainable + optimizer_values + metric_values
+            with B.StateScope(variables, values) as scope:
                 loss, y_pred = forward_and_loss(self.model, x, y, sample_weight, training=True)
                 scaled = self.model.optimizer.scale_loss(loss)
-                return scaled, (loss, y_pred, scope.current(self.non_trainable))
+                return scaled, (loss, y_pred, scope.current(self.non_trainable), scope.current(self.metric_variables))
 
-        (_, (loss, y_pred, non_trainable)), grads = B.value_and_grad(loss_of)(trainable)
+        (_, (loss, y_pred, non_trainable, metric_values)), grads = B.value_and_grad(loss_of)(trainable)
         updated = self.trainable + self.optimizer_variables + self.metric_variables
         with B.StateScope(updated, trainable + optimizer_values + metric_values) as scope, B.no_grad():
             self.model.optimizer.apply(grads, self.trainable)
             y_pred = tree.map_structure(B.stop_gradient, y_pred)
-            update_metrics(self.model, B.stop_gradient(loss), y, y_pred, sample_weight)
+            update_metrics(self.model, B.stop_gradient(loss), x, y, y_pred, sample_weight)
             trainable, optimizer_values, metric_values = (scope.current(self.trainable),
                                                           scope.current(self.optimizer_variables),
                                                           scope.current(self.metric_variables))
@@ -100,14 +179,33 @@ class Steps:
         variables = self.trainable + self.non_trainable + self.metric_variables
         with B.StateScope(variables, trainable + non_trainable + metric_values) as scope, B.no_grad():
             loss, y_pred = forward_and_loss(self.model, x, y, sample_weight, training=False)
-            update_metrics(self.model, loss, y, y_pred, sample_weight)
+            update_metrics(self.model, loss, x, y, y_pred, sample_weight)
             metric_values = scope.current(self.metric_variables)
         return (trainable, non_trainable, optimizer_values, metric_values), None
 
-    def predict(self, state: State, x: Any) -> tuple[None, Any]:
-        """The model's outputs for one batch, in inference mode. It changes no state, so it returns none:
-        a jitted function that returned its unchanged weights would copy them on every call."""
+    def predict(self, state: State, x: Any) -> tuple[State | None, Any]:
+        """The model's outputs for one batch, in inference mode. Unless a stateful layer moves on, it changes
+        no state and returns none: a jitted function that returned its unchanged weights would copy them on
+        every call."""
         B = backend.impl
         trainable, non_trainable = state[0], state[1]
-        with B.StateScope(self.trainable + self.non_trainable, trainable + non_trainable), B.no_grad():
-            return None, self.model(x, training=False)
+        # The metrics are in scope so that a layer updating one in its call changes nothing lasting.
+        variables = self.trainable + self.non_trainable + self.metric_variables
+        values = trainable + non_trainable + B.state_values(self.metric_variables)
+        with B.StateScope(variables, values) as scope, B.no_grad():
+            outputs = self.model(x, training=False)
+            if not self.predict_changes_state:
+                return None, outputs
+            return (trainable, scope.current(self.non_trainable), state[2], state[3]), outputs
+
+
+def metric_results(metrics: list) -> dict[str, Any]:
+    """Each metric's result by name; a metric whose result is a dict contributes its entries."""
+    results: dict[str, Any] = {}
+    for metric in metrics:
+        result = metric.result()
+        if isinstance(result, dict):
+            results.update(result)
+        else:
+            results[metric.name] = result
+    return results

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from lamina import backend
 from lamina.trainers.step import Steps
+from lamina.utils import tree
 
 MODES = ("auto", "eager", "jit")
 
@@ -56,11 +57,13 @@ class StepRunner:
         self.steps_per_call = B.steps_per_call(int(getattr(model, "steps_per_execution", 1) or 1))
         self.mode = mode
         self._compiled: dict[str, Any] = {}
+        # The logs the model's own train_step/test_step returned for the last batch (None with Lamina's steps).
+        self.last_logs: dict[str, Any] | None = None
 
     def _step(self, kind: str) -> Any:
         """The compiled step of this kind, made on first use (numpy never makes a train step)."""
         if kind not in self._compiled:
-            function = getattr(self.steps, kind)
+            function = self.steps.function(kind)
             self._compiled[kind] = backend.impl.compile_step(function, self.mode, donate_state=kind != "predict")
         return self._compiled[kind]
 
@@ -73,28 +76,43 @@ class StepRunner:
 
     def train_arrays(self, data: tuple, order: Any, offset: int, steps: int, batch_size: int) -> None:
         """`steps` steps on the samples order[offset:], batch_size at a time."""
-        self._advance("train", lambda step, state: step.over_rows(state, data, order, offset, steps, batch_size))
+        self._advance("train", lambda step, state: step.over_rows(state, data, order, offset, steps, batch_size),
+                      steps > 1)
 
     def train_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
         self._advance("train", lambda step, state: step(state, (x, y, sample_weight)))
 
     def test_arrays(self, data: tuple, order: Any, offset: int, steps: int, batch_size: int) -> None:
-        self._advance("test", lambda step, state: step.over_rows(state, data, order, offset, steps, batch_size))
+        self._advance("test", lambda step, state: step.over_rows(state, data, order, offset, steps, batch_size),
+                      steps > 1)
 
     def test_batch(self, x: Any, y: Any, sample_weight: Any) -> None:
         self._advance("test", lambda step, state: step(state, (x, y, sample_weight)))
 
-    def _advance(self, kind: str, run: Any) -> None:
-        """Run the step of this kind on the current state and store the result, as one unit."""
+    def _advance(self, kind: str, run: Any, several: bool = False) -> None:
+        """Run the step of this kind on the current state and store the result, as one unit. After `several`
+        steps in one call, the logs of each step come stacked: the last step's are kept."""
         step = self._step(kind)
         with interrupts_deferred():
-            state, _ = run(step, self.steps.state())
+            state, logs = run(step, self.steps.state())
             self.steps.store(state)
+        if logs is not None:
+            self.last_logs = tree.map_structure(lambda t: t[-1], logs) if several else logs
 
     # --- inference: weights in, outputs out --------------------------------------------------------
 
     def predict_arrays(self, x: Any, order: Any, offset: int, steps: int, batch_size: int) -> Any:
-        return self._step("predict").over_rows(self._weights_state(), x, order, offset, steps, batch_size)[1]
+        return self._predicted(self._step("predict").over_rows(self._weights_state(), x, order, offset, steps,
+                                                               batch_size))
 
     def predict_batch(self, x: Any) -> Any:
-        return self._step("predict")(self._weights_state(), x)[1]
+        return self._predicted(self._step("predict")(self._weights_state(), x))
+
+    def _predicted(self, result: tuple) -> Any:
+        """The outputs of a predict step; the state it returned (a stateful layer's) is stored."""
+        state, outputs = result
+        if state is not None:
+            values = backend.impl.state_values
+            self.steps.store((state[0], state[1], values(self.steps.optimizer_variables),
+                              values(self.steps.metric_variables)))
+        return outputs

@@ -18,6 +18,7 @@ from lamina import backend, distribution, optimizers
 from lamina.callbacks import CallbackList
 from lamina.metrics.metric import Mean, Metric
 from lamina.trainers import checks, data_adapter
+from lamina.trainers import step as step_module
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics, flat_outputs
 from lamina.trainers.step_runner import StepRunner, step_mode
 from lamina.utils import tree
@@ -28,22 +29,33 @@ class NotCompiledError(ValueError, RuntimeError):
 
 
 class MetricLogs(Mapping):
-    """Metric results read on demand: reading one synchronises with the device, so callbacks read rarely."""
+    """The logs of the last step, read on demand: reading one synchronises with the device, so callbacks read
+    rarely. They are the model's metric results, or what the model's own train_step/test_step returned."""
 
     def __init__(self, model: "Trainer") -> None:
         self._model = model
 
-    def _metrics(self) -> dict[str, Metric]:
+    def _sources(self) -> dict[str, Any]:
+        runner = self._model._runner
+        if runner is not None and runner.last_logs is not None:
+            return dict(runner.last_logs)
         return {metric.name: metric for metric in self._model.metrics}
 
-    def __getitem__(self, name: str) -> float:
-        return float(backend.impl.convert_to_numpy(self._metrics()[name].result()))
+    def __getitem__(self, name: str) -> Any:
+        source = self._sources()[name]
+        return log_value(source.result() if isinstance(source, Metric) else source)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._metrics())
+        return iter(self._sources())
 
     def __len__(self) -> int:
-        return len(self._model.metrics)
+        return len(self._sources())
+
+
+def log_value(value: Any) -> Any:
+    """A metric result as logs hold it: a float, or a NumPy array for a result with several values."""
+    array = np.asarray(backend.impl.convert_to_numpy(value))
+    return float(array) if array.size == 1 else array
 
 
 class Trainer:
@@ -90,21 +102,110 @@ class Trainer:
 
     @property
     def metrics(self) -> list[Metric]:
-        """The loss tracker, each output's loss tracker, then the compiled metrics."""
-        if not self.compiled:
-            return []
-        found = [self._loss_tracker]
-        if self._compile_loss is not None:
-            found += self._compile_loss.metrics
-        return found + self._compile_metrics.metrics
+        """The loss tracker, each output's loss tracker and the compiled metrics, then the Metric objects the
+        model and its layers hold as attributes (a nested model's own metrics excepted, as in Keras)."""
+        found = []
+        if self.compiled:
+            found = [self._loss_tracker]
+            if self._compile_loss is not None:
+                found += self._compile_loss.metrics
+            found += self._compile_metrics.metrics
+        for layer in [self, *self._flat_layers()]:
+            if layer is self or not isinstance(layer, Trainer):
+                found += [metric for metric in layer._metrics if not any(metric is m for m in found)]
+        return found
 
     @property
     def metrics_names(self) -> list[str]:
         return [metric.name for metric in self.metrics]
 
+    @property
+    def metrics_variables(self) -> list[Any]:
+        return [variable for metric in self.metrics for variable in metric.variables]
+
     def reset_metrics(self) -> None:
         for metric in self.metrics:
             metric.reset_state()
+        if self._runner is not None:
+            self._runner.last_logs = None
+
+    # --- the steps, as a model subclass may override or call them --------------------------------------
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
+                     training: bool = True) -> Any:
+        """The total loss of a batch: the compiled loss(es) plus the losses the model added (`add_loss`,
+        weight penalties) in its last call."""
+        loss: Any = 0.0
+        if self._compile_loss is not None and y is not None:
+            loss = self._compile_loss(y, y_pred, sample_weight)
+        for extra in self.losses:
+            loss = loss + extra
+        return backend.impl.convert_to_tensor(loss) if isinstance(loss, float) else loss
+
+    def stateless_compute_loss(self, trainable_variables: Sequence[Any], non_trainable_variables: Sequence[Any],
+                               metrics_variables: Sequence[Any], x: Any = None, y: Any = None, y_pred: Any = None,
+                               sample_weight: Any = None, training: bool = True) -> tuple[Any, tuple]:
+        """`compute_loss` with these values in place of the variables; returns the loss and the new values."""
+        groups = (self.trainable_variables, self._stateless_non_trainable(non_trainable_variables),
+                  self.metrics_variables)
+        values = (trainable_variables, non_trainable_variables, metrics_variables)
+        with backend.impl.StateScope([v for g in groups for v in g], [v for g in values for v in g]) as scope:
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
+            return loss, tuple(scope.current(group) for group in groups)
+
+    def _stateless_non_trainable(self, values: Sequence[Any]) -> list[Any]:
+        """The variables that these non-trainable values stand for: the weights, and the random-number state
+        when the values carry it too (as a train step's state does)."""
+        variables = self.non_trainable_variables
+        return variables + self.seed_state_variables if len(values) > len(variables) else variables
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict[str, Any]:
+        """Update the compiled metrics with this batch and return every metric's result."""
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict[str, Any]:
+        """Every metric's current result, by name (as tensors)."""
+        return step_module.metric_results(self.metrics)
+
+    def train_step(self, *args: Any) -> Any:
+        """One training step on a batch. `train_step(data)` updates the variables and returns the logs;
+        `train_step(state, data)` (Keras's jax form) returns `(logs, new_state)` and changes no variable."""
+        return self._builtin_step("train", args)
+
+    def test_step(self, *args: Any) -> Any:
+        """One evaluation step: `test_step(data)` or `test_step(state, data)`, as `train_step`."""
+        return self._builtin_step("test", args)
+
+    def predict_step(self, *args: Any) -> Any:
+        """The outputs for a batch: `predict_step(data)`, or `predict_step(state, data)` returning
+        `(outputs, non_trainable_values)`."""
+        steps = self._get_runner().steps
+        if len(args) == 2:
+            (trainable, non_trainable), data = args
+            new_state, outputs = steps.predict((list(trainable), list(non_trainable), [], []),
+                                               step_module.unpack_data(data)[0])
+            return outputs, (list(non_trainable) if new_state is None else new_state[1])
+        return self(step_module.unpack_data(args[0])[0], training=False)
+
+    def _builtin_step(self, kind: str, args: tuple) -> Any:
+        steps = self._get_runner().steps
+        function = steps.train if kind == "train" else steps.test
+        if len(args) == 2:  # the stateless form
+            state, data = args
+            if kind == "test":
+                trainable, non_trainable, metric_values = state
+                state = (trainable, non_trainable, backend.impl.state_values(steps.optimizer_variables),
+                         metric_values)
+            new_state, _ = function(tuple(list(group) for group in state), step_module.unpack_data(data))
+            logs = steps.logs(new_state[3])
+            return logs, (new_state if kind == "train" else (new_state[0], new_state[1], new_state[3]))
+        if len(args) != 1:
+            raise TypeError(f"{kind}_step takes (data) or (state, data), got {len(args)} arguments.")
+        new_state, _ = function(steps.state(), step_module.unpack_data(args[0]))
+        steps.store(new_state)
+        return self.get_metrics_result()
 
     # --- fit -------------------------------------------------------------------------------------
 
@@ -398,9 +499,15 @@ class Trainer:
         if not self.compiled:
             raise NotCompiledError(f"You must call compile() before {what}(): the model has no optimizer or loss yet.")
 
-    def _metric_values(self) -> dict[str, float]:
+    def _metric_values(self) -> dict[str, Any]:
+        """The logs of an epoch or an evaluation: the metrics' results, or the last step's own logs when a
+        custom step returned others (as Keras chooses)."""
         distribution.current().reduce_metric_states([v for metric in self.metrics for v in metric.variables])
-        return {metric.name: float(backend.impl.convert_to_numpy(metric.result())) for metric in self.metrics}
+        results = step_module.metric_results(self.metrics)
+        last = self._runner.last_logs if self._runner is not None else None
+        if last is not None and set(last) != set(results):
+            results = dict(last)
+        return {name: log_value(value) for name, value in results.items()}
 
     def _checked_arrays(self, x: Any, y: Any, sample_weight: Any = None, class_weight: dict | None = None,
                         prefix: str = "") -> data_adapter.ArrayData:
@@ -422,7 +529,7 @@ class Trainer:
 
     def _ensure_ready(self, data: Any) -> None:
         """Check the loss and targets, then build the metrics (they need the shapes of targets and predictions)."""
-        if self.compiled:
+        if self.compiled and not self._has_own_steps():
             checks.check_loss_and_targets(self, data)
         if not self.compiled or self._compile_metrics.built or getattr(data, "y", None) is None:
             return
@@ -431,6 +538,10 @@ class Trainer:
         y_true_shapes = [tuple(backend.impl.shape(t)) for t in targets]
         self._compile_metrics.build(y_true_shapes, checks.output_shapes(self, data.x))
         self._runner = None  # the steps must carry the new metrics' state
+
+    def _has_own_steps(self) -> bool:
+        """Whether the model overrides train_step or test_step: those need no compiled loss."""
+        return any(step_module.user_step(self, kind) is not None for kind in ("train", "test"))
 
     def _traced_output_shapes(self, x: Any) -> list[tuple]:
         """The output shapes of a model without a graph, from a symbolic call on inputs like x."""

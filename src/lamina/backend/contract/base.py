@@ -185,6 +185,8 @@ STEP = (
           "a context manager: within it the variables hold the given values (traced ones inside a jitted step)"),
     Entry("StateScope.current", "current(variables)", "the values these variables hold now, within the scope"),
     Entry("state_values", "state_values(variables)", "the values a step takes for these variables"),
+    Entry("clear_gradients", "clear_gradients(variables)",
+          "forget the gradients a backward pass left on these variables (torch's .grad); elsewhere nothing", False),
     Entry("store_state", "store_state(variables, values)", "make the variables hold the values a step returned",
           False),
     Entry("compile_step", 'compile_step(step_fn, mode="auto", donate_state=False)',

@@ -14,7 +14,7 @@ from lamina.backend.jax.signal import *  # noqa: F401,F403
 from lamina.backend.jax.optimizer_ops import *  # noqa: F401,F403
 from lamina.backend.jax.random import *  # noqa: F401,F403
 from lamina.backend.jax.symbolic import compute_output_spec  # noqa: F401
-from lamina.backend.jax.trainer import (StateScope, compile_step, state_values, steps_per_call,  # noqa: F401
+from lamina.backend.jax.trainer import (StateScope, clear_gradients, compile_step, state_values, steps_per_call,  # noqa: F401
                                     store_state, take_rows, value_and_grad)
 
 from lamina.backend.jax.function_layer import *  # noqa: F401,F403

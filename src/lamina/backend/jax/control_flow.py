@@ -9,13 +9,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lamina.backend.jax.core import to_jax_dtype, unwrap
+from lamina.backend.jax.core import Variable, to_jax_dtype, unwrap
 
 # Every loop and branch here is a lax primitive, so it traces inside jax.jit.
 
 
 def _arrays(tree: Any) -> Any:
-    return jax.tree_util.tree_map(unwrap, tree)
+    return jax.tree_util.tree_map(unwrap, tree, is_leaf=lambda x: isinstance(x, Variable))
 
 
 def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:

@@ -118,6 +118,24 @@ for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("t
 for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal")):
     setattr(Variable, f"__{_name}__", _binary(_fn))
 Variable.__neg__ = lambda self: -unwrap(self)
+
+
+# A Variable is a pytree holding its value, as in Keras: a user's jitted step may take the variables
+# themselves as its state (`state = model.trainable_variables, ...`). Inside, they arrive as shells
+# holding traced values, which StateScope and every op read like arrays.
+def _flatten_variable(variable: Variable) -> tuple[tuple, tuple]:
+    return (variable._value,), (variable.trainable, variable._lamina_name, variable._lamina_path)
+
+
+def _unflatten_variable(names: tuple, children: tuple) -> Variable:
+    shell = object.__new__(Variable)
+    shell._value = children[0]
+    shell.trainable = names[0]
+    shell._init_names(names[1], names[2])
+    return shell
+
+
+jax.tree_util.register_pytree_node(Variable, _flatten_variable, _unflatten_variable)
 Variable.__abs__ = lambda self: jnp.abs(unwrap(self))
 Variable.__hash__ = object.__hash__
 Variable.__float__ = lambda self: float(self._value)  # float(optimizer.learning_rate), as on torch
@@ -167,7 +185,7 @@ class StateScope:
     def __enter__(self) -> "StateScope":
         self._saved = [v._value for v in self.variables]
         for variable, value in zip(self.variables, self.values):
-            variable._value = value
+            variable._value = value._value if isinstance(value, Variable) else value
         return self
 
     def current(self, variables: list[Variable]) -> list[Any]:

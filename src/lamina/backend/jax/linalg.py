@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg
 
-from lamina.backend.jax.core import unwrap
+from lamina.backend.jax.core import Variable, unwrap
 
 
 def _floating(x: Any) -> Any:
@@ -98,6 +98,7 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> Any:
 
 def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False) -> Any:
     """(fun(*primals), its derivative along tangents) and fun's auxiliary output when has_aux."""
-    primals = tuple(jax.tree_util.tree_map(unwrap, tuple(primals)))
-    tangents = tuple(jax.tree_util.tree_map(unwrap, tuple(tangents)))
+    is_variable = lambda x: isinstance(x, Variable)  # noqa: E731
+    primals = tuple(jax.tree_util.tree_map(unwrap, tuple(primals), is_leaf=is_variable))
+    tangents = tuple(jax.tree_util.tree_map(unwrap, tuple(tangents), is_leaf=is_variable))
     return jax.jvp(fun, primals, tangents, has_aux=has_aux)

@@ -58,7 +58,15 @@ def _over_rows(step_fn: StepFn, state: Any, data: Any, order: Any, offset: Any, 
     if steps == 1:
         state, output = step_fn(state, take_rows(data, indices[0]))
         return state, output
-    state, outputs = lax.scan(lambda carry, rows: step_fn(carry, take_rows(data, rows)), state, indices)
+    returns_state = []  # whether the step returns a new state (a predict step may return None)
+
+    def body(carry: Any, rows: Any) -> tuple[Any, Any]:
+        new_state, output = step_fn(carry, take_rows(data, rows))
+        returns_state.append(new_state is not None)
+        return (carry if new_state is None else new_state), output
+
+    state, outputs = lax.scan(body, state, indices)
+    state = state if returns_state[0] else None
     return state, jax.tree_util.tree_map(lambda t: t.reshape((-1,) + t.shape[2:]), outputs)  # (steps*batch, ...)
 
 
@@ -83,10 +91,12 @@ class CompiledStep:
         """`steps` steps on the samples order[offset:], batch_size at a time; outputs joined along rows."""
         if self.mode == "jit":
             return self._rows(state, data, order, np.int32(offset), steps=steps, batch_size=batch_size)
-        outputs = []
+        outputs, new_state = [], None
         for start in range(offset, offset + steps * batch_size, batch_size):
-            state, output = self.step_fn(state, take_rows(data, order[start:start + batch_size]))
+            new_state, output = self.step_fn(state if new_state is None else new_state,
+                                             take_rows(data, order[start:start + batch_size]))
             outputs.append(output)
+        state = new_state
         if outputs[0] is None:
             return state, None
         return state, jax.tree_util.tree_map(lambda *parts: jnp.concatenate(parts), *outputs)
@@ -95,3 +105,7 @@ class CompiledStep:
 def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False) -> CompiledStep:
     """Prepare step_fn(state, batch) -> (state, output) to run on the device; see CompiledStep."""
     return CompiledStep(step_fn, mode, donate_state)
+
+
+def clear_gradients(variables: Any) -> None:
+    """jax keeps no gradients on variables: nothing to clear."""

@@ -14,7 +14,7 @@ from lamina.backend.torch.signal import *  # noqa: F401,F403
 from lamina.backend.torch.optimizer_ops import *  # noqa: F401,F403
 from lamina.backend.torch.random import *  # noqa: F401,F403
 from lamina.backend.torch.symbolic import compute_output_spec  # noqa: F401
-from lamina.backend.torch.trainer import (StateScope, compile_step, state_values, steps_per_call,  # noqa: F401
-                                      store_state, take_rows, value_and_grad)
+from lamina.backend.torch.trainer import (StateScope, clear_gradients, compile_step, state_values,  # noqa: F401
+                                      steps_per_call, store_state, take_rows, value_and_grad)
 
 from lamina.backend.torch.module_wrapper import *  # noqa: F401,F403

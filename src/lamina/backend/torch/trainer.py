@@ -30,7 +30,31 @@ _step_numbers = itertools.count()
 # Torch steps update the variables in place: their "values" are the variables themselves.
 state_values = state_in_place
 store_state = store_in_place
-StateScope = InPlaceStateScope
+
+
+class StateScope(InPlaceStateScope):
+    """In a step the values are the variables themselves and nothing moves. Given other tensors (a user's
+    `stateless_call`), each variable holds its value's data within the block, and its own data again after."""
+
+    def __init__(self, variables: Any, values: Any) -> None:
+        self.variables = variables
+        self._swaps = [(variable, value) for variable, value in zip(variables, values) if value is not variable]
+
+    def __enter__(self) -> "StateScope":
+        self._saved = [variable.data for variable, _ in self._swaps]
+        for variable, value in self._swaps:
+            variable.data = convert_to_tensor(value).detach()
+        return self
+
+    def current(self, variables: Any) -> list[Any]:
+        if not self._swaps:
+            return list(variables)
+        swapped = {id(variable) for variable, _ in self._swaps}
+        return [variable.data if id(variable) in swapped else variable for variable in variables]
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for (variable, _), data in zip(self._swaps, self._saved):
+            variable.data = data
 
 
 def value_and_grad(fn: Callable[[list], tuple[Any, Any]]) -> Callable[[list], tuple[tuple[Any, Any], list]]:
@@ -86,15 +110,16 @@ class CompiledStep:
     def over_rows(self, state: Any, data: Any, order: torch.Tensor, offset: int, steps: int,
                   batch_size: int) -> tuple[Any, Any]:
         """`steps` steps on the samples order[offset:], batch_size at a time; outputs joined along rows."""
-        outputs = []
+        outputs, new_state = [], None
         for rows in order[offset:offset + steps * batch_size].view(steps, batch_size):
+            current = state if new_state is None else new_state  # a predict step may return no state
             if self.mode == "cuda_graph":
-                state, output = self._step.run_rows(state, data, rows)
+                new_state, output = self._step.run_rows(current, data, rows)
             else:
-                state, output = self._step(state, take_rows(data, rows))
+                new_state, output = self._step(current, take_rows(data, rows))
             if output is not None:
                 outputs.append(output)
-        return state, _concatenate(outputs)
+        return new_state, _concatenate(outputs)
 
 
 def _own_code(step_fn: StepFn) -> StepFn:
@@ -122,4 +147,10 @@ def _concatenate(outputs: list) -> Any:
         return None
     if len(outputs) == 1:
         return outputs[0]
-    return map_leaves(lambda *parts: torch.cat(parts), *outputs)
+    return map_leaves(lambda *parts: torch.cat(parts) if parts[0].dim() else torch.stack(parts), *outputs)
+
+
+def clear_gradients(variables: Any) -> None:
+    """Drop what `loss.backward()` accumulated in each variable's `.grad` (a custom torch train step's zero_grad)."""
+    for variable in variables:
+        variable.grad = None
