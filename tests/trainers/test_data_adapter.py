@@ -250,3 +250,8 @@ def test_class_weights_follow_the_argmax_of_one_hot_targets() -> None:
     np.testing.assert_array_equal(weights, [2.0, 0.5, 1.0, 0.5])
     np.testing.assert_array_equal(data_adapter.class_weight_to_sample_weights(np.array([[1.0], [0.0]]), {1: 4.0}),
                                   [4.0, 1.0])
+
+
+def test_classes_without_a_class_weight_weigh_one() -> None:
+    weights = data_adapter.class_weight_to_sample_weights(np.array([-1, 0, 5, 0]), {0: 2.0, -1: 0.0})
+    np.testing.assert_array_equal(weights, [0.0, 2.0, 1.0, 2.0])

@@ -187,16 +187,15 @@ def unpack_batch(batch: Any) -> tuple[Any, Any, Any]:
 
 
 def class_weight_to_sample_weights(y: Any, class_weight: dict) -> np.ndarray:
-    """Each sample's weight from its class (the argmax of one-hot or probability targets): Keras's rule."""
-    labels = _host_array(y) if not backend.impl.is_tensor(y) else backend.impl.convert_to_numpy(y)
+    """Each sample's weight from its class (the argmax of one-hot or probability targets, else the rounded
+    label); classes missing from class_weight weigh 1, as in Keras."""
+    labels = backend.impl.convert_to_numpy(y) if backend.impl.is_tensor(y) else _host_array(y)
     if labels.ndim > 1:
         labels = labels.argmax(axis=-1) if labels.shape[-1] != 1 else labels[..., 0]
     labels = np.round(labels).astype(np.int64).reshape(len(labels), -1)[:, 0]
-    table = np.ones(int(max(labels.max(initial=0), max(class_weight, default=0))) + 1, dtype=np.float32)
-    for label, weight in class_weight.items():
-        if label >= 0:
-            table[int(label)] = weight
-    return table[np.clip(labels, 0, len(table) - 1)] * (labels >= 0)
+    classes, positions = np.unique(labels, return_inverse=True)
+    table = np.array([class_weight.get(int(label), 1.0) for label in classes], dtype=np.float32)
+    return table[positions.reshape(-1)]
 
 
 def _source_kind(source: Any) -> str:
