@@ -244,7 +244,7 @@ class GeneratorData:
         self.class_weight, self.shuffle = class_weight, bool(shuffle)
         self.length = _length(source) if self.kind != "iterator" else None
         if steps is None and self.kind == "iterable":
-            steps = self.length  # a DataLoader of unknown length: one whole pass per epoch
+            steps = self.length  # None (an IterableDataset's loader): each epoch is one whole pass
         if steps is None and self.kind == "indexed":
             if self.length is None:
                 raise ValueError(f"{name} is an endless {kind_name} (num_batches is None): pass steps_per_epoch "
