@@ -3,6 +3,8 @@ that trains on torch and jax."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -95,6 +97,20 @@ def test_attention_masks_and_scores(name: str) -> None:
         np.testing.assert_allclose(B.convert_to_numpy(scores)[0, 0], [1, 0, 0, 0], atol=1e-6)
 
 
+QUERY_MASK = np.array([[True, True, False], [True, False, False]])
+VALUE_MASK = np.array([[True, False, True, True, False], [True, True, True, False, False]])
+
+
+@pytest.mark.parametrize("layer_class", [Attention, AdditiveAttention])
+def test_attention_outputs_carry_the_query_mask(layer_class: type) -> None:
+    """As Keras 3: the query's mask passes on to the outputs (the value's is used in the scores only)."""
+    check_layer(layer_class, [(2, 3, 4), (2, 5, 4)], input_mask=[QUERY_MASK, VALUE_MASK], expected_mask=QUERY_MASK,
+                train=False)
+    if layer_class is Attention:
+        check_layer(layer_class, [(2, 3, 4), (2, 5, 4)], input_mask=[None, VALUE_MASK], expected_mask=None,
+                    train=False)
+
+
 def test_attention_refuses_a_single_input() -> None:
     with pytest.raises(ValueError, match=r"\[query, value\]"):
         Attention().compute_output_shape((None, 3, 4))
@@ -179,6 +195,38 @@ def test_multi_head_attention_takes_the_masks_its_inputs_carry(name: str) -> Non
         np.testing.assert_allclose(outputs, B.convert_to_numpy(expected), atol=1e-5)
         unmasked = B.convert_to_numpy(attention(vectors, vectors))
         assert not np.allclose(outputs[:, :2], unmasked[:, :2], atol=1e-4)  # the padding was left out
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+@pytest.mark.parametrize("kind", ["MultiHeadAttention", "GroupQueryAttention"])
+def test_projected_attention_passes_the_query_mask_and_uses_the_value_mask(name: str, kind: str) -> None:
+    """As Keras 3: in a model, the query's carried mask reaches the next layer and the value's masks the scores;
+    eager inputs that carry masks (torch) reach the projections without them, so no warning is raised."""
+    from check import MaskProbe
+
+    query_tokens = np.array([[3, 4, 0], [6, 0, 0]])
+    value_tokens = np.array([[1, 2, 0, 5], [7, 0, 0, 0]])
+    make = {"MultiHeadAttention": lambda: MultiHeadAttention(num_heads=2, key_dim=2),
+            "GroupQueryAttention": lambda: GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1)}
+    with backend.use(name) as B:
+        query_in, value_in = lamina.Input(shape=(3,), dtype="int32"), lamina.Input(shape=(4,), dtype="int32")
+        embed = Embedding(10, 4, mask_zero=True)
+        attention = make[kind]()
+        outputs = attention(embed(query_in), embed(value_in))
+        model = Model([query_in, value_in], [outputs, MaskProbe()(outputs)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            values, mask = (B.convert_to_numpy(o) for o in model([query_tokens, value_tokens]))
+        np.testing.assert_array_equal(mask.astype(bool), query_tokens != 0)
+        query, value = embed(B.convert_to_tensor(query_tokens)), embed(B.convert_to_tensor(value_tokens))
+        expected = attention(query, value, query_mask=B.convert_to_tensor(query_tokens != 0),
+                             value_mask=B.convert_to_tensor(value_tokens != 0))
+        np.testing.assert_allclose(values, B.convert_to_numpy(expected), atol=1e-5)
+        unmasked = B.convert_to_numpy(attention(B.convert_to_tensor(B.convert_to_numpy(query)),
+                                                B.convert_to_tensor(B.convert_to_numpy(value))))
+        assert not np.allclose(values[0, :2], unmasked[0, :2], atol=1e-4)  # the value's padding was left out
+        assert getattr(attention.compute_mask(query, [B.convert_to_tensor(query_tokens != 0), None]), "shape",
+                       None) == (2, 3)
 
 
 @pytest.mark.parametrize("name", ["torch"])  # the choice is made above the backend

@@ -50,3 +50,11 @@ def test_config_keeps_keras_keys() -> None:
 def test_bad_equations_are_refused(equation: str, output_shape: int, bias_axes: str | None, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes).compute_output_shape((None, 5))
+
+
+def test_einsum_dense_drops_a_mask_with_a_warning() -> None:
+    """As in Keras 3, EinsumDense does not support masking (Dense does)."""
+    mask = np.array([[True, False, True], [False, True, True]])
+    with pytest.warns(UserWarning, match="EinsumDense .* does not support masking"):
+        check_layer(lambda: EinsumDense("abc,cd->abd", (3, 2)), (2, 3, 4), input_mask=mask, expected_mask=None,
+                    train=False)

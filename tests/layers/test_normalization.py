@@ -197,3 +197,20 @@ def test_spectral_normalization_divides_the_kernel_by_its_largest_singular_value
 def test_spectral_normalization_needs_a_kernel() -> None:
     with pytest.raises(ValueError, match="kernel"):
         SpectralNormalization(UnitNormalization()).compute_output_shape((None, 3))
+
+
+# --- masks (Keras 3: batch, layer, group and unit normalization pass a mask on; RMS and spectral drop it) ----
+
+STEP_MASK = np.array([[True, True, False], [True, False, False]])
+
+
+@pytest.mark.parametrize("make", [BatchNormalization, LayerNormalization, lambda: GroupNormalization(groups=2),
+                                  UnitNormalization], ids=["batch", "layer", "group", "unit"])
+def test_normalizations_pass_the_mask_on(make) -> None:  # noqa: ANN001
+    check_layer(make, (2, 3, 4), input_mask=STEP_MASK, expected_mask=STEP_MASK, train=False)
+
+
+@pytest.mark.parametrize("make", [RMSNormalization, lambda: SpectralNormalization(Dense(2))], ids=["rms", "spectral"])
+def test_rms_and_spectral_normalization_drop_the_mask_with_a_warning(make) -> None:  # noqa: ANN001
+    with pytest.warns(UserWarning, match="does not support masking"):
+        check_layer(make, (2, 3, 4), input_mask=STEP_MASK, expected_mask=None, train=False)

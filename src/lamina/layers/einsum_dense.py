@@ -82,8 +82,7 @@ class EinsumDense(Layer):
     bias_axes: the output axes (letters of the equation) that get a bias.
     """
 
-    casts_inputs = True
-    supports_masking = True  # as Dense: a mask over (batch, steps) passes through projections that keep them
+    casts_inputs = True  # no mask support, as in Keras 3: a mask reaching it warns and stops
 
     def __init__(self, equation: str, output_shape: int | Sequence[int | None], activation: Any = None,
                  bias_axes: str | None = None, kernel_initializer: Any = "glorot_uniform",

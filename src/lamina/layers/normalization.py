@@ -268,9 +268,11 @@ class UnitNormalization(Layer):
 
 
 class RMSNormalization(Layer):
-    """x / sqrt(mean(x**2 over axis) + epsilon) * scale, with a learned `scale` over the normalized axes."""
+    """x / sqrt(mean(x**2 over axis) + epsilon) * scale, with a learned `scale` over the normalized axes.
 
-    supports_masking = True
+    It does not support masking (as in Keras 3): a mask reaching it warns and stops.
+    """
+
     casts_inputs = True
 
     def __init__(self, axis: int | Sequence[int] = -1, epsilon: float = 1e-6, **kwargs: Any) -> None:
@@ -297,10 +299,9 @@ class SpectralNormalization(Layer):
     Training updates vector_u. The normalized kernel stands in for the wrapped layer's weight during each
     call, and gradients flow through the normalization to the stored weight, which is kept as it is (Keras
     on torch overwrites the stored kernel with the normalized one instead; a jitted jax step could not keep
-    such an assignment, so both backends work the same way here).
+    such an assignment, so both backends work the same way here). Like the Keras wrapper, it does not
+    support masking: a mask reaching it warns and stops.
     """
-
-    supports_masking = True
 
     def __init__(self, layer: Layer, power_iterations: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -72,6 +72,13 @@ def input_masks(*tensors: Any) -> list[Any] | None:
     return masks if any(m is not None for m in masks) else None
 
 
+def unmasked(*tensors: Any) -> list[Any]:
+    """The tensors without the masks eager tensors carry: attention applies the masks itself, so its
+    projections (which, as in Keras, do not support masking) must not see them. Views, not copies."""
+    B = backend.impl
+    return [t if getattr(t, "_keras_mask", None) is None else B.reshape(t, B.shape(t)) for t in tensors]
+
+
 def split_masks(mask: Any, count: int) -> list[Any]:
     """A container's `mask` argument as one mask (or None) per input: a list, or the first input's mask."""
     if isinstance(mask, (list, tuple)):
