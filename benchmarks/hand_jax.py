@@ -2,8 +2,8 @@
 
 Data lives on the device as jax arrays; each epoch draws a permutation; the jitted
 step slices its batch indices from that permutation with a step counter carried in
-the state, gathers the batch, takes value_and_grad, applies Adam (written with tree
-maps, no optax) and accumulates loss and correct predictions in the carried state.
+the state, gathers the batch, takes value_and_grad, applies the optimizer (Adam, AdamW
+or SGD with momentum, as --optimizer says, written with tree maps as Keras's formulas, no optax) and accumulates loss and correct predictions in the carried state.
 The state buffers are donated so the update happens in place. The last partial batch
 is dropped; only the samples actually trained on are counted.
 
@@ -31,7 +31,6 @@ except Exception as error:  # noqa: BLE001 - reported as "unavailable", never a 
     IMPORT_ERROR = f"{type(error).__name__}: {error}"
 
 STEPS_PER_CALL = 32
-LEARNING_RATE, BETA_1, BETA_2, EPSILON = 1e-3, 0.9, 0.999, 1e-7
 
 
 def glorot(key: Any, shape: tuple[int, ...], fan_in: int, fan_out: int) -> Any:
@@ -203,19 +202,40 @@ def apply_with_stats(name: str) -> Callable:
     return lambda params, stats, x: (apply(params, x), stats)
 
 
-def adam(params: Any, grads: Any, optimizer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """One Adam update over the whole pytree (inside the jitted step: fused by XLA)."""
-    t = optimizer["t"] + 1.0
-    m = jax.tree.map(lambda m, g: BETA_1 * m + (1 - BETA_1) * g, optimizer["m"], grads)
-    v = jax.tree.map(lambda v, g: BETA_2 * v + (1 - BETA_2) * g * g, optimizer["v"], grads)
-    step_size = LEARNING_RATE * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
-    params = jax.tree.map(lambda p, m, v: p - step_size * m / (jnp.sqrt(v) + EPSILON), params, m, v)
-    return params, {"t": t, "m": m, "v": v}
+def initial_optimizer_state(name: str, params: Any) -> dict[str, Any]:
+    if name == "sgd_momentum":
+        return {"m": jax.tree.map(jnp.zeros_like, params)}
+    return {"t": jnp.zeros((), jnp.float32), "m": jax.tree.map(jnp.zeros_like, params),
+            "v": jax.tree.map(jnp.zeros_like, params)}
 
 
-def make_step(name: str, batch: int) -> Callable:
+def optimizer_update(name: str) -> Callable:
+    """update(params, grads, state) -> (params, state) over the whole pytree (fused by XLA in the jitted step)."""
+    settings = wl.OPTIMIZER_SETTINGS[name]
+    rate = settings["learning_rate"]
+
+    def sgd_momentum(params: Any, grads: Any, optimizer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        m = jax.tree.map(lambda m, g: settings["momentum"] * m - rate * g, optimizer["m"], grads)
+        return jax.tree.map(lambda p, m: p + m, params, m), {"m": m}
+
+    def adam(params: Any, grads: Any, optimizer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        beta_1, beta_2, epsilon = settings["beta_1"], settings["beta_2"], settings["epsilon"]
+        if settings.get("weight_decay"):  # AdamW: decoupled decay before the update, as Keras
+            params = jax.tree.map(lambda p: p - p * settings["weight_decay"] * rate, params)
+        t = optimizer["t"] + 1.0
+        m = jax.tree.map(lambda m, g: beta_1 * m + (1 - beta_1) * g, optimizer["m"], grads)
+        v = jax.tree.map(lambda v, g: beta_2 * v + (1 - beta_2) * g * g, optimizer["v"], grads)
+        step_size = rate * jnp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        params = jax.tree.map(lambda p, m, v: p - step_size * m / (jnp.sqrt(v) + epsilon), params, m, v)
+        return params, {"t": t, "m": m, "v": v}
+
+    return sgd_momentum if name == "sgd_momentum" else adam
+
+
+def make_step(name: str, batch: int, optimizer_name: str) -> Callable:
     """step(state, x, y, permutation) -> state, training on the batch at state['step']."""
     apply = apply_with_stats(name)
+    update = optimizer_update(optimizer_name)
 
     def objective(params: Any, stats: Any, xb: Any, yb: Any) -> tuple[Any, Any]:
         logits, stats = apply(params, stats, xb)
@@ -227,7 +247,7 @@ def make_step(name: str, batch: int) -> Callable:
         xb, yb = x[index], y[index]
         (loss, (correct, stats)), grads = jax.value_and_grad(objective, has_aux=True)(
             state["params"], state["stats"], xb, yb)
-        params, optimizer = adam(state["params"], grads, state["optimizer"])
+        params, optimizer = update(state["params"], grads, state["optimizer"])
         return {"params": params, "stats": stats, "optimizer": optimizer, "step": state["step"] + 1,
                 "loss_sum": state["loss_sum"] + loss, "correct": state["correct"] + correct}
 
@@ -253,9 +273,8 @@ def train(name: str, args: Any) -> dict[str, Any]:
     key, init_key = jax.random.split(jax.random.PRNGKey(wl.SEED))
     params = init_params(name, init_key)
     state = {"params": params, "stats": initial_stats(name), "step": jnp.zeros((), jnp.int32),
-             "optimizer": {"t": jnp.zeros((), jnp.float32), "m": jax.tree.map(jnp.zeros_like, params),
-                           "v": jax.tree.map(jnp.zeros_like, params)}}
-    step = make_step(name, batch)
+             "optimizer": initial_optimizer_state(args.optimizer, params)}
+    step = make_step(name, batch, args.optimizer)
     single = jax.jit(step, donate_argnums=0)
     if args.variant == "opt":  # fixed shapes: whole scans, then the remaining steps one by one
         per_call = min(STEPS_PER_CALL, steps)

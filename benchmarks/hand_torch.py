@@ -133,7 +133,7 @@ def train(name: str, args: Any, device: "torch.device") -> dict[str, Any]:
     batch = wl.TRAIN_SPECS[name].batch_size
     steps = x.shape[0] // batch
     capture = args.variant == "opt"
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True, capturable=capture)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), capture)
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
 
@@ -168,6 +168,17 @@ def train(name: str, args: Any, device: "torch.device") -> dict[str, Any]:
         epoch_seconds.append(now - start)
         start = now
     return wl.train_result(epoch_seconds, steps * batch, loss=history[-1][0], accuracy=history[-1][1])
+
+
+def make_optimizer(name: str, parameters: Any, capture: bool) -> Any:
+    """torch's fused optimizer for `name`, with the hyperparameters every runner uses."""
+    settings = wl.OPTIMIZER_SETTINGS[name]
+    if name == "sgd_momentum":
+        return torch.optim.SGD(parameters, lr=settings["learning_rate"], momentum=settings["momentum"], fused=True)
+    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+    return cls(parameters, lr=settings["learning_rate"], betas=(settings["beta_1"], settings["beta_2"]),
+               eps=settings["epsilon"], weight_decay=settings.get("weight_decay", 0.0), fused=True,
+               capturable=capture)
 
 
 def capture_step(step: Callable, optimizer: Any, batch: int, device: "torch.device") -> tuple[Any, Any]:

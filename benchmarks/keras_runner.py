@@ -155,7 +155,8 @@ def train(api: Api, name: str, args: Any, synchronize: Callable[[], None]) -> di
     x, y = wl.make_data(name, args.quick)
     model = build_model(api, name)
     jit = {"jit_compile": True} if args.jit_compile else {}
-    model.compile(optimizer="adam", loss=LOSSES[name], metrics=["accuracy"], **jit)
+    optimizer = wl.keras_optimizer(api.module.optimizers, args.optimizer)
+    model.compile(optimizer=optimizer, loss=LOSSES[name], metrics=["accuracy"], **jit)
     timer = EpochTimer()
     model.fit(x, y, batch_size=wl.TRAIN_SPECS[name].batch_size, epochs=args.epochs, verbose=0,
               callbacks=[timer])

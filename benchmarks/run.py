@@ -47,6 +47,9 @@ def parse_arguments() -> argparse.Namespace:
                         help=f"epochs per training run, the first is warm-up (default {wl.DEFAULT_EPOCHS}, "
                              f"{wl.QUICK_EPOCHS} with --quick)")
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer samples, epochs and predict calls")
+    parser.add_argument("--optimizer", choices=wl.OPTIMIZERS, default="adam",
+                        help="the optimizer every framework trains with, same hyperparameters everywhere: "
+                             + ", ".join(wl.OPTIMIZERS))
     parser.add_argument("--json", type=Path, default=None, help="write all results to this JSON file")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run every framework/backend this many times, interleaved, and keep the best")
@@ -84,7 +87,8 @@ def run_one(framework: str, backend: str, args: argparse.Namespace) -> dict[str,
     if not workloads:
         return {"framework": framework, "backend": backend, "results": {}, "wall_seconds": 0.0}
     command = [sys.executable, str(HERE / scripts[backend]), "--backend", backend, "--workloads",
-               ",".join(workloads), "--epochs", str(args.epochs), *extra] + (["--quick"] if args.quick else [])
+               ",".join(workloads), "--epochs", str(args.epochs), "--optimizer", args.optimizer, *extra] + \
+        (["--quick"] if args.quick else [])
     environment = dict(os.environ)
     if variable:
         environment[variable] = backend
@@ -148,7 +152,8 @@ def status_of(run: dict[str, Any], workload: str) -> tuple[dict[str, Any] | None
 
 def training_table(name: str, runs: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
     spec = wl.TRAIN_SPECS[name]
-    lines = [f"{name}  {spec.title}: {wl.n_samples(name, args.quick):,} samples, batch {spec.batch_size}, "
+    title = spec.title.replace("Adam", wl.OPTIMIZER_NAMES[args.optimizer])
+    lines = [f"{name}  {title}: {wl.n_samples(name, args.quick):,} samples, batch {spec.batch_size}, "
              f"{args.epochs} epochs; median samples/s over epochs 2..{args.epochs}",
              f"  {'backend':<8}{'framework':<11}{'samples/s':>12}{'vs hand':>9}{'warm-up s':>11}{'last loss':>11}"]
     for backend in args.backends:

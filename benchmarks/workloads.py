@@ -24,6 +24,23 @@ SEED = 1234
 RESULT_MARKER = "BENCH_RESULT "  # prefix of the JSON line a runner prints; the driver keeps the last one
 
 TRAIN_WORKLOADS = ("W1", "W2", "W3", "W5", "W6")
+
+# The optimizer every runner trains with (--optimizer), with the same hyperparameters everywhere: Keras's
+# defaults for Adam and AdamW (AdamW's weight decay 0.004), and SGD at 0.01 with momentum 0.9.
+OPTIMIZER_SETTINGS: dict[str, dict[str, float]] = {
+    "adam": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "adamw": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "weight_decay": 0.004},
+    "sgd_momentum": {"learning_rate": 0.01, "momentum": 0.9},
+}
+OPTIMIZERS = tuple(OPTIMIZER_SETTINGS)
+OPTIMIZER_NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD(momentum=0.9)"}
+
+
+def keras_optimizer(optimizers_module: Any, name: str) -> Any:
+    """The optimizer `name` from a Keras-API module (keras.optimizers or lamina.optimizers)."""
+    settings = OPTIMIZER_SETTINGS[name]
+    cls = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD"}[name]
+    return getattr(optimizers_module, cls)(**settings)
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 
 
@@ -136,6 +153,8 @@ def runner_arguments(description: str) -> argparse.Namespace:
     parser.add_argument("--workloads", default=",".join(ALL_WORKLOADS))
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+                        help="the optimizer W1-W3 (and W5, W6) train with: " + ", ".join(OPTIMIZERS))
     parser.add_argument("--variant", default="plain",
                         help="hand runners only: 'plain', or 'opt' (torch: CUDA graph; jax: lax.scan of steps)")
     parser.add_argument("--jit-compile", action="store_true",
@@ -180,6 +199,7 @@ def run_workloads(framework: str, args: argparse.Namespace,
         "backend": args.backend,
         "epochs": args.epochs,
         "quick": args.quick,
+        "optimizer": getattr(args, "optimizer", "adam"),
         "environment": {**base_environment(), **environment},
         "results": {},
     }
