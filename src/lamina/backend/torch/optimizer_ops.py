@@ -162,9 +162,10 @@ def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velociti
 
 
 # SGD: torch keeps buf = momentum * buf + g and steps v -= lr * buf; Keras keeps m = momentum * m - lr * g and
-# steps v += m. With the gradients scaled by lr (a new list: the caller's gradients stay as they are), the
-# kernel's `maximize` negating them and a rate of -1, torch's buffer is Keras's m and its step Keras's step,
-# Nesterov's included (v += momentum * m - lr * g).
+# steps v += m. With the gradients scaled by lr (a new list: the kernel's grad_scale would do it without the extra
+# pass, but in place, and the caller's gradients may share memory with its NumPy arrays), the kernel's `maximize`
+# negating them and a rate of -1, torch's buffer is Keras's m and its step Keras's step, Nesterov's included
+# (v += momentum * m - lr * g).
 def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, learning_rate: Any,
                momentum: float = 0.0, nesterov: bool = False) -> None:
     """One SGD step as Keras writes it (see backend.common.sgd_update), fused where it can be."""
