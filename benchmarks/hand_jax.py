@@ -3,7 +3,8 @@
 Data lives on the device as jax arrays; each epoch draws a permutation; the jitted
 step slices its batch indices from that permutation with a step counter carried in
 the state, gathers the batch, takes value_and_grad, applies the optimizer (Adam, AdamW
-or SGD with momentum, as --optimizer says, written with tree maps as Keras's formulas, no optax) and accumulates loss and correct predictions in the carried state.
+or SGD with momentum, as --optimizer says: Keras's formulas written with tree maps, no
+optax) and accumulates loss and correct predictions in the carried state.
 The state buffers are donated so the update happens in place. The last partial batch
 is dropped; only the samples actually trained on are counted.
 

@@ -249,3 +249,61 @@ def test_learning_rate_set_during_fit(backend_name: str) -> None:
                       callbacks=[callbacks.LambdaCallback(on_epoch_begin=on_epoch_begin)])
         assert seen == [0.5, 0.25, 0.125]
         assert float(model.get_weights()[0][0, 0]) == pytest.approx(0.875)
+
+
+class KerasStyleMomentum(optimizers.Optimizer):
+    """A custom optimizer written as the Keras guide writes one: build with add_variable_from_reference and a
+    per-variable update_step."""
+
+    def __init__(self, learning_rate=0.1, momentum=0.5, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.momentum = momentum
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self.velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+
+    def update_step(self, gradient, variable, learning_rate):
+        velocity = self.velocities[self._get_variable_index(variable)]
+        self.assign(velocity, velocity.value * self.momentum - gradient * learning_rate)
+        self.assign_add(variable, velocity.value)
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "jax"])
+def test_keras_style_custom_optimizer_and_weights(backend_name: str) -> None:
+    with backend.use(backend_name) as B:
+        variables, optimizer = _variables(B), KerasStyleMomentum()
+        expected, _ = _variables(B), None
+        reference = optimizers.SGD(0.1, momentum=0.5)
+        _close(_steps(optimizer, B, variables), _steps(reference, B, expected))
+        assert [v.name for v in optimizer.variables][2:] == ["dense_kernel_velocity", "dense_bias_velocity"]
+        store = {}
+        optimizer.save_own_variables(store)
+        fresh = KerasStyleMomentum()
+        fresh.build(_variables(B))
+        fresh.load_own_variables(store)
+        for a, b in zip(fresh.variables, optimizer.variables):
+            np.testing.assert_array_equal(B.convert_to_numpy(a), B.convert_to_numpy(b))
+        with pytest.raises(ValueError, match="shape"):
+            fresh.set_weights([np.zeros((7,))] * len(fresh.variables))
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "jax"])
+def test_schedule_ema_and_accumulation_inside_fit(backend_name: str) -> None:
+    """One weight, loss mean|w - 100|: every gradient is -1, so each update adds the rate it used."""
+    from lamina import layers, models
+
+    with backend.use(backend_name) as B:
+        model = models.Sequential([layers.Input((1,)), layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+        rate = schedules.ExponentialDecay(0.5, decay_steps=1, decay_rate=0.5)
+        model.compile(optimizer=optimizers.SGD(rate, use_ema=True, ema_momentum=0.5, gradient_accumulation_steps=2),
+                      loss="mae")
+        model.fit(np.ones((4, 1), "float32"), np.full((4, 1), 100.0, "float32"), batch_size=1, epochs=1,
+                  shuffle=False, verbose=0)
+        # Updates on calls 1 and 3, at the schedule's rate for the call count: 0.5 * 0.5 and 0.5 * 0.5**3.
+        assert float(model.get_weights()[0][0, 0]) == pytest.approx(0.3125)
+        # The average follows the weight after each call, starting over while no update was counted.
+        assert float(np.asarray(B.convert_to_numpy(model.optimizer._averages[0]))[0, 0]) == pytest.approx(0.28125)
+        assert int(np.asarray(B.convert_to_numpy(model.optimizer.iterations))) == 2

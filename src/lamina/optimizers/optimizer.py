@@ -384,8 +384,77 @@ class Optimizer:
         return 0.0
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
-        """Update `variables` and the slots in place, with the backend's multi-tensor assign ops."""
+        """Update `variables` and the slots in place, with the backend's multi-tensor assign ops. An optimizer
+        written the Keras way, with `update_step(gradient, variable, learning_rate)`, is run variable by variable."""
+        if getattr(type(self).update_step, "__func__", type(self).update_step) is Optimizer.update_step:
+            raise NotImplementedError(f"{type(self).__name__} must define update(grads, variables, learning_rate) "
+                                      "or Keras's update_step(gradient, variable, learning_rate).")
+        for grad, variable in zip(grads, variables):
+            self.update_step(grad, variable, learning_rate)
+
+    # --- Keras's API for optimizers written variable by variable -------------------------------------
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        """Keras's per-variable update, for subclasses that write it instead of `update`."""
         raise NotImplementedError
+
+    def add_variable(self, shape: Sequence[int], initializer: Any = "zeros", dtype: Any = None,
+                     aggregation: str = "none", layout: Any = None, name: str | None = None) -> Any:
+        """A new optimizer variable (part of `optimizer.variables`), filled by `initializer`."""
+        from lamina import initializers
+
+        self._ensure_state()
+        dtype = dtype or "float32"
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype)
+        return self._state_variable(np.asarray(backend.impl.convert_to_numpy(value)), name or "variable", dtype)
+
+    def add_variable_from_reference(self, reference_variable: Any, name: str | None = None,
+                                    initializer: Any = "zeros") -> Any:
+        """A new optimizer variable of `reference_variable`'s shape and dtype, named after it."""
+        label = f"{reference_variable.path.replace('/', '_')}_{name or 'var'}"
+        return self.add_variable(tuple(reference_variable.shape), initializer,
+                                 backend.impl.dtype_of(reference_variable), name=label)
+
+    def _get_variable_index(self, variable: Any) -> int:
+        """The position of `variable` among those the optimizer was built for (to find its Keras-style slots)."""
+        if getattr(self, "_index_of", (None,))[0] is not self._trained_variables or \
+                len(self._index_of[1]) != len(self._trained_variables):
+            self._index_of = (self._trained_variables, {id(v): i for i, v in enumerate(self._trained_variables)})
+        return self._index_of[1][id(variable)]
+
+    def assign(self, variable: Any, value: Any) -> None:
+        variable.assign(value)
+
+    def assign_add(self, variable: Any, value: Any) -> None:
+        variable.assign_add(value)
+
+    def assign_sub(self, variable: Any, value: Any) -> None:
+        variable.assign_sub(value)
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Give every optimizer variable, in `variables`' order, its value."""
+        if not self.built:
+            raise ValueError("You are calling set_weights() on an optimizer that has not been built yet: call "
+                             "optimizer.build(trainable_variables) first.")
+        for variable, weight in zip(self.variables, weights):
+            if tuple(variable.shape) != tuple(np.shape(weight)):
+                raise ValueError(f"Optimizer variable {variable.path} has shape {tuple(variable.shape)}, not "
+                                 f"compatible with the given weight's shape {tuple(np.shape(weight))}.")
+            variable.assign(backend.impl.convert_to_tensor(np.asarray(weight), backend.impl.dtype_of(variable)))
+
+    def save_own_variables(self, store: dict) -> None:
+        """Write every optimizer variable into `store` under its position ("0", "1", ...)."""
+        for index, variable in enumerate(self.variables):
+            store[str(index)] = np.asarray(backend.impl.convert_to_numpy(variable))
+
+    def load_own_variables(self, store: Any) -> None:
+        """Read the optimizer variables back from `store`; a store of another size is skipped with a warning."""
+        if len(store.keys()) != len(self.variables):
+            warnings.warn(f"Skipping variable loading for optimizer '{self.name}', because it has "
+                          f"{len(self.variables)} variables whereas the saved optimizer has {len(store.keys())} "
+                          "variables.", stacklevel=2)
+            return
+        self.set_weights([store[str(index)] for index in range(len(self.variables))])
 
     # --- configuration --------------------------------------------------------------------------------
 
