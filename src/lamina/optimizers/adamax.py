@@ -22,7 +22,7 @@ class Adamax(Optimizer):
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl
-        t = B.cast(self.iterations.value, "float32") + 1.0
+        t = B.cast(self.iterations, "float32") + 1.0
         B.assign_lerp(self.momentums, grads, 1.0 - self.beta_1)
         # u = max(beta_2 * u, |g|)
         B.foreach_assign(self.norms, B.foreach_maximum(B.foreach_mul(self.norms, self.beta_2), B.foreach_abs(grads)))

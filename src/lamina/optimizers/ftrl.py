@@ -31,14 +31,8 @@ class Ftrl(Optimizer):
         self.beta = beta
 
     def build_slots(self, variables: list[Any]) -> None:
-        self.accumulators = self.slots_like(variables, "accumulator")
+        self.accumulators = self.slots_like(variables, "accumulator", float(self.initial_accumulator_value))
         self.linears = self.slots_like(variables, "linear")
-
-    def _new_slots(self, variables: Any, name: str, first: int) -> list[Any]:
-        slots = super()._new_slots(variables, name, first)
-        if name == "accumulator" and self.initial_accumulator_value and slots:  # they start from this value
-            backend.impl.assign_add(slots, float(self.initial_accumulator_value))
-        return slots
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl

@@ -22,7 +22,7 @@ class Lamb(Optimizer):
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl
-        t = B.cast(self.iterations.value, "float32") + 1.0
+        t = B.cast(self.iterations, "float32") + 1.0
         B.assign_lerp(self.momentums, grads, 1.0 - self.beta_1)
         B.assign_mul(self.velocities, self.beta_2)
         B.assign_addcmul(self.velocities, grads, grads, 1.0 - self.beta_2)

@@ -28,7 +28,7 @@ class Nadam(Optimizer):
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl
-        t = B.cast(self.iterations.value, "float32") + 1.0
+        t = B.cast(self.iterations, "float32") + 1.0
         u_t, u_next = self._schedule(t), self._schedule(t + 1.0)
         product = self.u_product.value * u_t
         self.u_product.assign(product)
