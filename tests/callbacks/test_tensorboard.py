@@ -106,3 +106,19 @@ def test_batch_logs_are_read_only_when_written(tmp_path):
         hooks.on_train_batch_end(step, Logs(loss=1.0))
     hooks.on_train_end()
     assert Logs.reads == 2
+
+
+def test_a_missing_tensorboard_package_is_named(monkeypatch):
+    import sys
+
+    from lamina.callbacks import tensorboard as module
+
+    module._tensorboard.cache_clear()
+    for name in [name for name in sys.modules if name.startswith("tensorboard.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "tensorboard", None)
+    try:
+        with pytest.raises(ImportError, match="pip install tensorboard"):
+            TensorBoard()
+    finally:
+        module._tensorboard.cache_clear()

@@ -6,7 +6,6 @@ monitored metric (its `_direction`, "up" or "down", where it has one), else from
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -82,12 +81,6 @@ class MonitorCallback(Callback):
             return True
         delta = self.min_delta if self.monitor_op is _greater else -self.min_delta
         return bool(self.monitor_op(value - delta, reference))
-
-    def _initial_best(self) -> float:
-        """The worst possible value in this mode: +inf when minimising, -inf when maximising."""
-        if self.monitor_op is None:
-            self._set_monitor_op()
-        return math.inf if self.monitor_op is _less else -math.inf
 
 
 def _less(a: float, b: float) -> bool:
