@@ -95,3 +95,15 @@ def test_softmax_symbolic_and_config() -> None:
     assert Softmax.from_config(Softmax(axis=[1, 2]).get_config()).axis == [1, 2]
     with pytest.raises(ValueError, match="axis"):
         Softmax(axis="last")
+
+
+@pytest.mark.parametrize("make", [ReLU, ELU, LeakyReLU, PReLU], ids=["ReLU", "ELU", "LeakyReLU", "PReLU"])
+def test_activation_layers_pass_the_mask_on(make) -> None:  # noqa: ANN001
+    mask = np.array([[True, False, True], [False, True, True]])
+    check_layer(make, (2, 3, 4), input_mask=mask, expected_mask=mask, train=False)
+
+
+def test_softmax_passes_its_mask_on() -> None:
+    """Softmax uses a mask of its inputs' shape (masked entries get probability 0) and passes it on."""
+    mask = np.array([[True, False, True, True], [False, True, True, True]])
+    check_layer(Softmax, (2, 4), input_mask=mask, expected_mask=mask, train=False)

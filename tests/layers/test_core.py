@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import lamina
+import check
 from check import check_layer
 from lamina import backend, config
 from lamina.layers import (Activation, ActivityRegularization, AlphaDropout, Dense, Dropout, Embedding, Flatten,
@@ -355,3 +356,52 @@ def test_identity() -> None:
     check_layer(Identity, (2, 3), lambda x, w: x, expected_output_shape=(2, 3))
     symbolic = Identity()(Masking()(Input(shape=(4, 3))))
     assert symbolic._keras_mask is not None
+
+
+# --- masks through check_layer (compute_mask, and the mask a functional model passes on, on every backend) -----
+
+STEP_MASK = np.array([[True, False, True], [False, True, True]])
+
+
+def test_embedding_creates_the_mask_only_with_mask_zero() -> None:
+    tokens = check.make_input((2, 4), "int32", (0, 3))
+    assert np.any(tokens == 0)
+    check_layer(lambda: Embedding(5, 2, mask_zero=True), (2, 4), input_dtype="int32", input_range=(0, 3),
+                expected_mask=tokens != 0, train=False)
+    check_layer(lambda: Embedding(5, 2), (2, 4), input_dtype="int32", input_range=(0, 3), expected_mask=None,
+                train=False)
+
+
+def test_masking_makes_its_mask_from_the_values_in_place_of_any_given() -> None:
+    """Masking(mask_value) keeps a step where any feature differs from mask_value, whatever mask came in."""
+    values = check.make_input((2, 4, 1), "int32", (0, 2)).astype("float32")
+    assert np.any(values == 0) and np.any(values == 1)
+    check_layer(lambda: Masking(mask_value=1.0), (2, 4, 1), lambda x, w: x * (x != 1.0), input_dtype="int32",
+                input_range=(0, 2), input_mask=np.ones((2, 4), bool), expected_mask=values[..., 0] != 1.0,
+                train=False)
+
+
+@pytest.mark.parametrize("make", [lambda: Dense(2), lambda: Dropout(0.5), Identity, lambda: GaussianNoise(0.1),
+                                  lambda: SpatialDropout1D(0.5), lambda: Activation("relu"),
+                                  lambda: ActivityRegularization(l1=0.1)],
+                         ids=["Dense", "Dropout", "Identity", "GaussianNoise", "SpatialDropout1D", "Activation",
+                              "ActivityRegularization"])
+def test_core_layers_pass_the_mask_on(make) -> None:  # noqa: ANN001
+    check_layer(make, (2, 3, 4), input_mask=STEP_MASK, expected_mask=STEP_MASK, train=False)
+
+
+@lamina.saving.register_lamina_serializable(package="CoreTests")
+def doubled(x):  # noqa: ANN001, ANN201
+    return x * 2.0
+
+
+@lamina.saving.register_lamina_serializable(package="CoreTests")
+def flipped_mask(inputs, mask):  # noqa: ANN001, ANN201
+    return None if mask is None else backend.impl.logical_not(mask)
+
+
+def test_lambda_masks() -> None:
+    """Lambda(mask=f) outputs the mask f(inputs, mask); without `mask` the mask stops there."""
+    check_layer(lambda: Lambda(doubled, mask=flipped_mask), (2, 3, 4), input_mask=STEP_MASK,
+                expected_mask=~STEP_MASK, train=False)
+    check_layer(lambda: Lambda(doubled), (2, 3, 4), input_mask=STEP_MASK, expected_mask=None, train=False)

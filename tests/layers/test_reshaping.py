@@ -141,3 +141,16 @@ def test_cropping_more_than_the_input_is_refused() -> None:
     with backend.use("numpy"):
         with pytest.raises(ValueError, match="crops 3 \\+ 3 cells"):
             Cropping1D(3)(np.zeros((1, 5, 2), "float32"))
+
+
+# --- masks: in Keras 3 no reshaping layer supports masking: a mask reaching one warns and stops there ------
+
+
+@pytest.mark.parametrize("make,shape", [
+    (Flatten, (2, 3, 2)), (lambda: Reshape((2, 3)), (2, 3, 2)), (lambda: Permute((2, 1)), (2, 3, 2)),
+    (lambda: RepeatVector(2), (2, 3)), (Cropping1D, (2, 4, 2)), (ZeroPadding1D, (2, 3, 2)), (UpSampling1D, (2, 3, 2)),
+], ids=["Flatten", "Reshape", "Permute", "RepeatVector", "Cropping1D", "ZeroPadding1D", "UpSampling1D"])
+def test_reshaping_layers_drop_the_mask_with_a_warning(make: Any, shape: tuple) -> None:
+    mask = np.random.default_rng(2).uniform(size=shape[:2]) > 0.4
+    with pytest.warns(UserWarning, match="does not support masking"):
+        check_layer(make, shape, input_mask=mask, expected_mask=None, train=False)
