@@ -509,3 +509,9 @@ def test_nested_callback_lists_are_flattened_and_history_becomes_the_models():
     hooks = CallbackList([first, [second, (history,)]], model=model)
     assert hooks.callbacks == [first, second, history]
     assert model.history is history
+
+
+def test_a_single_callback_or_a_callback_list_is_accepted():
+    first, second = Callback(), Callback()
+    assert CallbackList(first).callbacks == [first]
+    assert CallbackList(CallbackList([first, second])).callbacks == [first, second]

@@ -317,9 +317,13 @@ class CallbackList(Callback):
 
 
 def _flattened(callbacks: Any) -> Iterable[Any]:
-    """The callbacks of a possibly nested list, in order (Keras accepts nested lists)."""
-    for item in callbacks or []:
-        if isinstance(item, (list, tuple)):
+    """The callbacks of a possibly nested list, or of a CallbackList, in order (as Keras takes them)."""
+    if callbacks is None:
+        return
+    if isinstance(callbacks, CallbackList):
+        yield from callbacks.callbacks
+    elif isinstance(callbacks, (list, tuple)):
+        for item in callbacks:
             yield from _flattened(item)
-        else:
-            yield item
+    else:
+        yield callbacks
