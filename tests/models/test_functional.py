@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import lamina
 from lamina import backend
 from lamina.layers import Add, Concatenate, Dense, Input
 from lamina.models import Functional, Model
@@ -157,3 +158,19 @@ def test_wrong_number_of_inputs_raises(training_backend):
         model.predict(A, verbose=0)
     with pytest.raises(ValueError):
         model.predict([A, B, B], verbose=0)
+
+
+def test_inputs_one_axis_short_or_long_are_adjusted_as_keras_does(training_backend):
+    """x of shape (n,) trains a model declared with Input((1,)); (n, 5, 1) feeds Input((5,))."""
+    sequential = lamina.Sequential([lamina.Input((1,)), lamina.layers.Dense(1)])
+    sequential.compile(optimizer="sgd", loss="mse")
+    x = np.arange(8, dtype="float32") / 8
+    history = sequential.fit(x, 2 * x, epochs=2, verbose=0).history
+    assert len(history["loss"]) == 2
+    assert sequential.predict(x, verbose=0).shape == (8, 1)
+    inputs = lamina.Input((5,))
+    functional = lamina.Model(inputs, lamina.layers.Dense(2)(inputs))
+    column = np.ones((3, 5, 1), "float32")
+    np.testing.assert_allclose(functional.predict(column, verbose=0), functional.predict(column[..., 0], verbose=0))
+    with pytest.raises(ValueError, match="rank"):
+        functional.predict(np.ones((3, 5, 2), "float32"), verbose=0)

@@ -6,6 +6,7 @@ from typing import Any
 
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.layer import Layer, Node, flat_masks
+from lamina.models import input_rank
 from lamina.models.model import Model
 from lamina.ops.symbolic import KerasTensor
 from lamina.utils import tree
@@ -176,7 +177,9 @@ class Functional(Model):
         return flat
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        values = dict(zip(self._input_ids, self._flatten_inputs(inputs)))
+        given = [input_rank.adjust_rank(value, tensor.shape) if hasattr(value, "shape") else value
+                 for value, tensor in zip(self._flatten_inputs(inputs), self.inputs)]
+        values = dict(zip(self._input_ids, given))
         for step in self._steps:
             step.run(values, training)
         if len(self._output_ids) == 1 and not tree.is_nested(self._outputs_structure):

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.layer import Layer
+from lamina.models import input_rank
 from lamina.models.model import Model, undo_build_on_error
 from lamina.ops.symbolic import KerasTensor
 
@@ -140,6 +141,8 @@ class Sequential(Model):
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         x = inputs
+        if self._graph_inputs and hasattr(x, "shape"):
+            x = input_rank.adjust_rank(x, self._graph_inputs[0].shape)
         if self._masked:
             mask = None
             for layer in self._stack:

@@ -10,6 +10,7 @@ import numpy as np
 
 from lamina import backend, losses
 from lamina.callbacks import Callback
+from lamina.models import input_rank
 from lamina.trainers import data_adapter
 from lamina.trainers.compile_utils import flat_outputs
 from lamina.utils import tree
@@ -62,6 +63,8 @@ def check_inputs(model: Any, x: Any) -> None:
     for tensor, array in zip(expected, given):
         shape = tuple(backend.impl.shape(array))
         name = tensor.name or "input"
+        if len(shape) != len(tensor.shape) and input_rank.adjustable(shape, tensor.shape):
+            shape = shape + (1,) if len(shape) < len(tensor.shape) else shape[:-1]  # the model adjusts it
         if len(shape) != len(tensor.shape):
             raise ValueError(f"Input {name!r} of model {model.name!r} expected shape {tensor.shape} "
                              f"(rank {len(tensor.shape)}), got x with shape {shape} (rank {len(shape)}).")

@@ -633,6 +633,6 @@ def _class_sample_weights(class_weight: dict, y: Any, sample_weight: Any) -> np.
     labels = np.asarray(y)
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(axis=-1)
-    labels = labels.reshape(len(labels), -1)[:, 0].astype(int)
+    labels = np.rint(labels.reshape(len(labels), -1)[:, 0]).astype(int)  # Keras rounds binary targets
     weights = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float32)
     return weights if sample_weight is None else weights * np.asarray(sample_weight, dtype=np.float32)
