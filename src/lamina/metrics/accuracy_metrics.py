@@ -5,65 +5,127 @@ from __future__ import annotations
 from typing import Any
 
 from lamina import backend, losses
-from lamina.metrics.metric import mean_metric_class
+from lamina.metrics.metric import MeanMetricWrapper
 
 
-def _match_mean(matches: Any) -> Any:
-    """Per-sample values: the mean over the last axis, except for one value per sample already."""
+def _float(x: Any) -> Any:
     B = backend.impl
-    matches = B.cast(matches, "float32")
-    return B.mean(matches, axis=-1) if len(B.shape(matches)) > 1 else matches
+    return B.cast(B.convert_to_tensor(x), "float32")
 
 
 def accuracy(y_true: Any, y_pred: Any) -> Any:
+    """1.0 where y_pred equals y_true, else 0.0, element by element."""
     B = backend.impl
-    y_true, y_pred = losses.squeeze_or_expand_to_same_rank(B.convert_to_tensor(y_true), B.convert_to_tensor(y_pred))
-    return _match_mean(B.equal(B.cast(y_true, "float32"), B.cast(y_pred, "float32")))
+    y_true, y_pred = losses.squeeze_or_expand_to_same_rank(_float(y_true), _float(y_pred))
+    return B.cast(B.equal(y_true, y_pred), "float32")
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
+    """1.0 where (y_pred > threshold) equals y_true, else 0.0, element by element."""
     B = backend.impl
-    y_true, y_pred = losses.squeeze_or_expand_to_same_rank(B.convert_to_tensor(y_true), B.convert_to_tensor(y_pred))
-    predicted = B.cast(B.greater(y_pred, threshold), "float32")
-    return _match_mean(B.equal(B.cast(y_true, "float32"), predicted))
+    y_true, y_pred = losses.squeeze_or_expand_to_same_rank(_float(y_true), _float(y_pred))
+    return B.cast(B.equal(y_true, B.cast(B.greater(y_pred, threshold), "float32")), "float32")
+
+
+def _sparse_matches(y_true: Any, predicted: Any) -> Any:
+    """Integer targets (a trailing axis of 1 allowed) against predicted class ids."""
+    B = backend.impl
+    y_true = _float(y_true)
+    if len(B.shape(y_true)) == len(B.shape(predicted)) + 1 and B.shape(y_true)[-1] == 1:
+        y_true = B.squeeze(y_true, -1)
+    return B.cast(B.equal(y_true, B.cast(predicted, "float32")), "float32")
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
+    """1.0 where the top class of y_pred is the one-hot class of y_true, per sample."""
     B = backend.impl
-    return B.cast(B.equal(B.argmax(y_true, axis=-1), B.argmax(y_pred, axis=-1)), "float32")
+    y_true, y_pred = B.convert_to_tensor(y_true), B.convert_to_tensor(y_pred)
+    return _sparse_matches(B.argmax(y_true, axis=-1), B.argmax(y_pred, axis=-1))
 
 
 def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
-    B = backend.impl
-    y_true = B.cast(y_true, "int64")
-    if len(B.shape(y_true)) == len(B.shape(y_pred)):
-        y_true = B.squeeze(y_true, -1)
-    return B.cast(B.equal(y_true, B.argmax(y_pred, axis=-1)), "float32")
+    """1.0 where the top class of y_pred is the integer class y_true, per sample."""
+    return _sparse_matches(y_true, backend.impl.argmax(backend.impl.convert_to_tensor(y_pred), axis=-1))
 
 
 def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
-    return sparse_top_k_categorical_accuracy(backend.impl.argmax(y_true, axis=-1), y_pred, k)
-
-
-def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
+    """1.0 where the one-hot class of y_true is among the k top scores of y_pred (ties count as in)."""
     B = backend.impl
-    y_true = B.cast(y_true, "int64")
-    if len(B.shape(y_true)) == len(B.shape(y_pred)):
-        y_true = B.squeeze(y_true, -1)
-    true_score = B.take_along_axis(y_pred, B.expand_dims(y_true, -1), axis=-1)
-    rank = B.sum(B.cast(B.greater(y_pred, true_score), "float32"), axis=-1)
-    return B.cast(B.less(rank, float(k)), "float32")
+    return sparse_top_k_categorical_accuracy(B.argmax(B.convert_to_tensor(y_true), axis=-1), y_pred, k)
 
 
-Accuracy = mean_metric_class("Accuracy", accuracy, "accuracy")
-BinaryAccuracy = mean_metric_class("BinaryAccuracy", binary_accuracy, "binary_accuracy", threshold=0.5)
-CategoricalAccuracy = mean_metric_class("CategoricalAccuracy", categorical_accuracy, "categorical_accuracy")
-SparseCategoricalAccuracy = mean_metric_class("SparseCategoricalAccuracy", sparse_categorical_accuracy,
-                                     "sparse_categorical_accuracy")
-TopKCategoricalAccuracy = mean_metric_class("TopKCategoricalAccuracy", top_k_categorical_accuracy,
-                                   "top_k_categorical_accuracy", k=5)
-SparseTopKCategoricalAccuracy = mean_metric_class("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
-                                         "sparse_top_k_categorical_accuracy", k=5)
+def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5, from_sorted_ids: bool = False) -> Any:
+    """1.0 where the integer class y_true is among the k top scores of y_pred (ties count as in).
+
+    With `from_sorted_ids`, y_pred holds class ids sorted from the highest score down, and the first k count.
+    """
+    B = backend.impl
+    y_pred = B.convert_to_tensor(y_pred)
+    y_true = B.convert_to_tensor(y_true)
+    shape = B.shape(y_true)
+    y_true = B.reshape(y_true, (-1,))
+    y_pred = B.reshape(y_pred, (-1, B.shape(y_pred)[-1]))
+    if from_sorted_ids:
+        hits = B.equal(B.expand_dims(_float(y_true), 1), _float(y_pred[:, :k]))
+        matches = B.greater(B.sum(B.cast(hits, "float32"), axis=1), 0.0)
+    else:
+        matches = B.in_top_k(B.cast(y_true, "int32"), y_pred, k)
+    return B.reshape(B.cast(matches, "float32"), shape)
+
+
+class Accuracy(MeanMetricWrapper):
+    """How often predictions equal the targets."""
+
+    def __init__(self, name: str = "accuracy", dtype: Any = None) -> None:
+        super().__init__(accuracy, name, dtype or "float32")
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """How often predictions above `threshold` match binary targets."""
+
+    def __init__(self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5) -> None:
+        super().__init__(binary_accuracy, name, dtype or "float32", threshold=threshold)
+        self.threshold = threshold
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the top predicted class is the one-hot target class."""
+
+    def __init__(self, name: str = "categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(categorical_accuracy, name, dtype or "float32")
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the top predicted class is the integer target class."""
+
+    def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(sparse_categorical_accuracy, name, dtype or "float32")
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot target class is among the k top predictions."""
+
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(top_k_categorical_accuracy, name, dtype or "float32", k=k)
+        self.k = k
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer target class is among the k top predictions (or the first k sorted ids)."""
+
+    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype: Any = None,
+                 from_sorted_ids: bool = False) -> None:
+        super().__init__(sparse_top_k_categorical_accuracy, name, dtype or "float32", k=k,
+                         from_sorted_ids=from_sorted_ids)
+        self.k = k
+        self.from_sorted_ids = from_sorted_ids
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:  # as Keras writes it: only when set
+            config["from_sorted_ids"] = True
+        return config
+
 
 _ACCURACY_FOR_LOSS = {"sparse_categorical_crossentropy": SparseCategoricalAccuracy,
                       "categorical_crossentropy": CategoricalAccuracy,
