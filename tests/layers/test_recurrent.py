@@ -238,3 +238,26 @@ def test_dropout_mask_is_drawn_once_per_sequence(training_backend: str) -> None:
     inference = B.convert_to_numpy(layer(x))
     np.testing.assert_allclose(inference, np.broadcast_to(layer.get_weights()[0].sum(0), inference.shape), atol=1e-5)
     assert not np.allclose(outputs, inference)
+
+
+# --- masks through check_layer: return_sequences passes the step mask on, the last output has none ---------
+
+STEP_MASK = np.array([[True, False, True], [False, True, True]])
+
+
+@pytest.mark.parametrize("layer_class", [SimpleRNN, LSTM, GRU])
+def test_the_mask_passes_on_only_with_the_sequences(layer_class: type) -> None:
+    check_layer(lambda: layer_class(2, return_sequences=True), (2, 3, 2), input_mask=STEP_MASK,
+                expected_mask=STEP_MASK, train=False)
+    check_layer(lambda: layer_class(2), (2, 3, 2), input_mask=STEP_MASK, expected_mask=None, train=False)
+
+
+def test_the_states_returned_carry_no_mask() -> None:
+    for name in ("torch", "jax"):
+        with backend.use(name) as B:
+            layer = lamina.layers.RNN(lamina.layers.SimpleRNNCell(2), return_sequences=True, return_state=True)
+            x, mask = B.convert_to_tensor(make_input((2, 3, 2))), B.convert_to_tensor(STEP_MASK)
+            masks = layer.compute_mask(x, mask)
+            assert len(masks) == 2 and masks[1] is None
+            np.testing.assert_array_equal(B.convert_to_numpy(masks[0]), STEP_MASK)
+            assert LSTM(2, return_state=True).compute_mask(x, mask) == [None, None, None]

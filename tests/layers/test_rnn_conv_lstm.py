@@ -77,3 +77,22 @@ def test_conv_lstm3d_shapes_weights_and_config(training_backend: str) -> None:
     assert ConvLSTM3D.from_config(config).get_config() == config
     with pytest.raises(ValueError, match="padding"):
         ConvLSTM2D(2, 3, padding="causal")
+
+
+def test_conv_lstm_passes_the_mask_on_only_with_the_sequences() -> None:
+    mask = np.array([[True, False, True], [False, True, True]])
+    check_layer(lambda: ConvLSTM1D(2, 2, return_sequences=True), (2, 3, 4, 1), input_mask=mask, expected_mask=mask,
+                train=False)
+    check_layer(lambda: ConvLSTM1D(2, 2), (2, 3, 4, 1), input_mask=mask, expected_mask=None, train=False)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_conv_lstm_masked_steps_carry_the_previous_output(name: str) -> None:
+    mask = np.array([[True, False, True], [False, True, True]])
+    with backend.use(name) as B:
+        layer = ConvLSTM1D(2, 2, padding="same", return_sequences=True)
+        x = B.convert_to_tensor(make_input((2, 3, 4, 1)))
+        outputs = B.convert_to_numpy(layer(x, mask=B.convert_to_tensor(mask)))
+        np.testing.assert_array_equal(outputs[0, 1], outputs[0, 0])  # a masked step repeats the previous output
+        np.testing.assert_array_equal(outputs[1, 0], 0.0)  # a masked first step: the zero initial output
+        assert not np.allclose(outputs[0, 2], outputs[0, 0])

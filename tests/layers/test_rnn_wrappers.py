@@ -153,3 +153,34 @@ def test_bidirectional_copies_unregistered_cells(training_backend: str) -> None:
         B.convert_to_tensor(x)))
     np.testing.assert_allclose(outputs[..., :3], 2 * np.cumsum(x, axis=1), atol=1e-5)
     np.testing.assert_allclose(outputs[..., 3:], 2 * np.cumsum(x[:, ::-1], axis=1)[:, ::-1], atol=1e-5)
+
+
+# --- masks through check_layer ------------------------------------------------------------------------------
+
+STEP_MASK = np.array([[True, False, True], [False, True, True]])
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum"])
+def test_bidirectional_passes_the_mask_on_only_with_the_sequences(merge_mode: str) -> None:
+    check_layer(lambda: Bidirectional(GRU(2, return_sequences=True), merge_mode=merge_mode), (2, 3, 2),
+                input_mask=STEP_MASK, expected_mask=STEP_MASK, train=False)
+    if merge_mode == "concat":
+        check_layer(lambda: Bidirectional(SimpleRNN(2)), (2, 3, 2), input_mask=STEP_MASK, expected_mask=None,
+                    train=False)
+
+
+def test_bidirectional_without_merging_gives_each_direction_the_mask() -> None:
+    with backend.use("torch") as B:
+        layer = Bidirectional(SimpleRNN(2, return_sequences=True), merge_mode=None)
+        x, mask = B.convert_to_tensor(make_input((2, 3, 2))), B.convert_to_tensor(STEP_MASK)
+        masks = layer.compute_mask(x, mask)
+        assert len(masks) == 2
+        for each in masks:
+            np.testing.assert_array_equal(B.convert_to_numpy(each), STEP_MASK)
+        assert Bidirectional(SimpleRNN(2), merge_mode=None).compute_mask(x, mask) == [None, None]
+
+
+def test_time_distributed_passes_the_input_mask_on() -> None:
+    """As Keras 3: the output keeps the input's step mask (the wrapped layer's own mask is not asked for)."""
+    check_layer(lambda: TimeDistributed(Dense(2)), (2, 3, 4), input_mask=STEP_MASK, expected_mask=STEP_MASK,
+                train=False)
