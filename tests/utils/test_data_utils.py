@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import lamina
 from lamina.layers import Concatenate, Dense, Input
 from lamina.utils import (get_source_inputs, is_keras_tensor, pack_x_y_sample_weight, standardize_dtype,
                           unpack_x_y_sample_weight)
