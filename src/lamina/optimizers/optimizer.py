@@ -242,6 +242,9 @@ class Optimizer:
         if not self.built:
             self.build(variables)
         grads, variables = _with_gradients(grads, variables)
+        if any(getattr(g, "dtype", None) != v.dtype for g, v in zip(grads, variables)):  # as Keras: in its dtype
+            grads = [g if getattr(g, "dtype", None) == v.dtype else B.cast(g, B.dtype_of(v))
+                     for g, v in zip(grads, variables)]
         if not variables:  # everything is frozen: nothing to update, but the step still counts
             self._iterations.assign_add(1)
             return

@@ -125,8 +125,9 @@ def foreach_where(condition: torch.Tensor, xs: Tensors, ys: Any) -> list[torch.T
 # serve when every variable is float32 and the step is neither compiled nor captured; each is called so
 # that it computes Keras's numbers, else the multi-tensor formula of backend.common runs.
 
-def _fusable(variables: Tensors) -> bool:
-    return bool(variables) and all(v.dtype == torch.float32 for v in variables) and not _tracing()
+def _fusable(variables: Tensors, grads: Tensors) -> bool:
+    return (bool(variables) and all(v.dtype == torch.float32 for v in variables)
+            and all(g.dtype == torch.float32 for g in grads) and not _tracing())
 
 
 # Adam adds epsilon to the bias-corrected sqrt(velocity), Keras to the uncorrected one, so the kernel gets
@@ -147,7 +148,7 @@ def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velociti
                 beta_1: float, beta_2: float, epsilon: float, weight_decay: float = 0.0) -> None:
     """One Adam step as Keras writes it (see backend.common.adam_update), fused where it can be; with a
     weight decay, the AdamW kernel decays first as Keras does (v *= 1 - lr * weight_decay)."""
-    if not (_fusable(variables) and isinstance(iterations, Variable)):
+    if not (_fusable(variables, grads) and isinstance(iterations, Variable)):
         common.adam_update(variables, grads, momentums, velocities, velocity_maxima, learning_rate, iterations,
                            beta_1, beta_2, epsilon, weight_decay)
         return
@@ -169,7 +170,7 @@ def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velociti
 def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, learning_rate: Any,
                momentum: float = 0.0, nesterov: bool = False) -> None:
     """One SGD step as Keras writes it (see backend.common.sgd_update), fused where it can be."""
-    if not _fusable(variables):
+    if not _fusable(variables, grads):
         common.sgd_update(variables, grads, momentums, learning_rate, momentum, nesterov)
         return
     if not momentums:
@@ -192,7 +193,7 @@ def adagrad_update(variables: Tensors, grads: Tensors, accumulators: Tensors, le
                    initial_accumulator_value: float = 0.0) -> None:
     """One Adagrad step as Keras writes it (see backend.common.adagrad_update), fused where it can be."""
     start = float(initial_accumulator_value)
-    if not (_fusable(variables) and start > 0 and epsilon / (2.0 * start) <= _ADAGRAD_TOLERANCE):
+    if not (_fusable(variables, grads) and start > 0 and epsilon / (2.0 * start) <= _ADAGRAD_TOLERANCE):
         common.adagrad_update(variables, grads, accumulators, learning_rate, epsilon, initial_accumulator_value)
         return
     steps = [_one(variables[0].device)] * len(variables)  # with lr_decay=0 the kernel's step count does not matter
