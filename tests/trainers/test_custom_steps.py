@@ -322,3 +322,139 @@ def test_stateless_call_changes_no_weight(training_backend):
         np.testing.assert_array_equal(before, after)
     with pytest.raises(ValueError, match="trainable_variables has 1 values"):
         model.stateless_call(doubled[:1], [], X[:4])
+
+
+# --- jax: train_step(state, data), as in "Customizing what happens in fit() with JAX" ----------------------
+
+@pytest.fixture
+def jax_backend():
+    pytest.importorskip("jax")
+    with backend.use("jax"):
+        yield
+
+
+def stateless_metric_logs(model: lamina.Model, metric_values: list, loss: object, y: object, y_pred: object,
+                          sample_weight: object = None) -> tuple[dict, list]:
+    """The jax guide's metric loop: each metric's slice of the state updated statelessly, and the logs."""
+    new_values, logs = [], {}
+    for metric in model.metrics:
+        mine = metric_values[len(new_values):len(new_values) + len(metric.variables)]
+        if metric.name == "loss":
+            mine = metric.stateless_update_state(mine, loss, sample_weight=sample_weight)
+        else:
+            mine = metric.stateless_update_state(mine, y, y_pred, sample_weight=sample_weight)
+        logs[metric.name] = metric.stateless_result(mine)
+        new_values += mine
+    return logs, new_values
+
+
+def test_jax_guide_step_is_jitted_once_and_trains_like_the_builtin_step(jax_backend):
+    import jax
+
+    class JaxGuideModel(lamina.Model):
+        traces = 0
+
+        def compute_loss_and_updates(self, trainable, non_trainable, metric_values, x, y, sample_weight,
+                                     training=False):
+            y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=training)
+            loss, (trainable, non_trainable, metric_values) = self.stateless_compute_loss(
+                trainable, non_trainable, metric_values, x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                training=training)
+            return loss, (y_pred, non_trainable, metric_values)
+
+        def train_step(self, state, data):
+            JaxGuideModel.traces += 1
+            trainable, non_trainable, optimizer_values, metric_values = state
+            x, y, sample_weight = lamina.utils.unpack_x_y_sample_weight(data)
+            grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+            (loss, (y_pred, non_trainable, metric_values)), grads = grad_fn(
+                trainable, non_trainable, metric_values, x, y, sample_weight, training=True)
+            trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, grads, trainable)
+            logs, metric_values = stateless_metric_logs(self, metric_values, loss, y, y_pred, sample_weight)
+            return logs, (trainable, non_trainable, optimizer_values, metric_values)
+
+    custom, builtin = dense_model(JaxGuideModel), dense_model()
+    for model in (custom, builtin):
+        model.compile(optimizer=lamina.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    custom_history = custom.fit(X, Y, batch_size=32, epochs=3, shuffle=False, verbose=0).history
+    builtin_history = builtin.fit(X, Y, batch_size=32, epochs=3, shuffle=False, verbose=0).history
+    assert JaxGuideModel.traces == 1  # nine batches, one trace: fit jits the user's step
+    np.testing.assert_allclose(custom_history["loss"], builtin_history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(custom_history["mae"], builtin_history["mae"], rtol=1e-5)
+    for a, b in zip(custom.get_weights(), builtin.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_jax_lower_level_step_with_own_trackers(jax_backend):
+    import jax
+
+    class OwnTrackers(lamina.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.loss_tracker = lamina.metrics.Mean(name="loss")
+            self.mae_metric = lamina.metrics.MeanAbsoluteError(name="mae")
+            self.loss_fn = lamina.losses.MeanSquaredError()
+
+        def compute_loss_and_updates(self, trainable, non_trainable, x, y, training=False):
+            y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=training)
+            return self.loss_fn(y, y_pred), (y_pred, non_trainable)
+
+        def train_step(self, state, data):
+            trainable, non_trainable, optimizer_values, metric_values = state
+            x, y = data
+            (loss, (y_pred, non_trainable)), grads = jax.value_and_grad(
+                self.compute_loss_and_updates, has_aux=True)(trainable, non_trainable, x, y, training=True)
+            trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, grads, trainable)
+            logs, metric_values = stateless_metric_logs(self, metric_values, loss, y, y_pred)
+            return logs, (trainable, non_trainable, optimizer_values, metric_values)
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.mae_metric]
+
+    model = dense_model(OwnTrackers)
+    model.compile(optimizer=lamina.optimizers.Adam(0.01))
+    history = model.fit(X, Y, batch_size=16, epochs=3, verbose=0).history
+    assert set(history) == {"loss", "mae"}
+    assert history["loss"][-1] < history["loss"][0]
+
+
+def test_training_loop_from_scratch_on_jax(jax_backend):
+    """The jax guide's loop: a jitted step over the model's and optimizer's variables as its state."""
+    import jax
+
+    model = dense_model()
+    optimizer = lamina.optimizers.Adam(learning_rate=0.01)
+    loss_fn = lamina.losses.MeanSquaredError()
+    metric = lamina.metrics.MeanAbsoluteError()
+
+    def compute_loss_and_updates(trainable, non_trainable, metric_values, x, y):
+        y_pred, non_trainable = model.stateless_call(trainable, non_trainable, x)
+        metric_values = metric.stateless_update_state(metric_values, y, y_pred)
+        return loss_fn(y, y_pred), (non_trainable, metric_values)
+
+    grad_fn = jax.value_and_grad(compute_loss_and_updates, has_aux=True)
+
+    @jax.jit
+    def train_step(state, data):
+        trainable, non_trainable, optimizer_values, metric_values = state
+        (loss, (non_trainable, metric_values)), grads = grad_fn(trainable, non_trainable, metric_values, *data)
+        trainable, optimizer_values = optimizer.stateless_apply(optimizer_values, grads, trainable)
+        return loss, (trainable, non_trainable, optimizer_values, metric_values)
+
+    optimizer.build(model.trainable_variables)
+    state = (model.trainable_variables, model.non_trainable_variables, optimizer.variables, metric.variables)
+    losses = []
+    for epoch in range(4):
+        for start in range(0, len(X), 32):
+            loss, state = train_step(state, (X[start:start + 32], Y[start:start + 32]))
+        losses.append(float(loss))
+    assert losses[-1] < losses[0]
+    before = model.predict(X[:4], verbose=0)
+    trainable, _, _, metric_values = state
+    for variable, value in zip(model.trainable_variables, trainable):
+        variable.assign(value)
+    for variable, value in zip(metric.variables, metric_values):
+        variable.assign(value)
+    assert not np.allclose(model.predict(X[:4], verbose=0), before)
+    assert 0 < float(metric.result()) < 10

@@ -258,6 +258,8 @@ class Trainer:
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+            if epochs > initial_epoch:  # with use_ema, the weights take their moving averages, as in Keras
+                self.optimizer.finalize_variable_values(self.trainable_weights)
             callback_list.on_train_end(logs)
         return self.history
 
