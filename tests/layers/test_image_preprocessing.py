@@ -275,3 +275,11 @@ def test_a_cnn_behind_random_flip_and_rotation_fits(backend_name):
     losses = history.history["loss"]
     assert losses[-1] < losses[0] * 0.7, losses
     assert np.asarray(predictions).shape == (4, 1)
+
+
+def test_rescaling_passes_the_mask_on_and_other_image_layers_drop_it() -> None:
+    """As Keras 3: Rescaling supports masking; the image preprocessing layers do not (a warning, no mask)."""
+    mask = np.array([[True, False, True], [False, True, True]])
+    check_layer(lambda: layers.Rescaling(0.5), (2, 3, 4), input_mask=mask, expected_mask=mask, train=False)
+    with pytest.warns(UserWarning, match="does not support masking"):
+        layers.CenterCrop(2, 2)(backend.impl.ones((2, 3, 3, 1)), mask=backend.impl.ones((2, 3, 3), "bool"))

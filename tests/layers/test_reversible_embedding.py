@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from check import MaskProbe, check_layer
+from check import MaskProbe, check_layer, make_input
 from lamina import backend
 from lamina.layers import Input, ReversibleEmbedding
 from lamina.losses import SparseCategoricalCrossentropy
@@ -102,12 +102,15 @@ def test_a_tied_language_model_trains(name: str) -> None:
         assert not np.allclose(layer.get_weights()[0], before)
 
 
-def test_a_reverse_call_passes_the_token_mask_on() -> None:
-    """With mask_zero, the logits carry the mask of the tokens (not one made from the hidden states)."""
+def test_the_lookup_carries_the_token_mask_and_the_logits_none() -> None:
+    """As Keras 3: with mask_zero the embedded tokens carry their mask; a reverse call's logits carry none."""
     tokens = np.array([[3, 1, 0, 0], [2, 0, 0, 0]], dtype="int32")
     inputs = Input(shape=(4,), dtype="int32")
     layer = ReversibleEmbedding(5, 3, mask_zero=True)
-    logits = layer(layer(inputs), reverse=True)
-    assert tuple(logits.shape) == (None, 4, 5) and tuple(logits._keras_mask.shape) == (None, 4)
-    propagated = Model(inputs, MaskProbe()(logits))(tokens)
+    hidden = layer(inputs)
+    logits = layer(hidden, reverse=True)
+    assert tuple(logits.shape) == (None, 4, 5) and getattr(logits, "_keras_mask", None) is None
+    propagated = Model(inputs, MaskProbe()(hidden))(tokens)
     np.testing.assert_array_equal(backend.impl.convert_to_numpy(propagated), tokens != 0)
+    check_layer(lambda: ReversibleEmbedding(5, 2, mask_zero=True), (2, 4), input_dtype="int32", input_range=(0, 3),
+                expected_mask=make_input((2, 4), "int32", (0, 3)) != 0, train=False)

@@ -286,3 +286,10 @@ def test_integer_lookup_runs_on_the_device_inside_a_trained_model(name: str) -> 
         before = model.evaluate(x, y, verbose=0)
         model.fit(x, y, epochs=5, batch_size=8, verbose=0)
         assert model.evaluate(x, y, verbose=0) < before
+
+
+def test_normalization_passes_the_mask_on() -> None:
+    """As Keras 3: the Normalization preprocessing layer supports masking."""
+    mask = np.array([[True, False, True], [False, True, True]])
+    check_layer(lambda: Normalization(mean=0.5, variance=4.0), (2, 3, 4), lambda x, w: (x - 0.5) / 2.0,
+                input_mask=mask, expected_mask=mask, train=False)

@@ -17,11 +17,11 @@ class ReversibleEmbedding(Embedding):
         `reverse_embeddings` of shape (output_dim, input_dim).
     reverse_dtype: the dtype of the reverse projection (inputs and kernel cast to it); None: the layer's dtype.
     logit_soft_cap: when given, reverse logits become `cap * tanh(logits / cap)`.
-    A reverse call passes the mask of its hidden states on (with mask_zero, the lookup makes it).
+    Masks as in Keras 3: with mask_zero the lookup's outputs carry the token mask; reverse logits carry none.
     """
 
     supports_masking = True
-    _reversing = False  # within a reverse call: compute_mask passes the incoming mask on
+    _reversing = False  # within a reverse call: the logits get no mask
 
     def __init__(self, input_dim: int, output_dim: int, tie_weights: bool = True,
                  embeddings_initializer: Any = "uniform", embeddings_regularizer: Any = None,
@@ -58,7 +58,7 @@ class ReversibleEmbedding(Embedding):
 
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
         if self._reversing:
-            return previous_mask
+            return None
         return super().compute_mask(inputs, previous_mask)
 
     def build(self, input_shape: tuple) -> None:

@@ -16,6 +16,7 @@ class Rescaling(Layer):
     """inputs * scale + offset (scale and offset may be per-channel lists, broadcast on the last axis)."""
 
     casts_inputs = True
+    supports_masking = True
 
     def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
