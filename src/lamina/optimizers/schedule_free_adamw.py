@@ -36,7 +36,7 @@ class ScheduleFreeAdamW(Optimizer):
     def _slot(self, variable: Any, name: str, initial_value: float) -> Any:
         slot = super()._slot(variable, name, initial_value)
         if name == "momentum":  # z starts where the variable is
-            slot.assign(variable.value)
+            slot.assign(backend.impl.copy(variable.value))  # its own buffer (jax donates each state array)
         return slot
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
