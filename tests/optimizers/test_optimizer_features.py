@@ -307,3 +307,24 @@ def test_schedule_ema_and_accumulation_inside_fit(backend_name: str) -> None:
         # The average follows the weight after each call, starting over while no update was counted.
         assert float(np.asarray(B.convert_to_numpy(model.optimizer._averages[0]))[0, 0]) == pytest.approx(0.28125)
         assert int(np.asarray(B.convert_to_numpy(model.optimizer.iterations))) == 2
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "jax"])
+def test_momentum_follows_keras_when_the_rate_changes(backend_name: str) -> None:
+    """Keras's momentum accumulates -lr * g at each step's rate (torch's own kernel would rescale the history)."""
+    def reference(rates, nesterov=False):
+        values, momenta = [x.astype("float64") for x in START], [0.0, 0.0]
+        for rate, step_grads in zip(rates, GRADS):
+            momenta = [0.9 * m - rate * g for m, g in zip(momenta, step_grads)]
+            values = [x + (0.9 * m - rate * g if nesterov else m) for x, m, g in zip(values, momenta, step_grads)]
+        return values
+
+    with backend.use(backend_name) as B:
+        for nesterov in (False, True):
+            variables, optimizer = _variables(B), optimizers.SGD(0.1, momentum=0.9, nesterov=nesterov)
+            _steps(optimizer, B, variables, GRADS[:2])
+            optimizer.learning_rate = 0.02
+            _close(_steps(optimizer, B, variables, GRADS[2:]), reference([0.1, 0.1, 0.02, 0.02], nesterov))
+            variables = _variables(B)
+            optimizer = optimizers.SGD(HalvingSchedule(), momentum=0.9, nesterov=nesterov)
+            _close(_steps(optimizer, B, variables), reference([0.1, 0.05, 0.025, 0.0125], nesterov))

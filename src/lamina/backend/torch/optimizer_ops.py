@@ -162,11 +162,13 @@ def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velociti
     iterations._lamina_host_count = (iterations._version + 1, done + 1)  # the optimizer counts the step next
 
 
-# SGD: torch keeps buf = momentum * buf + g and steps v -= lr * buf; Keras keeps m = momentum * m - lr * g and
-# steps v += m. With the gradients scaled by lr (a new list: the kernel's grad_scale would do it without the extra
-# pass, but in place, and the caller's gradients may share memory with its NumPy arrays), the kernel's `maximize`
-# negating them and a rate of -1, torch's buffer is Keras's m and its step Keras's step, Nesterov's included
-# (v += momentum * m - lr * g).
+# SGD: torch keeps buf = momentum * buf + (1 - dampening) * g and steps v -= lr * buf; Keras keeps
+# m = momentum * m - lr * g and steps v += m. With `maximize` negating the gradients, a dampening of 1 - lr and a
+# rate of -1, torch's buffer is Keras's m and its step Keras's step. The dampening is a Python number: the rate's
+# value, read from the device only when the rate variable changed (its version counter, as for Adam's step
+# count). A rate computed in the step (a schedule) or Nesterov's step (torch adds the undampened gradient)
+# scales the gradients by lr into a new list instead (the kernel's grad_scale would do it in place, and the
+# caller's gradients may share memory with its NumPy arrays), then runs the kernel with a dampening of 0.
 def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, learning_rate: Any,
                momentum: float = 0.0, nesterov: bool = False) -> None:
     """One SGD step as Keras writes it (see backend.common.sgd_update), fused where it can be."""
@@ -178,9 +180,23 @@ def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, le
                           lr=_as_tensor(learning_rate, variables[0]), dampening=0.0, nesterov=False, maximize=False,
                           is_first_step=False)
         return
+    if isinstance(learning_rate, Variable) and not nesterov:
+        torch._fused_sgd_(list(variables), list(grads), list(momentums), weight_decay=0.0, momentum=float(momentum),
+                          lr=-1.0, dampening=1.0 - _host_value(learning_rate), nesterov=False, maximize=True,
+                          is_first_step=False)
+        return
     scaled = torch._foreach_mul(list(grads), _as_tensor(learning_rate, variables[0]))
     torch._fused_sgd_(list(variables), scaled, list(momentums), weight_decay=0.0, momentum=float(momentum), lr=-1.0,
                       dampening=0.0, nesterov=bool(nesterov), maximize=True, is_first_step=False)
+
+
+def _host_value(variable: torch.Tensor) -> float:
+    """A scalar variable's value on the host, read from the device only when it changed since the last read."""
+    known = getattr(variable, "_lamina_host_value", None)  # (the tensor's version, its value)
+    if known is None or known[0] != variable._version:
+        known = (variable._version, float(variable.item()))
+        variable._lamina_host_value = known
+    return known[1]
 
 
 # Adagrad: torch adds epsilon outside the square root, Keras inside. The accumulators start at
