@@ -210,6 +210,17 @@ def test_mask_alone_averages_over_the_kept_steps(backend_name: str) -> None:
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
+def test_mean_with_sample_weight_divides_by_the_weights_as_given(backend_name: str) -> None:
+    # One weight per sample of a sequence counts once, not once per timestep (Keras's divisor).
+    weighted = PER_STEP * SAMPLE_WEIGHTS[:, None]
+    with backend.use(backend_name):
+        loss = losses.MeanSquaredError(reduction="mean_with_sample_weight")
+        for weights in (SAMPLE_WEIGHTS[:, None], SAMPLE_WEIGHTS):
+            np.testing.assert_allclose(_np(loss(SEQUENCE_TRUE, SEQUENCE_PRED, sample_weight=weights)),
+                                       weighted.sum() / SAMPLE_WEIGHTS.sum(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
 def test_zero_weights_give_zero_not_nan(backend_name: str) -> None:
     with backend.use(backend_name):
         loss = losses.MeanSquaredError(reduction="mean_with_sample_weight")

@@ -134,7 +134,8 @@ def reduce_values(values: Any, sample_weight: Any = None, reduction: str | None 
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        return divide_no_nan(total, B.sum(B.broadcast_to(sample_weight, shape)))
+        # The sum of the weights as given: a weight per sample counts once, not once per timestep, as in Keras.
+        return divide_no_nan(total, B.sum(sample_weight))
     size = 1
     for dim in shape:
         size *= dim
@@ -212,8 +213,8 @@ class Loss:
 
     def get_config(self) -> dict:
         config = {"name": self.name, "reduction": self.reduction}
-        if self._dtype_argument is not None:
-            config["dtype"] = self._dtype_argument
+        if self._dtype_argument is not None:  # a policy is saved by its name, as a plain value
+            config["dtype"] = getattr(self._dtype_argument, "name", self._dtype_argument)
         return config
 
     @classmethod
