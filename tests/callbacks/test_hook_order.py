@@ -121,7 +121,7 @@ def test_validation_runs_the_evaluate_hooks_and_predict_passes_its_outputs(train
     model, x, y = make_model()
     recorder = Recorder()
     model.fit(x, y, batch_size=4, epochs=1, validation_data=(x[:5], y[:5]), callbacks=[recorder], verbose=0)
-    assert recorder.calls[13:-2] == keras_evaluate(steps=2)
+    assert recorder.calls[14:-2] == keras_evaluate(steps=2)
     outputs = []
     model.predict(x, batch_size=4, verbose=0,
                   callbacks=[callbacks.LambdaCallback(on_predict_batch_end=lambda b, logs: outputs.append(logs))])
