@@ -233,3 +233,13 @@ def test_muon_excludes_embeddings_and_given_layers(backend_name: str) -> None:
     muon_only, optimizer = run(lambda: optimizers.Muon(0.01, exclude_embeddings=False), backend_name, paths=paths)
     check(muon_only, reference(muon(), 0.01, states=[{}, {}, {}, {}]))
     assert [tuple(v.shape) for v in optimizer.velocities][1:3] == [(), ()]  # Muon variables keep no velocity
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_muon_orthogonalizes_matrices_of_one_shape_together(backend_name: str) -> None:
+    shapes = [(3, 5), (5, 3), (3, 5), (5, 3), (3, 5)]
+    initial = [rng.normal(size=shape).astype("float32") for shape in shapes]
+    gradients = [[rng.normal(size=shape).astype("float32") for shape in shapes] for _ in range(STEPS)]
+    results, _ = run(lambda: optimizers.Muon(0.02), backend_name, initial=initial, gradients=gradients)
+    for value, want in zip(results, reference(muon(), 0.02, initial=initial, gradients=gradients)):
+        np.testing.assert_allclose(value, want, atol=1e-6, rtol=0)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
-
-import numpy as np
 
 from lamina import backend
 from lamina.optimizers.optimizer import Optimizer
@@ -67,10 +66,12 @@ class Adafactor(Optimizer):
                 second_moments[i] = B.multiply(B.expand_dims(row / B.mean(row, axis=-1, keepdims=True), -1),
                                                B.expand_dims(column.value, -2))
         steps = B.foreach_div(grads, B.foreach_sqrt(second_moments))
-        # per variable: alpha = max(epsilon_2, rms(w)) * rate, the step clipped to an RMS of clip_threshold
-        roots = B.convert_to_tensor(np.sqrt([max(int(np.prod(v.shape)), 1) for v in variables]).astype("float32"))
-        alphas = B.maximum(B.foreach_norm(variables) / roots, self.epsilon_2) * rate
-        scales = alphas / B.maximum(B.foreach_norm(steps) / roots / self.clip_threshold, 1.0)
+        # per variable: alpha = max(epsilon_2, rms(w)) * rate, the step clipped to an RMS of clip_threshold;
+        # rms(x) = ||x / sqrt(size)||, the sizes as Python numbers (no host-to-device copy in the step)
+        inverse_roots = [1.0 / math.sqrt(max(math.prod(v.shape), 1)) for v in variables]
+        alphas = B.maximum(B.foreach_norm(B.foreach_mul(variables, inverse_roots)), self.epsilon_2) * rate
+        step_rms = B.foreach_norm(B.foreach_mul(steps, inverse_roots))
+        scales = alphas / B.maximum(step_rms / self.clip_threshold, 1.0)
         B.assign_add(variables, B.foreach_mul(steps, B.unstack(-scales)))
 
     def get_config(self) -> dict:

@@ -78,23 +78,29 @@ class Muon(Optimizer):
         B.assign_mul(momentums, self.momentum)  # m = momentum * m + g
         B.assign_add(momentums, grads)
         directions = B.foreach_add(grads, momentums, alpha=self.momentum) if self.nesterov else momentums
-        steps = []
-        for variable, direction in zip(variables, directions):
-            rows, columns = variable.shape
+        # Matrices of one shape are orthogonalized together, as one batch of matrix products.
+        by_shape: dict[tuple, list[int]] = {}
+        for i, variable in enumerate(variables):
+            by_shape.setdefault(tuple(variable.shape), []).append(i)
+        steps: list[Any] = [None] * len(variables)
+        for (rows, columns), indices in by_shape.items():
             scale = math.sqrt(max(rows, columns)) * self.rms_rate if self.rms_rate is not None else 1.0
-            steps.append(self.orthogonalize(direction) * scale)
+            batch = self.orthogonalize(B.stack([directions[i] for i in indices])) * scale
+            for i, step in zip(indices, B.unstack(batch) if len(indices) > 1 else [batch[0]]):
+                steps[i] = step
         B.assign_add(variables, steps, alpha=-learning_rate)
 
-    def orthogonalize(self, matrix: Any) -> Any:
-        """An approximation of U V^T for the SVD U S V^T of a matrix: quintic Newton-Schulz iterations."""
+    def orthogonalize(self, matrices: Any) -> Any:
+        """An approximation of U V^T for the SVD U S V^T of each matrix (the last two axes): quintic
+        Newton-Schulz iterations."""
         B = backend.impl
-        tall = matrix.shape[-2] > matrix.shape[-1]
-        x = B.transpose(matrix) if tall else matrix
-        x = x / (B.sqrt(B.sum(B.square(x))) + 1e-7)
+        tall = matrices.shape[-2] > matrices.shape[-1]
+        x = _transpose(matrices) if tall else matrices
+        x = x / (B.sqrt(B.sum(B.square(x), axis=(-2, -1), keepdims=True)) + 1e-7)
         for _ in range(self.ns_steps):
-            gram = B.matmul(x, B.transpose(x))
+            gram = B.matmul(x, _transpose(x))
             x = self.muon_a * x + B.matmul(self.muon_b * gram + self.muon_c * B.matmul(gram, gram), x)
-        return B.transpose(x) if tall else x
+        return _transpose(x) if tall else x
 
     def get_config(self) -> dict:
         return {**super().get_config(), "adam_beta_1": self.adam_beta_1,
@@ -103,6 +109,13 @@ class Muon(Optimizer):
                 "adam_lr_ratio": self.adam_lr_ratio, "momentum": self.momentum, "ns_steps": self.ns_steps,
                 "nesterov": self.nesterov, "exclude_embeddings": self.exclude_embeddings,
                 "adam_weight_decay": self.adam_weight_decay, "rms_rate": self.rms_rate}
+
+
+def _transpose(x: Any) -> Any:
+    """Swap the last two axes."""
+    axes = list(range(len(x.shape)))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return backend.impl.transpose(x, axes)
 
 
 __all__ = ["Muon"]

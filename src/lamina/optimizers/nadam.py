@@ -21,7 +21,7 @@ class Nadam(Optimizer):
     def build_slots(self, variables: list[Any]) -> None:
         self.momentums = self.slots_like(variables, "momentum")
         self.velocities = self.slots_like(variables, "velocity")
-        self.u_product = self._state_variable(1.0, "u_product")  # the product of the momentum schedule so far
+        self.u_product = self.add_variable((), initializer="ones", name="u_product")  # prod of the schedule so far
 
     def _schedule(self, step: Any) -> Any:
         return self.beta_1 * (1.0 - 0.5 * backend.impl.power(_SCHEDULE_DECAY, step))
