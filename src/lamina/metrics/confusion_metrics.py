@@ -68,8 +68,10 @@ def _weights_like(sample_weight: Any, y_pred: Any) -> Any:
 def _keep_top_k(y_pred: Any, k: int) -> Any:
     """y_pred with every score outside the k largest of its row replaced by NEG_INF."""
     B = backend.impl
-    _, indices = B.top_k(y_pred, k)
-    in_top_k = B.sum(B.one_hot(indices, B.shape(y_pred)[-1]), axis=-2)
+    _, indices = B.top_k(y_pred, k)  # exactly k per row, ties going to the lower index
+    classes = B.arange(B.shape(y_pred)[-1], dtype="int32")
+    picked = B.equal(B.expand_dims(B.cast(indices, "int32"), -1), classes)  # (..., k, classes)
+    in_top_k = B.sum(B.cast(picked, "float32"), axis=-2)
     return B.where(B.greater(in_top_k, 0.0), y_pred, NEG_INF)
 
 

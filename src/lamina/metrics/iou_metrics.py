@@ -54,6 +54,7 @@ class IoU(Metric):
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
         self._target_tensor = backend.impl.convert_to_tensor(self.target_class_ids)
+        self._diagonal = backend.impl.eye(num_classes)
         self.total_cm = self.add_variable(shape=(num_classes, num_classes), name="total_confusion_matrix")
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
@@ -78,7 +79,7 @@ class IoU(Metric):
     def result(self) -> Any:
         B = backend.impl
         matrix = B.cast(self.total_cm.value, "float32")
-        true_positives = B.sum(matrix * B.eye(self.num_classes), axis=0)  # the diagonal
+        true_positives = B.sum(matrix * self._diagonal, axis=0)  # the diagonal
         union = B.sum(matrix, axis=0) + B.sum(matrix, axis=1) - true_positives
         true_positives = B.take(true_positives, self._target_tensor)
         union = B.take(union, self._target_tensor)
