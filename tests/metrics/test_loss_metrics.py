@@ -210,3 +210,26 @@ def test_configs_are_keras_and_round_trip(metric, expected: dict) -> None:
 ])
 def test_get_by_name(identifier: str, cls: type) -> None:
     assert type(metrics.get(identifier)) is cls
+
+
+def test_r2_score_built_from_shapes_runs_in_a_jitted_fit() -> None:
+    # Built before the first step (from the shapes compile knows), its state is part of the jitted step.
+    import lamina
+    from lamina.layers import Dense, Input
+    from lamina.models import Sequential
+
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = x @ np.arange(6, dtype="float32").reshape(3, 2)
+    with backend.use("jax"):
+        lamina.set_random_seed(0)
+        model = Sequential([Input((3,)), Dense(2)])
+        r2 = metrics.R2Score()
+        r2.build((None, 2), (None, 2))
+        model.compile("sgd", "mse", metrics=[r2])
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        result = model.evaluate(x, y, verbose=0, return_dict=True)["r2_score"]
+        expected = r2_score(y, model.predict(x, verbose=0))
+    assert result == pytest.approx(expected, abs=1e-4)
+    single = metrics.R2Score()
+    single.build((None,), (None, 1))
+    assert [tuple(v.shape) for v in single.variables[1:]] == [(1,)] * 4

@@ -122,6 +122,8 @@ class R2Score(Metric):
 
     def build(self, y_true_shape: tuple, y_pred_shape: tuple) -> None:
         """Create the per-output sums; called with the shapes of the first batch (or before training)."""
+        if len(y_true_shape) == 1 and len(y_pred_shape) == 2 and y_pred_shape[-1] == 1:
+            y_true_shape = (*y_true_shape, 1)  # (n,) against (n, 1), as update_state matches them
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
             raise ValueError("R2Score expects 2D inputs of shape (batch_size, output_dim), got "
                              f"y_true.shape={tuple(y_true_shape)} and y_pred.shape={tuple(y_pred_shape)}.")
