@@ -56,12 +56,12 @@ def run_script(script: Path, backend_name: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(script), *args], env=env, stderr=subprocess.PIPE)
 
 
-def finish(process: subprocess.Popen, timeout: float = 60) -> None:
+def finish(process: subprocess.Popen, timeout: float = 180) -> None:
     _, stderr = process.communicate(timeout=timeout)
     assert process.returncode == 0, stderr.decode()
 
 
-def wait_for(path: Path, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if process.poll() is not None:
@@ -82,23 +82,34 @@ def test_fit_killed_mid_epoch_resumes_to_the_weights_of_an_unbroken_run(tmp_path
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     backup, marker = tmp_path / "backup", tmp_path / "marker"
-    # The unbroken run goes alongside the one that is killed.
-    reference = run_script(script, backend_name, str(tmp_path / "reference_backup"), str(tmp_path / "ref.npz"), "-")
-    killed = run_script(script, backend_name, str(backup), str(tmp_path / "killed.npz"), str(marker))
-    wait_for(marker, killed)
-    killed.send_signal(signal.SIGKILL)
-    killed.communicate(timeout=30)
-    assert killed.returncode == -signal.SIGKILL
-    assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 2, "batch": 0}
+    started: list[subprocess.Popen] = []
+    try:
+        # The unbroken run goes alongside the one that is killed.
+        reference = run_script(script, backend_name, str(tmp_path / "reference_backup"), str(tmp_path / "ref.npz"),
+                               "-")
+        killed = run_script(script, backend_name, str(backup), str(tmp_path / "killed.npz"), str(marker))
+        started += [reference, killed]
+        wait_for(marker, killed)
+        killed.send_signal(signal.SIGKILL)
+        killed.communicate(timeout=30)
+        assert killed.returncode == -signal.SIGKILL
+        assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 2, "batch": 0}
 
-    finish(run_script(script, backend_name, str(backup), str(tmp_path / "resumed.npz"), "-"))
-    finish(reference)
+        resumed = run_script(script, backend_name, str(backup), str(tmp_path / "resumed.npz"), "-")
+        started.append(resumed)
+        finish(resumed)
+        finish(reference)
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     assert json.loads((tmp_path / "resumed.npz.json").read_text()) == {"epochs_run": [2, 3, 4]}
     assert not backup.exists()  # removed after the successful fit (delete_checkpoint)
-    expected, resumed = np.load(tmp_path / "ref.npz"), np.load(tmp_path / "resumed.npz")
-    assert len(expected.files) == len(resumed.files) == 4
+    expected, resumed_weights = np.load(tmp_path / "ref.npz"), np.load(tmp_path / "resumed.npz")
+    assert len(expected.files) == len(resumed_weights.files) == 4
     for name in expected.files:
-        np.testing.assert_allclose(resumed[name], expected[name], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(resumed_weights[name], expected[name], rtol=0, atol=1e-6)
 
 
 # --- in one process ----------------------------------------------------------------------------------------
