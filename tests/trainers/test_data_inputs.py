@@ -139,8 +139,6 @@ def test_torch_data_loader_trains_as_numpy(training_backend):
                       rtol=1e-5)
 
 
-@pytest.mark.xfail(reason="the trainer asks for y= before reading a torch Dataset's targets (checks `y is None` "
-                          "instead of `data.y is None` in Trainer._checked_arrays)", strict=False)
 def test_torch_dataset_trains_as_numpy(training_backend):
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(Y))
     assert_same_weights(trained(dataset, batch_size=BATCH), reference(training_backend))
@@ -219,12 +217,6 @@ def test_timeseries_dataset_trains_as_its_windows(torch_backend):
     assert_same_weights(by_dataset.get_weights(), by_arrays.get_weights())
 
 
-NEEDS_TRAINER = pytest.mark.xfail(
-    reason="Trainer._fit_data and evaluate do not yet pass y, sample_weight, class_weight and shuffle to "
-           "data_adapter.GeneratorData", strict=False)
-
-
-@NEEDS_TRAINER
 def test_class_weight_through_a_py_dataset_weighs_as_sample_weight(torch_backend):
     labels = (Y[:, 0] > 0).astype("float32")
     weights = np.where(labels == 1, 3.0, 0.5).astype("float32")
@@ -241,7 +233,6 @@ def test_class_weight_through_a_py_dataset_weighs_as_sample_weight(torch_backend
     assert_same_weights(trained(Labelled(), class_weight={0: 0.5, 1: 3.0}), want)
 
 
-@NEEDS_TRAINER
 def test_what_keras_refuses_with_batches_of_their_own(torch_backend):
     with pytest.raises(ValueError, match="class_weight"):
         dense_model().fit(batches(), class_weight={0: 1.0}, verbose=0)
@@ -251,7 +242,6 @@ def test_what_keras_refuses_with_batches_of_their_own(torch_backend):
         dense_model().evaluate(Batches(), sample_weight=W, verbose=0)
 
 
-@NEEDS_TRAINER
 def test_fit_shuffles_a_py_datasets_batches(torch_backend):
     class Recording(Batches):
         def __init__(self) -> None:

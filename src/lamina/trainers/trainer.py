@@ -226,7 +226,7 @@ class Trainer:
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}.")
         train, validation = self._fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
-                                           steps_per_epoch, validation_steps)
+                                           steps_per_epoch, validation_steps, shuffle)
         steps = train.steps if isinstance(train, data_adapter.GeneratorData) else math.ceil(train.count / batch_size)
         verbose = checks.check_verbose(verbose)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=_shows_progress(verbose), model=self,
@@ -274,11 +274,13 @@ class Trainer:
                         class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch)
 
     def _fit_data(self, x: Any, y: Any, sample_weight: Any, class_weight: dict | None, validation_split: float,
-                  validation_data: Any, steps_per_epoch: int | None, validation_steps: int | None) -> tuple:
+                  validation_data: Any, steps_per_epoch: int | None, validation_steps: int | None,
+                  shuffle: Any = True) -> tuple:
         if data_adapter.is_generator_like(x):
             if validation_split:
                 raise ValueError("validation_split needs in-memory arrays; with a generator, pass validation_data.")
-            train: Any = data_adapter.GeneratorData(x, steps_per_epoch)
+            train: Any = data_adapter.GeneratorData(x, steps_per_epoch, y=y, sample_weight=sample_weight,
+                                                    class_weight=class_weight, shuffle=bool(shuffle))
         else:
             train = self._checked_arrays(x, y, sample_weight, class_weight)
             if validation_split and validation_data is None:
@@ -346,7 +348,7 @@ class Trainer:
         backend.require_training("evaluate")
         batch_size = checks.check_batch_size(batch_size, x)
         if data_adapter.is_generator_like(x):
-            data: Any = data_adapter.GeneratorData(x, steps)
+            data: Any = data_adapter.GeneratorData(x, steps, y=y, sample_weight=sample_weight)
         else:
             data = self._checked_arrays(x, y, sample_weight)
         verbose = checks.check_verbose(verbose)
@@ -518,12 +520,14 @@ class Trainer:
             data = data_adapter.array_data(x, y, sample_weight)
         except (ValueError, TypeError) as error:
             raise type(error)(f"{prefix}{error}") from None
-        if y is None and self._compile_loss is not None:
+        if data.y is None and self._compile_loss is not None:
             raise ValueError(f"{prefix}y is required to compute the loss, got None.")
         self._check_inputs(data.x)
         self._ensure_ready(data)
         if class_weight is not None:
-            data.sample_weight = _class_sample_weights(class_weight, data.y, data.sample_weight)
+            weights = data_adapter.class_weight_to_sample_weights(data.y, class_weight)
+            data.sample_weight = weights if data.sample_weight is None else \
+                weights * np.asarray(backend.impl.convert_to_numpy(data.sample_weight), dtype=np.float32)
         return data
 
     def _check_inputs(self, x: Any) -> None:
@@ -629,12 +633,3 @@ def _concatenate_outputs(chunks: list[Any]) -> Any:
     flat = [tree.flatten(chunk) for chunk in chunks]
     joined = [np.concatenate([B.convert_to_numpy(chunk[i]) for chunk in flat]) for i in range(len(flat[0]))]
     return tree.unflatten_as(chunks[0], joined)
-
-
-def _class_sample_weights(class_weight: dict, y: Any, sample_weight: Any) -> np.ndarray:
-    labels = np.asarray(y)
-    if labels.ndim > 1 and labels.shape[-1] > 1:
-        labels = labels.argmax(axis=-1)
-    labels = np.rint(labels.reshape(len(labels), -1)[:, 0]).astype(int)  # Keras rounds binary targets
-    weights = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float32)
-    return weights if sample_weight is None else weights * np.asarray(sample_weight, dtype=np.float32)

@@ -109,7 +109,10 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
     query, key, value = (convert_to_tensor(t) for t in (query, key, value))
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     bias, mask = _rank4(bias, query.dtype), _rank4(mask, "bool")
-    if attn_logits_soft_cap is None and value.shape[-1] == query.shape[-1]:
+    # On the CPU, XLA runs the two einsums below about 1.8x faster than jax.nn's kernel (forward and backward,
+    # measured at the Transformer benchmark's sizes); elsewhere jax.nn's kernel is the fast one.
+    fused = jax.default_backend() != "cpu" or bool(flash_attention)
+    if fused and attn_logits_soft_cap is None and value.shape[-1] == query.shape[-1]:
         return jax.nn.dot_product_attention(query, key, value, bias=bias, mask=mask, scale=scale, is_causal=is_causal)
     return _explicit_attention(query, key, value, bias, mask, scale, is_causal, attn_logits_soft_cap)
 
@@ -118,18 +121,20 @@ def _explicit_attention(query: jax.Array, key: jax.Array, value: jax.Array, bias
                         is_causal: bool, cap: Any) -> jax.Array:
     """What jax.nn's kernel does not cover: a soft cap on the logits, values of another depth."""
     repeats = query.shape[-2] // key.shape[-2]
-    key, value = jnp.repeat(key, repeats, axis=-2), jnp.repeat(value, repeats, axis=-2)
-    logits = jnp.einsum("btnh,bsnh->bnts", query, key) * scale  # (batch, heads, target, source)
+    if repeats > 1:
+        key, value = jnp.repeat(key, repeats, axis=-2), jnp.repeat(value, repeats, axis=-2)
+    # (batch, heads, target, source); the query is scaled, being smaller than the logits
+    logits = jnp.einsum("btnh,bsnh->bnts", query * jnp.asarray(scale, query.dtype), key)
     if cap is not None:
         logits = cap * jnp.tanh(logits / cap)
     if bias is not None:
         logits = logits + bias
-    keep = jnp.ones(logits.shape, bool)
-    if mask is not None:
-        keep = keep & mask
+    keep = mask
     if is_causal:
-        keep = keep & jnp.tril(jnp.ones(logits.shape[-2:], bool))
-    logits = jnp.where(keep, logits, -0.7 * jnp.finfo(logits.dtype).max)
+        causal = jnp.tril(jnp.ones(logits.shape[-2:], bool))
+        keep = causal if keep is None else keep & causal
+    if keep is not None:
+        logits = jnp.where(keep, logits, -0.7 * jnp.finfo(logits.dtype).max)
     return jnp.einsum("bnts,bsnh->btnh", jax.nn.softmax(logits, axis=-1), value)
 
 
