@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, jaccard_score
 
-from lamina import backend, metrics
+from lamina import backend, layers, metrics, models
 
 rng = np.random.default_rng(5)
 N, C = 60, 4
@@ -94,3 +94,20 @@ def test_configs_reset_names_and_errors() -> None:
             metrics.IoU(3, [0, 3])
         with pytest.raises(ValueError, match="num_classes"):
             metrics.MeanIoU(0)
+
+
+def test_in_fit_history_matches_jaccard(training_backend: str) -> None:
+    x = rng.normal(size=(32, 5)).astype("float32")
+    one_hot = np.eye(C, dtype="float32")[LABELS[:32]]
+    model = models.Sequential([layers.Input((5,)), layers.Dense(C, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy",
+                  metrics=[metrics.OneHotMeanIoU(C, name="one_hot_mean_io_u"),
+                           metrics.OneHotIoU(C, [0, 1], name="iou")])
+    history = model.fit(x, one_hot, epochs=2, batch_size=16, verbose=0, validation_data=(x, one_hot)).history
+    assert set(history) == {"loss", "one_hot_mean_io_u", "iou", "val_loss", "val_one_hot_mean_io_u", "val_iou"}
+    predicted = np.asarray(backend.impl.convert_to_numpy(model.predict(x, verbose=0))).argmax(-1)
+    per_class = jaccard_score(LABELS[:32], predicted, average=None, labels=list(range(C)), zero_division=0)
+    present = [c for c in range(C) if (LABELS[:32] == c).any() or (predicted == c).any()]
+    assert history["val_one_hot_mean_io_u"][-1] == pytest.approx(per_class[present].mean(), abs=1e-5)
+    targets = [c for c in (0, 1) if c in present]
+    assert history["val_iou"][-1] == pytest.approx(per_class[targets].mean() if targets else 0.0, abs=1e-5)
