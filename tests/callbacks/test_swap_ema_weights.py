@@ -25,6 +25,8 @@ def _mse(kernel: np.ndarray) -> float:
 def test_evaluate_and_predict_use_the_averages_then_swap_back(training_backend: str) -> None:
     model = _model()
     model.fit(X, Y, epochs=2, batch_size=8, verbose=0)
+    np.testing.assert_allclose(model.get_weights()[0], np.asarray(model.optimizer._averages[0]))  # fit's end
+    model.train_on_batch(X[:8], Y[:8])  # one more step: the weights leave their average
     trained = model.get_weights()[0]
     average = np.asarray(model.optimizer._averages[0])
     assert not np.allclose(trained, average)
@@ -41,6 +43,8 @@ def test_swap_on_epoch_leaves_the_averages_in_the_model(training_backend: str) -
     model.fit(X, Y, epochs=2, batch_size=8, verbose=0, callbacks=[callbacks.SwapEMAWeights(swap_on_epoch=True)])
     kernel = model.get_weights()[0]
     np.testing.assert_allclose(np.asarray(model.optimizer._averages[0]), kernel)
+    model.fit(X, Y, epochs=1, batch_size=8, verbose=0)  # the weights and averages hold separate buffers again
+    assert not np.allclose(model.get_weights()[0], kernel)
 
 
 def test_needs_an_optimizer_with_ema() -> None:

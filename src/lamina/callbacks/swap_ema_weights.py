@@ -33,14 +33,16 @@ class SwapEMAWeights(Callback):
         B = backend.impl
         for optimizer in self._ema_optimizers():
             variables, averages = list(optimizer._trained_variables), list(optimizer._averages)
-            trained = B.foreach_mul(variables, 1.0)  # copies of the trained values
-            B.foreach_assign(variables, [a.value for a in averages])
+            # Copies: two variables sharing one buffer could not both be donated to a jitted step (jax).
+            trained = B.foreach_mul(variables, 1.0)
+            B.foreach_assign(variables, B.foreach_mul(averages, 1.0))
             B.foreach_assign(averages, trained)
 
     def _finalize_ema_values(self) -> None:
         """After the last epoch the model keeps the averages; the optimizer's averages become them too."""
         for optimizer in self._ema_optimizers():
-            backend.impl.foreach_assign(list(optimizer._averages), [v.value for v in optimizer._trained_variables])
+            B = backend.impl
+            B.foreach_assign(list(optimizer._averages), B.foreach_mul(optimizer._trained_variables, 1.0))
 
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         if self.swap_on_epoch and self._ema_weights_in_model:

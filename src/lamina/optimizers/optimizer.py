@@ -306,8 +306,8 @@ class Optimizer:
             self._overwrite_with_averages(list(var_list))
 
     def _overwrite_with_averages(self, var_list: list[Any]) -> None:
-        with self._slots_for(var_list):
-            backend.impl.foreach_assign(var_list, [a.value for a in self._averages])
+        with self._slots_for(var_list):  # copies: two variables sharing one buffer cannot both be donated (jax)
+            backend.impl.foreach_assign(var_list, backend.impl.foreach_mul(self._averages, 1.0))
 
     def scale_loss(self, loss: Any) -> Any:
         """The loss to differentiate: multiplied by `loss_scale_factor` when it is set."""
