@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 # Hooks taking `(epoch, logs)` or `(batch, logs)`; the rest take `(logs)` only.
 EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
 BATCH_HOOKS = (
@@ -49,9 +51,11 @@ def _python_value(value: Any) -> Any:
 
     if backend.impl.is_tensor(value):
         value = backend.impl.convert_to_numpy(value)
+    if np.ndim(value) > 0:  # predict's outputs stay arrays, even of one element
+        return value
     try:
         return float(value)
-    except (TypeError, ValueError):  # predict's outputs, a string
+    except (TypeError, ValueError):  # a string, or an object that is no number
         return value
 
 
