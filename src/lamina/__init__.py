@@ -1,7 +1,7 @@
 """Lamina: Keras-style deep learning on PyTorch and JAX, with NumPy for inference."""
 
 from lamina import activations, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
-from lamina import config, constraints, dtype_policies, mixed_precision, random, regularizers, saving, utils
+from lamina import config, constraints, dtype_policies, mixed_precision, preprocessing, random, regularizers, saving, utils
 from lamina.layers import Input, InputLayer, Layer
 from lamina.models import Model, Sequential, load_model
 from lamina.utils.seeding import set_random_seed
@@ -14,6 +14,7 @@ def version() -> str:
     return __version__
 
 
-__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks",
-           "config", "constraints", "dtype_policies", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
-           "random", "regularizers", "load_model", "saving", "set_random_seed", "utils", "version", "__version__"]
+__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "config",
+           "constraints", "dtype_policies", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
+           "ops", "optimizers", "preprocessing", "random", "regularizers", "load_model", "saving", "set_random_seed",
+           "utils", "version", "__version__"]
