@@ -118,22 +118,25 @@ def _bucket_counts(y_pred: Any, labelled: Any, num_thresholds: int, with_epsilon
     return B.flip(B.cumsum(B.flip(histogram, 0), axis=0), 0)
 
 
-def _broadcast_counts(y_pred: Any, labelled: Any, thresholds: Any) -> tuple[Any, Any]:
-    """Counts above and at-or-below each threshold, from one comparison of every prediction with each."""
+def _broadcast_counts(y_pred: Any, labelled: Any, thresholds: Any, below: bool) -> tuple[Any, Any]:
+    """Counts above (and, when asked, at or below) each threshold, from one comparison with every threshold."""
     B = backend.impl
     above = B.cast(B.greater(B.expand_dims(y_pred, 0), B.reshape(thresholds, (-1, 1, 1))), "float32")
+    if not below:
+        return B.einsum("tnl,nlk->tlk", above, labelled), None  # (thresholds, labels, 2)
     sides = B.einsum("stnl,nlk->stlk", B.stack([above, 1.0 - above]), labelled)  # (2, thresholds, labels, 2)
     return sides[0], sides[1]
 
 
 def confusion_counts(y_true: Any, y_pred: Any, thresholds: Sequence[float], threshold_tensor: Any = None,
                      evenly: bool = False, sample_weight: Any = None, top_k: int | None = None,
-                     class_id: int | None = None, multi_label: bool = False,
-                     label_weights: Any = None) -> dict[str, Any]:
+                     class_id: int | None = None, multi_label: bool = False, label_weights: Any = None,
+                     wanted: Sequence[str] = COUNTS) -> dict[str, Any]:
     """The weighted TP, FP, TN and FN of one batch at each threshold (a prediction counts when above it).
 
     A target counts as positive when it is non-zero. The counts have shape (thresholds,), or
     (thresholds, labels) with `multi_label`, where y_pred is (samples, labels) and labels count apart.
+    Only the `wanted` counts are returned.
     """
     B = backend.impl
     y_true, y_pred, weight = _prepare(y_true, y_pred, sample_weight, top_k, class_id)
@@ -157,9 +160,11 @@ def confusion_counts(y_true: Any, y_pred: Any, thresholds: Sequence[float], thre
     else:
         if threshold_tensor is None:
             threshold_tensor = B.convert_to_tensor(np.asarray(thresholds, dtype="float32"))
-        above, below = _broadcast_counts(y_pred, labelled, threshold_tensor)
-    result = {"true_positives": above[..., 0], "false_positives": above[..., 1],
-              "true_negatives": below[..., 1], "false_negatives": below[..., 0]}
+        above, below = _broadcast_counts(y_pred, labelled, threshold_tensor,
+                                         "true_negatives" in wanted or "false_negatives" in wanted)
+    sources = {"true_positives": (above, 0), "false_positives": (above, 1), "true_negatives": (below, 1),
+               "false_negatives": (below, 0)}
+    result = {name: sources[name][0][..., sources[name][1]] for name in wanted}
     return result if multi_label else {key: value[:, 0] for key, value in result.items()}
 
 
@@ -177,7 +182,7 @@ class ConfusionCountsMetric(Metric):
 
     def _accumulate(self, y_true: Any, y_pred: Any, sample_weight: Any, **options: Any) -> None:
         counts = confusion_counts(y_true, y_pred, self.thresholds, self._threshold_tensor, self._evenly,
-                                  sample_weight, **options)
+                                  sample_weight, wanted=self.counts, **options)
         for count in self.counts:
             getattr(self, count).assign_add(counts[count])
 
@@ -203,7 +208,7 @@ class _ConfusionCount(ConfusionCountsMetric):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         counts = confusion_counts(y_true, y_pred, self.thresholds, self._threshold_tensor, self._evenly,
-                                  sample_weight)
+                                  sample_weight, wanted=(self.count,))
         self.accumulator.assign_add(counts[self.count])
 
     def result(self) -> Any:
