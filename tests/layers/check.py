@@ -81,8 +81,8 @@ def check_layer(make_layer: Callable[[], Any], input_shape: Sequence[int], refer
     train: also check gradients on torch and jax.
     input_mask: a boolean mask of the input (shaped like its leading axes), given to the layer in the mask check.
     expected_mask: the mask of the (first) output, a boolean array or None for none; when given (or with
-        input_mask), `compute_mask` and the mask a functional model propagates past the layer must equal it
-        on every backend. A layer that makes a mask from its input (Embedding(mask_zero=True), Masking) needs
+        input_mask), `compute_mask`, the mask an eager torch output carries and the mask a functional model
+        propagates past the layer must equal it on every backend. A layer that makes a mask from its input (Embedding(mask_zero=True), Masking) needs
         only expected_mask.
     """
     call_kwargs = call_kwargs or {}
@@ -184,6 +184,10 @@ def check_mask(make_layer: Callable[[], Any], x: Any, input_mask: Any, expected:
     values = (tensor if isinstance(tensor, list) else [tensor]) + [
         m for m in (mask_tensor if isinstance(mask_tensor, list) else [mask_tensor]) if m is not None]
     values = values[:len(model_inputs)]
+    if name == "torch":  # its eager tensors take attributes: the outputs of a call carry their mask, as in Keras
+        eager = layer(tensor, **call_kwargs) if mask_tensor is None else layer(tensor, mask=mask_tensor, **call_kwargs)
+        eager = eager[0] if isinstance(eager, (list, tuple)) else eager
+        assert_mask(as_mask(getattr(eager, "_keras_mask", None)), expected, "the mask an eager torch output carries")
     propagated = np.asarray(backend.impl.convert_to_numpy(model(values)))
     if propagated.shape == (1,) and propagated[0] == -1.0:
         assert_mask(None, expected, f"the mask past the layer in a functional model on {name}")
