@@ -179,6 +179,7 @@ def test_config_round_trip_reset_and_lookup() -> None:
             "summation_method": "interpolation", "multi_label": False, "num_labels": None, "label_weights": None,
             "from_logits": False}
         assert set(metrics.Precision().get_config()) == {"name", "dtype", "thresholds", "top_k", "class_id"}
+        assert metrics.Recall(thresholds=np.array([0.25, 0.5])).get_config()["thresholds"] == [0.25, 0.5]
         assert metrics.get("precision").name == "precision" and isinstance(metrics.get("auc"), metrics.AUC)
         assert isinstance(metrics.get({"class_name": "Recall", "config": {"thresholds": 0.3}}), metrics.Recall)
 

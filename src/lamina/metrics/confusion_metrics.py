@@ -42,6 +42,13 @@ def parse_thresholds(thresholds: Any, default: float, argument: str = "threshold
     return [float(t) for t in values]
 
 
+def _as_config(thresholds: Any) -> Any:
+    """The thresholds argument as plain Python numbers, so that a config holding it saves as JSON."""
+    if isinstance(thresholds, (list, tuple, np.ndarray)):
+        return [float(t) for t in thresholds]
+    return None if thresholds is None else float(thresholds)
+
+
 def evenly_spaced(thresholds: Sequence[float]) -> bool:
     """Whether the thresholds are i / (n - 1) for i = 0..n-1 (n >= 3), up to the float epsilon."""
     count = len(thresholds)
@@ -202,9 +209,9 @@ class _ConfusionCount(ConfusionCountsMetric):
     def __init__(self, thresholds: float | Sequence[float] | None = None, name: str | None = None,
                  dtype: Any = None) -> None:
         super().__init__(unique_name(name, naming.to_snake_case(type(self).__name__)), dtype or "float32")
-        self.init_thresholds = thresholds
         self.counts = ("accumulator",)
         self._init_counts(parse_thresholds(thresholds, 0.5))
+        self.init_thresholds = _as_config(thresholds)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         counts = confusion_counts(y_true, y_pred, self.thresholds, self._threshold_tensor, self._evenly,
@@ -252,10 +259,10 @@ class _PrecisionRecall(ConfusionCountsMetric):
             raise ValueError(f"`top_k` must be a positive integer or None, got {top_k!r}.")
         if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, int) or class_id < 0):
             raise ValueError(f"`class_id` must be a non-negative integer or None, got {class_id!r}.")
-        self.init_thresholds = thresholds
         self.top_k = top_k
         self.class_id = class_id
         self._init_counts(parse_thresholds(thresholds, 0.5 if top_k is None else NEG_INF))
+        self.init_thresholds = _as_config(thresholds)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         self._accumulate(y_true, y_pred, sample_weight, top_k=self.top_k, class_id=self.class_id)
