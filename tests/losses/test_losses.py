@@ -134,8 +134,8 @@ def test_reductions_and_sample_weight(backend_name: str, reduction: str) -> None
         np.testing.assert_allclose(_np(loss(Y_TRUE, Y_PRED)), expected[0], rtol=1e-5)
         np.testing.assert_allclose(_np(loss(Y_TRUE, Y_PRED, sample_weight=WEIGHTS)), expected[1], rtol=1e-5)
         # a weight of shape (n, 1) is the same as (n,)
-        np.testing.assert_allclose(_np(loss(Y_TRUE, Y_PRED, sample_weight=WEIGHTS[:, None])).reshape(np.shape(expected[1])),
-                                   expected[1], rtol=1e-5)
+        column = _np(loss(Y_TRUE, Y_PRED, sample_weight=WEIGHTS[:, None]))
+        np.testing.assert_allclose(column.reshape(np.shape(expected[1])), expected[1], rtol=1e-5)
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)

@@ -32,7 +32,17 @@ kld = KLD = kullback_leibler_divergence = kl_divergence
 logcosh = log_cosh
 
 __all__ = [
-    "Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "serialize", "deserialize", "squeeze_or_expand_to_same_rank",
-    "reduce_weighted_values", "FUNCTIONS", "CLASSES", "SHORT_NAMES",
-    *sorted(name for name in CLASSES if name not in ("Loss", "LossFunctionWrapper")), *sorted(FUNCTIONS),
+    "Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "serialize", "deserialize",
+    "squeeze_or_expand_to_same_rank", "reduce_weighted_values", "FUNCTIONS", "CLASSES", "SHORT_NAMES",
+    "BinaryCrossentropy", "BinaryFocalCrossentropy", "CTC", "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy", "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "Circle",
+    "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson",
+    "SparseCategoricalCrossentropy", "SquaredHinge", "Tversky", "binary_crossentropy", "binary_focal_crossentropy",
+    "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_generalized_cross_entropy",
+    "categorical_hinge", "circle", "cosine_similarity", "ctc", "dice", "hinge", "huber", "kl_divergence",
+    "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
+    "mean_squared_logarithmic_error", "poisson", "sparse_categorical_crossentropy", "squared_hinge", "tversky",
+    "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "kullback_leibler_divergence",
+    "logcosh",
 ]

@@ -93,8 +93,8 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
     return B.sum(alpha * modulating * (-y_true * log_probabilities), axis=axis)
 
 
-def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, ignore_class: int | None = None,
-                                    axis: int = -1) -> Any:
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1) -> Any:
     """-log p[label] for integer labels; labels equal to ignore_class give 0 and are masked out of the mean."""
     B = backend.impl
     y_pred, from_logits = logits_if_known(y_pred, from_logits, "softmax", axis)

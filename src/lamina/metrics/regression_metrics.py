@@ -143,7 +143,10 @@ class R2Score(Metric):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         if not self.built:
             self.build(B.shape(y_true), B.shape(y_pred))
-        weight = B.ones_like(y_true) if sample_weight is None else B.cast(B.convert_to_tensor(sample_weight), self.dtype)
+        if sample_weight is None:
+            weight = B.ones_like(y_true)
+        else:
+            weight = B.cast(B.convert_to_tensor(sample_weight), self.dtype)
         if len(B.shape(weight)) == 1:
             weight = B.expand_dims(weight, 1)
         weight = B.broadcast_to(weight, B.shape(y_true))
