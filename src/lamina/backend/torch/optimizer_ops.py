@@ -156,7 +156,7 @@ def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velociti
     step = iterations.to(torch.float32) + 1.0
     kernel = torch._fused_adamw_ if weight_decay else torch._fused_adam_
     kernel(list(variables), list(grads), list(momentums), list(velocities), list(velocity_maxima or []),
-           [step] * len(variables), amsgrad=bool(velocity_maxima), lr=_as_tensor(learning_rate, variables[0]),
+           [step] * len(variables), amsgrad=bool(velocity_maxima), lr=_as_tensor(learning_rate),
            beta1=beta_1, beta2=beta_2, weight_decay=float(weight_decay),
            eps=epsilon / math.sqrt(1.0 - beta_2 ** (done + 1)), maximize=False)
     iterations._lamina_host_count = (iterations._version + 1, done + 1)  # the optimizer counts the step next
@@ -177,7 +177,7 @@ def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, le
         return
     if not momentums:
         torch._fused_sgd_(list(variables), list(grads), [], weight_decay=0.0, momentum=0.0,
-                          lr=_as_tensor(learning_rate, variables[0]), dampening=0.0, nesterov=False, maximize=False,
+                          lr=_as_tensor(learning_rate), dampening=0.0, nesterov=False, maximize=False,
                           is_first_step=False)
         return
     if isinstance(learning_rate, Variable) and not nesterov:
@@ -185,7 +185,7 @@ def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, le
                           lr=-1.0, dampening=1.0 - _host_value(learning_rate), nesterov=False, maximize=True,
                           is_first_step=False)
         return
-    scaled = torch._foreach_mul(list(grads), _as_tensor(learning_rate, variables[0]))
+    scaled = torch._foreach_mul(list(grads), _as_tensor(learning_rate))
     torch._fused_sgd_(list(variables), scaled, list(momentums), weight_decay=0.0, momentum=float(momentum), lr=-1.0,
                       dampening=0.0, nesterov=bool(nesterov), maximize=True, is_first_step=False)
 
@@ -214,7 +214,7 @@ def adagrad_update(variables: Tensors, grads: Tensors, accumulators: Tensors, le
         return
     steps = [_one(variables[0].device)] * len(variables)  # with lr_decay=0 the kernel's step count does not matter
     torch._fused_adagrad_(list(variables), list(grads), list(accumulators), steps,
-                          lr=_as_tensor(learning_rate, variables[0]), lr_decay=0.0, weight_decay=0.0,
+                          lr=_as_tensor(learning_rate), lr_decay=0.0, weight_decay=0.0,
                           eps=math.sqrt(start + epsilon) - math.sqrt(start), maximize=False)
 
 
@@ -227,8 +227,8 @@ def _one(device: torch.device) -> torch.Tensor:
     return _ONES[device]
 
 
-def _as_tensor(value: Any, like: torch.Tensor) -> Any:
-    """A learning rate as the kernels take it: a float32 tensor on the variables' device, or a Python float."""
+def _as_tensor(value: Any) -> Any:
+    """A learning rate as the kernels take it: a float32 tensor (on the variables' device), or a Python float."""
     if isinstance(value, torch.Tensor):
         return value.detach() if value.dtype == torch.float32 else value.detach().to(torch.float32)
     return float(value)
