@@ -217,10 +217,10 @@ def test_projected_attention_passes_the_query_mask_and_uses_the_value_mask(name:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             values, mask = (B.convert_to_numpy(o) for o in model([query_tokens, value_tokens]))
+            query, value = embed(B.convert_to_tensor(query_tokens)), embed(B.convert_to_tensor(value_tokens))
+            expected = attention(query, value, query_mask=B.convert_to_tensor(query_tokens != 0),
+                                 value_mask=B.convert_to_tensor(value_tokens != 0))
         np.testing.assert_array_equal(mask.astype(bool), query_tokens != 0)
-        query, value = embed(B.convert_to_tensor(query_tokens)), embed(B.convert_to_tensor(value_tokens))
-        expected = attention(query, value, query_mask=B.convert_to_tensor(query_tokens != 0),
-                             value_mask=B.convert_to_tensor(value_tokens != 0))
         np.testing.assert_allclose(values, B.convert_to_numpy(expected), atol=1e-5)
         unmasked = B.convert_to_numpy(attention(B.convert_to_tensor(B.convert_to_numpy(query)),
                                                 B.convert_to_tensor(B.convert_to_numpy(value))))

@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 from lamina import backend, constraints, initializers, regularizers
-from lamina.layers.attention.masks import (call_masks, causal_mask, expand_mask, masked_softmax, split_masks,
-                                           unmasked)
+from lamina.layers.attention.masks import (call_masks, causal_mask, expand_mask, masked_softmax, masks_hidden,
+                                           split_masks)
 from lamina.layers.attention.multi_head_attention import QueryValueLayer, _refuse_unsupported
 from lamina.layers.einsum_dense import EinsumDense
 
@@ -82,10 +82,10 @@ class GroupQueryAttention(QueryValueLayer):
              training: bool | None = None, use_causal_mask: bool = False, mask: Any = None) -> Any:
         key, attention_mask, only_causal = call_masks(query, value, key, query_mask, value_mask, key_mask,
                                                       attention_mask, use_causal_mask, mask)
-        query, value, key = unmasked(query, value, key)
-        query = self._query_dense(query)  # (batch, target, query_heads, head_dim)
-        key = self._key_dense(key)  # (batch, source, kv_heads, head_dim)
-        value = self._value_dense(value)
+        with masks_hidden(query, value, key):
+            query = self._query_dense(query)  # (batch, target, query_heads, head_dim)
+            key = self._key_dense(key)  # (batch, source, kv_heads, head_dim)
+            value = self._value_dense(value)
         outputs, scores = self._attend(query, key, value, attention_mask, only_causal, return_attention_scores,
                                        training)
         outputs = self._output_dense(outputs)

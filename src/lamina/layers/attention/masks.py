@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 from lamina import backend
 from lamina.ops.symbolic import KerasTensor
@@ -72,11 +73,18 @@ def input_masks(*tensors: Any) -> list[Any] | None:
     return masks if any(m is not None for m in masks) else None
 
 
-def unmasked(*tensors: Any) -> list[Any]:
-    """The tensors without the masks eager tensors carry: attention applies the masks itself, so its
-    projections (which, as in Keras, do not support masking) must not see them. Views, not copies."""
-    B = backend.impl
-    return [t if getattr(t, "_keras_mask", None) is None else B.reshape(t, B.shape(t)) for t in tensors]
+@contextlib.contextmanager
+def masks_hidden(*tensors: Any) -> Iterator[None]:
+    """Within: the eager tensors show no carried mask (restored after). Attention applies the masks itself, so
+    its projections (which, as in Keras, do not support masking) must not see them."""
+    saved = [(t, t._keras_mask) for t in tensors if getattr(t, "_keras_mask", None) is not None]
+    for tensor, _ in saved:
+        tensor._keras_mask = None
+    try:
+        yield
+    finally:
+        for tensor, mask in saved:
+            tensor._keras_mask = mask
 
 
 def split_masks(mask: Any, count: int) -> list[Any]:

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from lamina import backend, constraints, initializers, regularizers
 from lamina.layers.attention.masks import (call_masks, causal_mask, expand_mask, input_masks, masked_softmax,
-                                           split_masks, unmasked)
+                                           masks_hidden, split_masks)
 from lamina.layers.einsum_dense import EinsumDense
 from lamina.layers.layer import Layer
 from lamina.ops.symbolic import KerasTensor
@@ -151,10 +151,10 @@ class MultiHeadAttention(QueryValueLayer):
              training: bool | None = None, use_causal_mask: bool = False, mask: Any = None) -> Any:
         key, attention_mask, only_causal = call_masks(query, value, key, query_mask, value_mask, key_mask,
                                                       attention_mask, use_causal_mask, mask)
-        query, value, key = unmasked(query, value, key)
-        query = self._query_dense(query)  # (batch, target, heads, key_dim)
-        key = self._key_dense(key)  # (batch, source, heads, key_dim)
-        value = self._value_dense(value)  # (batch, source, heads, value_dim)
+        with masks_hidden(query, value, key):
+            query = self._query_dense(query)  # (batch, target, heads, key_dim)
+            key = self._key_dense(key)  # (batch, source, heads, key_dim)
+            value = self._value_dense(value)  # (batch, source, heads, value_dim)
         outputs, scores = self._attend(query, key, value, attention_mask, only_causal, return_attention_scores,
                                        training)
         outputs = self._output_dense(outputs)
