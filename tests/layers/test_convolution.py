@@ -303,3 +303,10 @@ def test_data_format_none_follows_the_configured_image_data_format() -> None:
         assert layer.data_format == "channels_first" and outputs.shape == (1, 2, 3, 3)
     finally:
         lamina.config.set_image_data_format("channels_last")
+
+
+def test_convolutions_drop_a_mask_with_a_warning() -> None:
+    """As Keras 3: convolutions do not support masking; a mask reaching one stops there."""
+    mask = np.array([[True, False, True, True], [False, True, True, True]])
+    with pytest.warns(UserWarning, match="Conv1D .* does not support masking"):
+        check_layer(lambda: Conv1D(2, 2), (2, 4, 3), input_mask=mask, expected_mask=None, train=False)

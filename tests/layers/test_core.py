@@ -401,7 +401,8 @@ def flipped_mask(inputs, mask):  # noqa: ANN001, ANN201
 
 
 def test_lambda_masks() -> None:
-    """Lambda(mask=f) outputs the mask f(inputs, mask); without `mask` the mask stops there."""
+    """Lambda(mask=f) outputs the mask f(inputs, mask); without `mask` the mask stops there, with a warning."""
     check_layer(lambda: Lambda(doubled, mask=flipped_mask), (2, 3, 4), input_mask=STEP_MASK,
                 expected_mask=~STEP_MASK, train=False)
-    check_layer(lambda: Lambda(doubled), (2, 3, 4), input_mask=STEP_MASK, expected_mask=None, train=False)
+    with pytest.warns(UserWarning, match="Lambda .* does not support masking"):
+        check_layer(lambda: Lambda(doubled), (2, 3, 4), input_mask=STEP_MASK, expected_mask=None, train=False)

@@ -11,6 +11,7 @@ import builtins
 import inspect
 import marshal
 import types
+import warnings
 from typing import Any, Callable
 
 from lamina import backend, config
@@ -99,6 +100,11 @@ class Lambda(Layer):
         self._function_takes_training = "training" in parameters
 
     def call(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
+        if mask is not None and self.mask is None and not getattr(self, "_warned_about_mask", False):
+            # as Keras 3: the function still gets the mask, but without `mask=` the output has none
+            self._warned_about_mask = True
+            warnings.warn(f"Lambda {self.name!r} does not support masking (it was made without `mask=`), but its "
+                          "input carries a mask: the mask stops here and later layers see none.", stacklevel=2)
         kwargs = dict(self.arguments)
         if self._function_takes_mask:
             kwargs["mask"] = mask
