@@ -115,8 +115,6 @@ def test_fit_evaluate_and_predict_call_the_hooks_in_keras_order_with_keras_logs(
         ("on_predict_batch_end", 2), ("on_predict_end", [])]
 
 
-@pytest.mark.xfail(reason="the trainer does not yet run fit's callbacks' evaluate hooks during validation, nor "
-                          "pass predict's batch outputs to on_predict_batch_end", strict=False)
 def test_validation_runs_the_evaluate_hooks_and_predict_passes_its_outputs(training_backend):
     model, x, y = make_model()
     recorder = Recorder()

@@ -74,11 +74,7 @@ def test_config_reset_and_errors() -> None:
             metrics.F1Score().update_state(LABELS[:, 0], SCORES[:, 0])
 
 
-def test_in_fit_logs_one_score_per_class(training_backend: str, request: pytest.FixtureRequest) -> None:
-    if training_backend == "jax":  # the jitted step needs the metric's variables before it is traced
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "compile must call metric.build(y_true_shape, y_pred_shape) when it builds the metrics: F1Score "
-            "sizes its counts by the number of classes")))
+def test_in_fit_logs_one_score_per_class(training_backend: str) -> None:
     x = rng.normal(size=(32, 5)).astype("float32")
     model = models.Sequential([layers.Input((5,)), layers.Dense(C, activation="softmax")])
     model.compile(optimizer="sgd", loss="categorical_crossentropy",

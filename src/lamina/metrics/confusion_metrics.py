@@ -418,13 +418,13 @@ class AUC(ConfusionCountsMetric):
         self._label_weight_tensor = (None if label_weights is None
                                      else backend.impl.convert_to_tensor(self.label_weights))
         self._from_logits = from_logits
-        self._built = False
+        self.built = False
         if not multi_label or num_labels:
             self.build(None, (None, num_labels) if multi_label else None)
 
     def build(self, y_true_shape: Any, y_pred_shape: Any) -> None:
         """Create the counts; with `multi_label`, one column per label, so the labels must be known."""
-        if self._built:
+        if self.built:
             return
         shape: tuple = ()
         if self.multi_label:
@@ -433,7 +433,7 @@ class AUC(ConfusionCountsMetric):
                                  f"{y_pred_shape}.")
             shape = (int(y_pred_shape[1]),)
         self._init_counts(*self._all_thresholds, shape=shape)
-        self._built = True
+        self.built = True
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         B = backend.impl
@@ -469,7 +469,7 @@ class AUC(ConfusionCountsMetric):
 
     def result(self) -> Any:
         B = backend.impl
-        if not self._built:
+        if not self.built:
             return B.convert_to_tensor(np.float32(0.0))
         tp, fp, tn, fn = (self._values()[name] for name in COUNTS)
         if self.curve == "PR" and self.summation_method == "interpolation":

@@ -34,11 +34,11 @@ class FBetaScore(Metric):
         self.beta = float(beta)
         self.threshold = threshold
         self.axis = None if average == "micro" else 0
-        self._built = False
+        self.built = False
 
     def build(self, y_true_shape: Any, y_pred_shape: Any) -> None:
         """Create the counts: one per class, or single totals with average="micro"."""
-        if self._built:
+        if self.built:
             return
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2 or y_pred_shape[-1] is None:
             raise ValueError(f"{type(self).__name__} expects y_true and y_pred of shape (samples, classes), got "
@@ -46,7 +46,7 @@ class FBetaScore(Metric):
         shape = () if self.average == "micro" else (int(y_pred_shape[-1]),)
         for count in _COUNTS:
             setattr(self, count, self.add_variable(shape=shape, name=count))
-        self._built = True
+        self.built = True
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         B = backend.impl
@@ -70,7 +70,7 @@ class FBetaScore(Metric):
 
     def result(self) -> Any:
         B = backend.impl
-        if not self._built:
+        if not self.built:
             return B.convert_to_tensor(0.0)
         tp = self.true_positives.value
         precision = tp / (tp + self.false_positives.value + EPSILON)

@@ -140,7 +140,8 @@ def check_targets(model: Any, y: Any, x: Any) -> None:
         output = names[index] if len(names) > 1 else None
         _check_target_shape(loss, tuple(backend.impl.shape(target)), tuple(predictions[index]), output)
         if _function_of(loss) is losses.sparse_categorical_crossentropy:
-            _check_label_range(target, predictions[index][-1], names[index])
+            _check_label_range(target, predictions[index][-1], names[index],
+                               loss.function_options.get("ignore_class"))
 
 
 def output_shapes(model: Any, x: Any) -> list[tuple]:
@@ -213,10 +214,14 @@ def _check_target_shape(loss: Any, target: tuple, prediction: tuple, output: str
                          f"for an output of shape {prediction}.")
 
 
-def _check_label_range(target: Any, classes: int | None, output: str) -> None:
-    """Sparse labels must index a class of the output."""
+def _check_label_range(target: Any, classes: int | None, output: str, ignored: int | None = None) -> None:
+    """Sparse labels must index a class of the output (the loss's `ignore_class` excepted)."""
     if not isinstance(target, np.ndarray) or not target.size:
         return
+    if ignored is not None:
+        target = target[target != ignored]
+        if not target.size:
+            return
     low, high = target.min(), target.max()
     if low < 0 or (classes is not None and high >= classes):
         bad = int(low) if low < 0 else int(high)

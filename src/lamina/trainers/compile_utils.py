@@ -114,6 +114,9 @@ class CompileMetrics:
             for requested, weighted in ((self._requested[index], False), (self._requested_weighted[index], True)):
                 for identifier in requested:
                     metric = self._resolve(identifier, index, y_true_shapes[index], y_pred_shapes[index])
+                    if callable(getattr(metric, "build", None)) and not getattr(metric, "built", True):
+                        # variables shaped by the data (F1Score's classes, R2Score's outputs), made before any step
+                        metric.build(y_true_shapes[index], y_pred_shapes[index])
                     if several:
                         metric.name = f"{name}_{metric.name}"
                     self._plan.append((index, metric, weighted))

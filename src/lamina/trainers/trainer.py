@@ -253,7 +253,7 @@ class Trainer:
                     self._train_epoch_on_batches(train, callback_list)
                 logs = self._metric_values()
                 if validation is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_data(validation, validation_batch_size or batch_size, None)
+                    val_logs = self._evaluate_data(validation, validation_batch_size or batch_size, callback_list)
                     logs.update({f"val_{name}": value for name, value in val_logs.items()})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -365,16 +365,18 @@ class Trainer:
         """Keras 2's spelling of evaluate on a generator."""
         return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
-    def _evaluate_data(self, data: Any, batch_size: int, callback_setup: tuple | None) -> dict[str, float]:
-        """Run the test steps over `data`; callbacks only when called from evaluate (not fit's validation)."""
+    def _evaluate_data(self, data: Any, batch_size: int, callback_setup: Any) -> dict[str, float]:
+        """Run the test steps over `data`. From fit, `callback_setup` is fit's own CallbackList (Keras calls its
+        on_test_* hooks for the validation); from evaluate, the (callbacks, verbose) evaluate was given."""
         steps = data.steps if isinstance(data, data_adapter.GeneratorData) else math.ceil(data.count / batch_size)
-        if callback_setup is None:  # fit's validation: no callbacks of its own
-            callback_list = CallbackList(None, model=self, epochs=1, steps=steps, verbose=0)
+        if isinstance(callback_setup, CallbackList):
+            callback_list, closing = callback_setup, contextlib.nullcontext()  # fit closes its list itself
         else:
             callbacks, verbose = callback_setup
             callback_list = CallbackList(callbacks, add_progbar=_shows_progress(verbose), model=self, epochs=1,
                                          steps=steps, verbose=verbose)
-        with _closing(callback_list):
+            closing = _closing(callback_list)
+        with closing:
             callback_list.on_test_begin()
             self.reset_metrics()
             logs = MetricLogs(self)
@@ -429,7 +431,7 @@ class Trainer:
             for step, (offset, steps, size) in enumerate(blocks):
                 callback_list.on_predict_batch_begin(step)
                 chunks.append(runner.predict_arrays(device_x, order, offset, steps, size))
-                callback_list.on_predict_batch_end(step, {})
+                callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
             callback_list.on_predict_end()
         return _concatenate_outputs(chunks)
 
@@ -452,7 +454,7 @@ class Trainer:
                 runner = self._get_runner(batch)
                 callback_list.on_predict_batch_begin(step)
                 chunks.append(runner.predict_batch(batch.to_device()[0]))
-                callback_list.on_predict_batch_end(step, {})
+                callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
             callback_list.on_predict_end()
         return _concatenate_outputs(chunks)
 
