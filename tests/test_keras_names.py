@@ -1,4 +1,4 @@
-"""Lamina has every public name of Keras 3 in the model-building namespaces.
+"""Lamina has every public name of Keras 3 in the model-building and training namespaces.
 
 tests/data/keras3_names.json holds those names as Keras 3 publishes them (a fact about its API, kept here
 so that the suite needs nothing outside the repository). A name Lamina deliberately leaves out is listed
@@ -20,6 +20,8 @@ NOT_PROVIDED: dict[str, str] = {
     "keras.layers.TFSMLayer": "loads a TensorFlow SavedModel: needs TensorFlow, which is not a Lamina backend",
     "keras.layers.FlaxLayer": "wraps a Flax module: needs flax, which Lamina does not depend on (JaxLayer wraps "
                               "plain jax functions)",
+    "keras.callbacks.OrbaxCheckpoint": "writes checkpoints with the orbax library, which Lamina does not depend on "
+                                       "(ModelCheckpoint and BackupAndRestore cover saving during training)",
 }
 
 

@@ -25,14 +25,21 @@ NAMES.update({"mse": CLASSES["MeanSquaredError"], "mae": CLASSES["MeanAbsoluteEr
               "mape": CLASSES["MeanAbsolutePercentageError"], "acc": CLASSES["Accuracy"]})
 
 
+# The per-sample functions (`keras.metrics.log_cosh`, `hinge`, ...): by name, a metric of their mean.
+FUNCTIONS: dict[str, Any] = {name: getattr(module, name) for module in _MODULES for name in module.__all__
+                             if callable(getattr(module, name)) and not isinstance(getattr(module, name), type)}
+
+
 def get(identifier: Any) -> Metric:
     """A Metric for a name, a config dict, a Metric instance or class, or a per-sample function."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
-        return naming.lookup("metric", identifier, {**NAMES, **CLASSES})(name=identifier)
+        if identifier in FUNCTIONS and identifier not in NAMES:
+            return MeanMetricWrapper(FUNCTIONS[identifier], name=identifier)
+        return naming.lookup("metric", identifier, {**NAMES, **CLASSES, **FUNCTIONS})(name=identifier)
     if isinstance(identifier, dict):
-        return naming.lookup("metric", identifier["class_name"], CLASSES).from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if callable(identifier):
@@ -40,5 +47,26 @@ def get(identifier: Any) -> Metric:
     raise TypeError(f"A metric must be a name, a Metric or a function, got {type(identifier).__name__}.")
 
 
-__all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "get", "accuracy_for",
+def serialize(metric: Metric) -> dict:
+    """A metric's Keras-layout config: built-in classes by name, user classes through the saving registry."""
+    if CLASSES.get(type(metric).__name__) is type(metric):
+        return {"module": "lamina.metrics", "class_name": type(metric).__name__, "config": metric.get_config(),
+                "registered_name": None}
+    from lamina.saving import registry
+
+    return registry.serialize_object(metric)
+
+
+def deserialize(config: dict, custom_objects: dict[str, Any] | None = None) -> Metric:
+    """A Metric from its serialized form (`serialize`'s, or a Keras file's)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"deserialize expects a dict with 'class_name' and 'config', got {config!r:.200}.")
+    if config["class_name"] in CLASSES and not (custom_objects and config["class_name"] in custom_objects):
+        return CLASSES[config["class_name"]].from_config(config.get("config", {}))
+    from lamina.saving import registry
+
+    return registry.deserialize_object(config, custom_objects)
+
+
+__all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "deserialize", "get", "serialize", "accuracy_for",
            *(name for module in _MODULES for name in module.__all__)]

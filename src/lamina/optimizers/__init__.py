@@ -34,9 +34,20 @@ def get(identifier: Any) -> Optimizer:
     raise TypeError(f"optimizer must be a name or an Optimizer, got {type(identifier).__name__}: {identifier!r}.")
 
 
+def deserialize(config: dict, custom_objects: dict[str, Any] | None = None) -> Optimizer:
+    """An Optimizer from its serialized form (`serialize`'s, or a Keras file's), user classes included."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"deserialize expects a dict with 'class_name' and 'config', got {config!r:.200}.")
+    if config["class_name"] in CLASSES and not (custom_objects and config["class_name"] in custom_objects):
+        return CLASSES[config["class_name"]].from_config(config.get("config", {}))
+    from lamina.saving import registry
+
+    return registry.deserialize_object(config, custom_objects)
+
+
 def serialize(optimizer: Optimizer) -> dict:
     return {"module": "lamina.optimizers", "class_name": type(optimizer).__name__,
             "config": optimizer.get_config(), "registered_name": None}
 
 
-__all__ = ["Optimizer", "get", "serialize", *(name for module in _MODULES for name in module.__all__)]
+__all__ = ["Optimizer", "deserialize", "get", "serialize", *(name for module in _MODULES for name in module.__all__)]

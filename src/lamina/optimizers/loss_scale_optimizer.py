@@ -106,6 +106,10 @@ class LossScaleOptimizer(Optimizer):
             self.step_counter.assign(B.where(B.logical_and(finite, B.logical_not(grow)), counter + 1,
                                              B.zeros_like(counter)))
 
+    def finalize_variable_values(self, var_list: Sequence[Any]) -> None:
+        """What the inner optimizer does at the end of training (with use_ema: the moving averages)."""
+        self.inner_optimizer.finalize_variable_values(var_list)
+
     def get_config(self) -> dict:
         from lamina.optimizers import serialize
 
