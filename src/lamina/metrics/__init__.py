@@ -35,9 +35,8 @@ def get(identifier: Any) -> Metric:
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
-        if identifier in FUNCTIONS and identifier not in NAMES:
-            return MeanMetricWrapper(FUNCTIONS[identifier], name=identifier)
-        return naming.lookup("metric", identifier, {**NAMES, **CLASSES, **FUNCTIONS})(name=identifier)
+        found = naming.lookup("metric", identifier, {**FUNCTIONS, **NAMES, **CLASSES})
+        return found(name=identifier) if isinstance(found, type) else MeanMetricWrapper(found, name=identifier)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
