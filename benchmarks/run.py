@@ -47,9 +47,9 @@ def parse_arguments() -> argparse.Namespace:
                         help=f"epochs per training run, the first is warm-up (default {wl.DEFAULT_EPOCHS}, "
                              f"{wl.QUICK_EPOCHS} with --quick)")
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer samples, epochs and predict calls")
-    parser.add_argument("--optimizer", choices=wl.OPTIMIZERS, default="adam",
-                        help="the optimizer every framework trains with, same hyperparameters everywhere: "
-                             + ", ".join(wl.OPTIMIZERS))
+    parser.add_argument("--optimizer", default="adam",
+                        help="comma list of the optimizers every framework trains with, one after the other, same "
+                             "hyperparameters everywhere: " + ", ".join(wl.OPTIMIZERS))
     parser.add_argument("--json", type=Path, default=None, help="write all results to this JSON file")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run every framework/backend this many times, interleaved, and keep the best")
@@ -61,6 +61,8 @@ def parse_arguments() -> argparse.Namespace:
     if "hand" not in args.frameworks:
         args.frameworks.insert(0, "hand")
     args.backends = choose(parser, "backends", args.backends.lower(), BACKENDS)
+    args.optimizers = choose(parser, "optimizer", args.optimizer.lower(), wl.OPTIMIZERS)
+    args.optimizer = args.optimizers[0]
     if args.epochs is None:
         args.epochs = wl.QUICK_EPOCHS if args.quick else wl.DEFAULT_EPOCHS
     if args.epochs < 2:
@@ -238,36 +240,52 @@ def load_average() -> str:
         return "load average unknown"
 
 
-def main() -> None:
-    args = parse_arguments()
-    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
-    load_before = load_average()
+def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every framework/backend pair on args.workloads with args.optimizer; the best of the repeats of each."""
     pairs = [(backend, framework) for backend in args.backends for framework in args.frameworks]
     repeats: dict[tuple[str, str], list[dict[str, Any]]] = {pair: [] for pair in pairs}
     for round_number in range(1, args.repeat + 1):  # interleaved, so a busy spell hits one repeat only
         for backend, framework in pairs:
-            print(f"[bench] {framework} on {backend} (round {round_number}/{args.repeat}) ...",
+            print(f"[bench] {framework} on {backend}, {args.optimizer} (round {round_number}/{args.repeat}) ...",
                   file=sys.stderr, flush=True)
             run = run_one(framework, backend, args)
             repeats[backend, framework].append(run)
             state = f"unavailable: {run['unavailable']}" if "unavailable" in run else "done"
             print(f"[bench] {framework} on {backend}: {state} ({run['wall_seconds']}s)", file=sys.stderr, flush=True)
-    runs = [best_of(repeats[pair]) for pair in pairs]
+    return [best_of(repeats[pair]) for pair in pairs]
+
+
+def main() -> None:
+    args = parse_arguments()
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    load_before = load_average()
+    workloads, sections, every_run = list(args.workloads), [], {}
+    for number, optimizer in enumerate(args.optimizers):
+        # W4 (predict) does not train: it runs with the first optimizer only.
+        args.optimizer = optimizer
+        args.workloads = [w for w in workloads if number == 0 or w != "W4"]
+        if not args.workloads:
+            continue
+        runs = measure(args)
+        every_run[optimizer] = runs
+        sections.append((list(args.workloads), optimizer, runs))
     mode = ("quick" if args.quick else "full") + (f", best of {args.repeat}" if args.repeat > 1 else "")
     report = [f"Lamina benchmarks ({mode}), python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
               f"{load_before} before, {load_average()} after",
-              *environment_lines(runs), ""]
-    for name in args.workloads:
-        report += (predict_table(runs, args) if name == "W4" else training_table(name, runs, args)) + [""]
+              *environment_lines(sections[0][2] if sections else []), ""]
+    for names, optimizer, runs in sections:
+        args.optimizer = optimizer
+        for name in names:
+            report += (predict_table(runs, args) if name == "W4" else training_table(name, runs, args)) + [""]
     print("\n".join(report))
     if args.json:
         payload = {"config": {key: (str(value) if isinstance(value, Path) else value)
                               for key, value in vars(args).items()},
-                   "load": {"before": load_before, "after": load_average()},
-                   "runs": runs, "repeats": [run for pair in pairs for run in repeats[pair]]}
+                   "load": {"before": load_before, "after": load_average()}, "runs": every_run}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"results written to {args.json}")
+
 
 if __name__ == "__main__":
     main()
