@@ -304,7 +304,9 @@ class Trainer:
                                callback_list: CallbackList) -> None:
         B = backend.impl
         runner = self._training_runner()
-        rows = B.arange(count) if order_seed is None else B.random_permutation(count, seed=order_seed)
+        # The order is drawn on the host: a seeded device permutation compiles anew for every data size on jax.
+        rows = B.arange(count) if order_seed is None else \
+            B.convert_to_tensor(np.random.default_rng(order_seed).permutation(count))
         order = distribution.current().local_rows(rows)
         count = int(B.shape(order)[0])
         full, rest = divmod(count, batch_size)
