@@ -10,52 +10,39 @@ from lamina.optimizers.schedules.base import LearningRateSchedule, check_positiv
 __all__ = ["ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "PiecewiseConstantDecay"]
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """A decay driven by `decay_rate` and the progress `step / decay_steps` (floored with `staircase`)."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 name: str | None = None) -> None:
+        check_positive_steps(decay_steps, "decay_steps")
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name or type(self).__name__
+
+    def _progress(self, step: Any) -> Any:
+        progress = float_step(step) / float(self.decay_steps)
+        return backend.impl.floor(progress) if self.staircase else progress
+
+    def get_config(self) -> dict:
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`; with `staircase`, the exponent is floored."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
-                 name: str = "ExponentialDecay") -> None:
-        check_positive_steps(decay_steps, "decay_steps")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step: Any) -> Any:
-        B = backend.impl
-        p = float_step(step) / float(self.decay_steps)
-        if self.staircase:
-            p = B.floor(p)
-        return float(self.initial_learning_rate) * B.power(float(self.decay_rate), p)
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return float(self.initial_learning_rate) * backend.impl.power(float(self.decay_rate), self._progress(step))
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`; with `staircase`, the ratio is floored."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
-                 name: str = "InverseTimeDecay") -> None:
-        check_positive_steps(decay_steps, "decay_steps")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step: Any) -> Any:
-        B = backend.impl
-        p = float_step(step) / float(self.decay_steps)
-        if self.staircase:
-            p = B.floor(p)
-        return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * p)
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * self._progress(step))
 
 
 class PolynomialDecay(LearningRateSchedule):
