@@ -240,3 +240,17 @@ def test_shared_layer_is_one_set_of_weights(training_backend):
     x = np.ones((2, 3), "float32")
     kernel, bias = shared.get_weights()
     np.testing.assert_allclose(model.predict([x, x], verbose=0), 2 * (x @ kernel + bias), atol=1e-5)
+
+
+def test_steps_per_epoch_on_arrays_walks_one_pass_as_keras(training_backend):
+    """fit(x, y, steps_per_epoch=k) on arrays trains k batches per epoch through one pass over the data, and
+    stops with a warning once the pass is done."""
+    x = np.random.default_rng(0).random((100, 3)).astype("float32")
+    model = Sequential([lamina.Input((3,)), Dense(1)])
+    model.compile(optimizer=lamina.optimizers.SGD(0.01), loss="mse")
+    history = model.fit(x, x[:, :1], batch_size=10, steps_per_epoch=3, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and int(model.optimizer.iterations) == 6
+    model.compile(optimizer=lamina.optimizers.SGD(0.01), loss="mse")
+    with pytest.warns(UserWarning, match="ran out of data"):
+        history = model.fit(x, x[:, :1], batch_size=10, steps_per_epoch=3, epochs=6, verbose=0)
+    assert len(history.history["loss"]) == 4 and int(model.optimizer.iterations) == 10

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+import warnings
 from collections.abc import Mapping
 from typing import Any, Iterator, Sequence
 
@@ -227,7 +228,8 @@ class Trainer:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}.")
         train, validation = self._fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
                                            steps_per_epoch, validation_steps, shuffle)
-        steps = train.steps if isinstance(train, data_adapter.GeneratorData) else math.ceil(train.count / batch_size)
+        steps = train.steps if isinstance(train, data_adapter.GeneratorData) else \
+            steps_per_epoch or math.ceil(train.count / batch_size)
         verbose = checks.check_verbose(verbose)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=_shows_progress(verbose), model=self,
                                      epochs=epochs, steps=steps, verbose=verbose)
@@ -243,10 +245,17 @@ class Trainer:
             callback_list.on_train_begin()
             initial_epoch = self._initial_epoch or initial_epoch  # a restored backup sets where to resume
             logs: dict[str, float] = {}
+            cursor = 0  # with steps_per_epoch on arrays: the next batch of the pass
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
-                if device_data is not None:
+                if device_data is not None and steps_per_epoch is not None:
+                    # As Keras: the epochs walk one pass over the arrays, steps_per_epoch batches at a time.
+                    cursor = self._train_epoch_on_arrays(device_data, train.count, batch_size,
+                                                         shuffle_seed if shuffle else None, callback_list,
+                                                         first=cursor, limit=steps_per_epoch)
+                    _stop_when_out_of_data(self, cursor, math.ceil(train.count / batch_size), epoch, epochs)
+                elif device_data is not None:
                     order_seed = shuffle_seed + epoch if shuffle else None
                     self._train_epoch_on_arrays(device_data, train.count, batch_size, order_seed, callback_list)
                 else:
@@ -301,7 +310,9 @@ class Trainer:
         return self._checked_arrays(*validation_data, prefix="validation_data ")
 
     def _train_epoch_on_arrays(self, data: tuple, count: int, batch_size: int, order_seed: int | None,
-                               callback_list: CallbackList) -> None:
+                               callback_list: CallbackList, first: int = 0, limit: int | None = None) -> int:
+        """Train on the batches of one pass over the arrays (in the order `order_seed` draws), from batch
+        `first`, at most `limit` of them; returns the index of the batch after the last one trained."""
         B = backend.impl
         runner = self._training_runner()
         # The order is drawn on the host: a seeded device permutation compiles anew for every data size on jax.
@@ -310,18 +321,22 @@ class Trainer:
         order = distribution.current().local_rows(rows)
         count = int(B.shape(order)[0])
         full, rest = divmod(count, batch_size)
+        end = full + (1 if rest else 0)
+        end = end if limit is None else min(end, first + limit)
         logs = MetricLogs(self)
-        step, per_call = 0, runner.steps_per_call
-        while step < full and not self.stop_training:
-            taken = min(per_call, full - step)
-            callback_list.on_train_batch_begin(step)
+        step, per_call = first, runner.steps_per_call
+        while step < min(end, full) and not self.stop_training:
+            taken = min(per_call, min(end, full) - step)
+            callback_list.on_train_batch_begin(step - first)
             runner.train_arrays(data, order, step * batch_size, taken, batch_size)
             step += taken
-            callback_list.on_train_batch_end(step - 1, logs)
-        if rest and not self.stop_training:
-            callback_list.on_train_batch_begin(step)
+            callback_list.on_train_batch_end(step - 1 - first, logs)
+        if step == full < end and not self.stop_training:
+            callback_list.on_train_batch_begin(step - first)
             runner.train_arrays(data, order, full * batch_size, 1, rest)
-            callback_list.on_train_batch_end(step, logs)
+            callback_list.on_train_batch_end(step - first, logs)
+            step += 1
+        return step
 
     def _train_epoch_on_batches(self, train: data_adapter.GeneratorData, callback_list: CallbackList) -> None:
         logs = MetricLogs(self)
@@ -601,6 +616,15 @@ def _closing(callback_list: CallbackList) -> Iterator[None]:
         yield
     finally:
         callback_list.close()
+
+
+def _stop_when_out_of_data(model: Trainer, cursor: int, batches: int, epoch: int, epochs: int) -> None:
+    """With steps_per_epoch on arrays, training stops with a warning once the pass over the data is done."""
+    if cursor >= batches and epoch + 1 < epochs:
+        warnings.warn(f"Your input ran out of data after {batches} batches (epoch {epoch + 1}): steps_per_epoch "
+                      f"* epochs asks for more batches than the arrays hold, so training stops. Lower "
+                      "steps_per_epoch or epochs, or leave steps_per_epoch out to walk the arrays every epoch.")
+        model.stop_training = True
 
 
 def _shows_progress(verbose: int) -> bool:
