@@ -12,8 +12,24 @@ import numpy as np
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
+_STANDARD_NAMES: dict[Any, str] = {}  # dtype (of any library) -> its Keras name; steps ask many times
+
+
 def standardize_dtype(dtype: Any) -> str:
     """Name a dtype the Keras way ('float32', 'int64', ...) whatever library it came from."""
+    try:
+        return _STANDARD_NAMES[dtype]
+    except (KeyError, TypeError):  # not seen yet, or not hashable
+        pass
+    name = _standard_name(dtype)
+    try:
+        _STANDARD_NAMES[dtype] = name
+    except TypeError:
+        pass
+    return name
+
+
+def _standard_name(dtype: Any) -> str:
     if dtype is None:
         return "float32"
     if isinstance(dtype, str):

@@ -155,8 +155,11 @@ def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velociti
     done = _host_step_count(iterations)
     step = iterations.to(torch.float32) + 1.0
     kernel = torch._fused_adamw_ if weight_decay else torch._fused_adam_
+    # A rate held in a variable goes in as a Python number (read from the device only when it changed): the
+    # CPU kernels are slower with a tensor rate, the AdamW one most (measured on the W1 MLP).
+    rate = _host_value(learning_rate) if isinstance(learning_rate, Variable) else _as_tensor(learning_rate)
     kernel(list(variables), list(grads), list(momentums), list(velocities), list(velocity_maxima or []),
-           [step] * len(variables), amsgrad=bool(velocity_maxima), lr=_as_tensor(learning_rate),
+           [step] * len(variables), amsgrad=bool(velocity_maxima), lr=rate,
            beta1=beta_1, beta2=beta_2, weight_decay=float(weight_decay),
            eps=epsilon / math.sqrt(1.0 - beta_2 ** (done + 1)), maximize=False)
     iterations._lamina_host_count = (iterations._version + 1, done + 1)  # the optimizer counts the step next
