@@ -207,7 +207,7 @@ class PassesMasks(lamina.layers.Layer):
 
 def test_check_layer_checks_masks() -> None:
     x_mask = np.array([[True, True, False], [True, False, False]])
-    check_layer(PassesMasks, (2, 3, 4), lambda x, w: x * 2, input_mask=x_mask, expected_mask=x_mask)
+    check_layer(PassesMasks, (2, 3, 4), lambda x, w: x * 2, input_mask=x_mask, expected_mask=x_mask, train=False)
     check_layer(lambda: Dense(2), (2, 3, 4), input_mask=x_mask, expected_mask=x_mask, train=False)
     check_layer(lambda: Embedding(5, 2, mask_zero=True), (2, 3), input_dtype="int32", input_range=(0, 3),
                 expected_mask=make_input((2, 3), "int32", (0, 3)) != 0, train=False)
