@@ -46,12 +46,16 @@ def unpack_data(data: Any) -> tuple:
     return data + (None,) * (3 - len(data))
 
 
-def user_step(model: Any, kind: str) -> Callable[..., Any] | None:
-    """The model's own `train_step`/`test_step`/`predict_step` when its class overrides Lamina's, else None."""
+def overrides(model: Any, name: str) -> bool:
+    """Whether the model's class replaces the Trainer method `name` with its own."""
     from lamina.trainers.trainer import Trainer
 
-    method = getattr(type(model), f"{kind}_step", None)
-    return None if method is None or method is getattr(Trainer, f"{kind}_step") else getattr(model, f"{kind}_step")
+    return getattr(type(model), name, None) is not getattr(Trainer, name)
+
+
+def user_step(model: Any, kind: str) -> Callable[..., Any] | None:
+    """The model's own `train_step`/`test_step`/`predict_step` when its class overrides Lamina's, else None."""
+    return getattr(model, f"{kind}_step") if overrides(model, f"{kind}_step") else None
 
 
 def takes_state(method: Callable[..., Any]) -> bool:
@@ -69,14 +73,13 @@ def _in_full_precision(output: Any) -> Any:
     return output
 
 
-def update_metrics(model: Any, loss: Any, x: Any, y: Any, y_pred: Any, sample_weight: Any) -> None:
-    """Accumulate the loss (weighted by batch size) and the compiled metrics (through a user's
-    `compute_metrics` when the model overrides it)."""
-    from lamina.trainers.trainer import Trainer
-
+def update_metrics(model: Any, loss: Any, x: Any, y: Any, y_pred: Any, sample_weight: Any,
+                   own_compute_metrics: bool = False) -> None:
+    """Accumulate the loss (weighted by batch size) and the compiled metrics (through the model's own
+    `compute_metrics` when it overrides Lamina's)."""
     batch_size = backend.impl.shape(tree.flatten(y_pred)[0])[0]
     model._loss_tracker.add(loss, batch_size)
-    if type(model).compute_metrics is not Trainer.compute_metrics:
+    if own_compute_metrics:
         model.compute_metrics(x, y, y_pred, sample_weight)
     elif y is not None:
         model._compile_metrics.update_state(y, y_pred, sample_weight)
@@ -100,6 +103,7 @@ class Steps:
         # A stateful layer (an RNN carrying its state between batches) changes state when predicting too.
         self.predict_changes_state = any(getattr(layer, "stateful", False) for layer in model._flat_layers())
         self.user_steps = {kind: user_step(model, kind) for kind in KINDS}
+        self.own_compute_metrics = overrides(model, "compute_metrics")  # asked once, not every step
 
     def function(self, kind: str) -> Callable[[State, Any], tuple[Any, Any]]:
         """The step of this kind as `fn(state, batch) -> (state, output)`: Lamina's, or the model's own."""
@@ -165,7 +169,7 @@ class Steps:
         with B.StateScope(updated, trainable + optimizer_values + metric_values) as scope, B.no_grad():
             self.model.optimizer.apply(grads, self.trainable)
             y_pred = tree.map_structure(B.stop_gradient, y_pred)
-            update_metrics(self.model, B.stop_gradient(loss), x, y, y_pred, sample_weight)
+            update_metrics(self.model, B.stop_gradient(loss), x, y, y_pred, sample_weight, self.own_compute_metrics)
             trainable, optimizer_values, metric_values = (scope.current(self.trainable),
                                                           scope.current(self.optimizer_variables),
                                                           scope.current(self.metric_variables))
@@ -179,7 +183,7 @@ class Steps:
         variables = self.trainable + self.non_trainable + self.metric_variables
         with B.StateScope(variables, trainable + non_trainable + metric_values) as scope, B.no_grad():
             loss, y_pred = forward_and_loss(self.model, x, y, sample_weight, training=False)
-            update_metrics(self.model, loss, x, y, y_pred, sample_weight)
+            update_metrics(self.model, loss, x, y, y_pred, sample_weight, self.own_compute_metrics)
             metric_values = scope.current(self.metric_variables)
         return (trainable, non_trainable, optimizer_values, metric_values), None
 
