@@ -124,3 +124,30 @@ def test_a_saturated_model_still_trains(backend_name: str, loss, activation: str
         assert history[0] == pytest.approx(45.0, rel=1e-3)  # 60 for the 6 samples of 8 it gets wrong
     assert np.isfinite(history).all()
     assert history[-1] < history[0] - 0.1, history
+
+
+def test_torch_reuses_a_softmaxs_log_probabilities_only_while_its_logits_are_unchanged() -> None:
+    """The torch softmax keeps its log-probabilities for the cross-entropy; logits changed in place since
+    then give the cross-entropy of their new values."""
+    import torch
+
+    with backend.use("torch") as B:
+        logits = torch.tensor(EXTREME[:, :2] / 1e4)
+        probabilities = B.softmax(logits)
+        np.testing.assert_allclose(B.convert_to_numpy(probabilities), np.exp(_log_softmax(EXTREME[:, :2] / 1e4)),
+                                   rtol=1e-6)
+        loss = losses.SparseCategoricalCrossentropy()
+        before = float(loss(LABELS[:, None] % 2, probabilities))
+        with torch.no_grad():
+            logits.mul_(-1.0)
+        want = -_log_softmax(-EXTREME[:, :2] / 1e4)[np.arange(3), LABELS % 2].mean()
+        assert float(loss(LABELS[:, None] % 2, probabilities)) == pytest.approx(want, rel=1e-6)
+        assert before != pytest.approx(want)
+
+
+@pytest.mark.parametrize("label", [-1, -100, 3])
+def test_sparse_labels_out_of_range_fail_on_torch(label: int) -> None:
+    """Every label outside the classes fails, nll_loss's default ignore_index (-100) too."""
+    with backend.use("torch"):
+        with pytest.raises((IndexError, RuntimeError)):
+            losses.sparse_categorical_crossentropy(np.array([0, label, 1]), EXTREME, from_logits=True)

@@ -171,6 +171,9 @@ class Loss:
         dtype: the dtype the loss computes in (a name or a DTypePolicy; the global floatx when None).
     """
 
+    # Whether the targets are class ids, used as integers (Keras casts them to floats and back).
+    integer_targets = False
+
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
                  dtype: Any = None) -> None:
         from lamina import dtype_policies
@@ -186,7 +189,7 @@ class Loss:
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         in_mask = get_keras_mask(y_pred)
-        y_true, y_pred = self._as_dtype(y_true), self._as_dtype(y_pred)
+        y_true, y_pred = self._targets(y_true), self._as_dtype(y_pred)
         values = self.call(y_true, y_pred)
         out_mask = get_keras_mask(values)
         if in_mask is not None and out_mask is not None:
@@ -196,6 +199,14 @@ class Loss:
         else:
             mask = out_mask if in_mask is None else in_mask
         return reduce_weighted_values(values, sample_weight, mask, self.reduction, self.dtype)
+
+    def _targets(self, y_true: Any) -> Any:
+        """y_true in the loss's dtype; integer class ids stay integers for a loss that takes them as such."""
+        if self.integer_targets:
+            y_true = backend.impl.convert_to_tensor(y_true)
+            if not is_float_dtype(backend.impl.dtype_of(y_true)):
+                return y_true
+        return self._as_dtype(y_true)
 
     def _as_dtype(self, x: Any) -> Any:
         """x as a tensor of the loss's dtype; the same object when it already is one (it may carry logits)."""

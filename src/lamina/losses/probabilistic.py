@@ -194,6 +194,7 @@ class SparseCategoricalCrossentropy(BuiltinLoss):
     """The cross-entropy of integer labels, reduced over the batch (and over the labels not ignored)."""
 
     function = staticmethod(sparse_categorical_crossentropy)
+    integer_targets = True
 
     def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
                  reduction: str | None = "sum_over_batch_size", axis: int = -1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina import backend, losses
+from lamina.backend.common import is_float_dtype
 from lamina.metrics.metric import MeanMetricWrapper
 
 
@@ -30,10 +31,12 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
 def _sparse_matches(y_true: Any, predicted: Any) -> Any:
     """Integer targets (a trailing axis of 1 allowed) against predicted class ids."""
     B = backend.impl
-    y_true = _float(y_true)
+    y_true = B.convert_to_tensor(y_true)
     if len(B.shape(y_true)) == len(B.shape(predicted)) + 1 and B.shape(y_true)[-1] == 1:
         y_true = B.squeeze(y_true, -1)
-    return B.cast(B.equal(y_true, B.cast(predicted, "float32")), "float32")
+    if is_float_dtype(B.dtype_of(y_true)):
+        return B.cast(B.equal(_float(y_true), B.cast(predicted, "float32")), "float32")
+    return B.cast(B.equal(y_true, B.cast(predicted, B.dtype_of(y_true))), "float32")
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
