@@ -218,3 +218,18 @@ def test_shape_inference_leaves_assigned_variables_as_they_were(name: str) -> No
             np.testing.assert_array_equal(B.convert_to_numpy(variable), before)
         counter(B.ones((3, 2)))  # and the state still works afterwards
         np.testing.assert_array_equal(counter.total.numpy(), [3.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "numpy"])
+def test_reversed_and_read_only_arrays_convert_quietly(name: str) -> None:
+    """A reversed view (negative strides, which torch refuses) and a read-only array convert to their values."""
+    import warnings
+
+    with backend.use(name) as B:
+        reversed_view = np.arange(6.0, dtype="float32").reshape(2, 3)[:, ::-1]
+        read_only = np.arange(3, dtype="float32")
+        read_only.setflags(write=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            np.testing.assert_array_equal(B.convert_to_numpy(B.convert_to_tensor(reversed_view)), reversed_view)
+            np.testing.assert_array_equal(B.convert_to_numpy(B.convert_to_tensor(read_only)), read_only)

@@ -76,6 +76,21 @@ def test_torch_guide_step_trains_like_the_builtin_step(torch_backend):
     assert custom_history["loss"][-1] < custom_history["loss"][0]
 
 
+def test_torch_guide_step_compiles_with_jit_compile(torch_backend, monkeypatch):
+    """jit_compile=True puts a user's torch train_step through torch.compile; what it cannot capture
+    (`loss.backward()`) breaks the graph there instead of failing, as in Keras, and the numbers stay the same."""
+    from lamina.backend.torch import trainer as torch_trainer
+
+    monkeypatch.setattr(torch_trainer, "COMPILE_BACKEND", "aot_eager")  # the capture is what is tested
+    histories = []
+    for jit_compile in (False, True):
+        model = dense_model(torch_guide_model())
+        model.compile(optimizer=lamina.optimizers.SGD(0.05), loss="mse", metrics=["mae"], jit_compile=jit_compile)
+        histories.append(model.fit(X, Y, batch_size=32, epochs=2, shuffle=False, verbose=0).history)
+        assert model._runner._step("train").mode == ("jit" if jit_compile else "eager")
+    np.testing.assert_allclose(histories[1]["loss"], histories[0]["loss"], rtol=1e-5)
+
+
 def test_torch_guide_step_takes_sample_weights(torch_backend):
     model = dense_model(torch_guide_model())
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])

@@ -159,6 +159,20 @@ def test_validation_split_takes_the_last_rows(torch_backend):
     assert np.isclose(history.history["val_loss"][0], model.evaluate(X[9:], Y[9:], verbose=0), rtol=1e-5)
 
 
+def test_steps_on_arrays_take_the_first_batches(torch_backend):
+    """validation_steps, evaluate(steps=) and predict(steps=) on arrays stop after that many batches, as Keras."""
+    model = dense_model()
+    history = model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, validation_data=(X, Y), validation_steps=2,
+                        validation_batch_size=3, verbose=0)
+    first_six = model.evaluate(X[:6], Y[:6], verbose=0)
+    assert np.isclose(history.history["val_loss"][0], first_six, rtol=1e-5)
+    assert np.isclose(model.evaluate(X, Y, batch_size=3, steps=2, verbose=0), first_six, rtol=1e-5)
+    assert not np.isclose(model.evaluate(X, Y, verbose=0), first_six, rtol=1e-5)
+    predicted = model.predict(X, batch_size=5, steps=2, verbose=0)
+    np.testing.assert_allclose(predicted, model.predict(X[:10], verbose=0), rtol=1e-6)
+    assert predicted.shape == (10, 1)
+
+
 def test_validation_data_as_a_py_dataset_or_loader(torch_backend):
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(Y)),
                                          batch_size=BATCH)

@@ -28,6 +28,13 @@ _low_precision_used = [False]
 _OUTSIDE = object()  # the training flag outside any layer call
 # Whether any layer has added a loss yet: until then, calls skip clearing the losses of the previous call.
 _losses_added = [False]
+# Bumped whenever a layer gains or loses a sub-layer: the flat lists of sub-layers cached before are stale.
+_structure_version = [0]
+
+
+def structure_changed() -> None:
+    """Note that some layer's sub-layers changed (its `_flat_layers` must be computed again)."""
+    _structure_version[0] += 1
 
 
 def _is_metric(value: Any) -> bool:
@@ -127,6 +134,7 @@ class Layer:
         if isinstance(value, Layer):
             if not any(value is layer for layer in self._layers):
                 self._layers.append(value)
+                structure_changed()
         elif isinstance(value, (list, tuple)):
             for item in value:
                 if isinstance(item, Layer):
@@ -177,11 +185,16 @@ class Layer:
 
     def _flat_layers(self) -> list["Layer"]:
         """This layer's sub-layers, depth first, each once."""
+        cached = self.__dict__.get("_flat_layers_cache")  # asked several times a step: kept until layers change
+        if cached is not None and cached[0] == _structure_version[0]:
+            return list(cached[1])
         seen: dict[int, Layer] = {}
         for layer in self._layers:
             for sub in [layer, *layer._flat_layers()]:
                 seen.setdefault(id(sub), sub)
-        return list(seen.values())
+        flat = list(seen.values())
+        object.__setattr__(self, "_flat_layers_cache", (_structure_version[0], flat))
+        return list(flat)
 
     @property
     def weights(self) -> list[Any]:

@@ -8,7 +8,7 @@ import inspect
 from typing import Any, Callable, Iterator
 
 from lamina import backend
-from lamina.layers.layer import Layer
+from lamina.layers.layer import Layer, structure_changed
 from lamina.ops.symbolic import is_symbolic, symbolic_inputs
 from lamina.trainers.trainer import Trainer
 from lamina.utils import summary
@@ -150,6 +150,7 @@ def undo_build_on_error(model: Layer) -> Iterator[None]:
             layer.built, layer._build_shapes = built, shapes
             for name, content in zip(lists, contents):
                 getattr(layer, name)[:] = content
+        structure_changed()
         raise
 
 

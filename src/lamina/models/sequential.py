@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from lamina.layers.input_layer import InputLayer
-from lamina.layers.layer import Layer
+from lamina.layers.layer import Layer, structure_changed
 from lamina.models import input_rank
 from lamina.models.model import Model, undo_build_on_error
 from lamina.ops.symbolic import KerasTensor
@@ -61,6 +61,7 @@ class Sequential(Model):
             raise ValueError(f"Sequential model {self.name!r} has no layers to pop.")
         layer = self._stack.pop()
         self._layers.remove(layer)
+        structure_changed()
         if self._input_layer is not None:
             self._rebuild_symbolic()
         self._refresh_plan()

@@ -106,6 +106,13 @@ class ArrayData:
                 ArrayData(take(self.x, second), take(self.y, second), take(self.sample_weight, second),
                           self.count - cut))
 
+    def head(self, count: int) -> "ArrayData":
+        """The first `count` samples (all of them when there are fewer)."""
+        if count >= self.count:
+            return self
+        take = lambda s: tree.map_structure(lambda a: None if a is None else a[:count], s)  # noqa: E731
+        return ArrayData(take(self.x), take(self.y), take(self.sample_weight), count)
+
     def to_device(self) -> tuple[Any, Any, Any]:
         """x, y and weights as backend tensors, copied once (validation data is reused every epoch)."""
         if self._on_device is None:

@@ -20,22 +20,69 @@ from lamina.utils import tree
 MODES = ("auto", "eager", "jit")
 
 
-@contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold back SIGINT inside the block and raise it at the end (main thread only; elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[tuple] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append((number, frame)))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received and callable(previous):
-            previous(*received[0])  # the default handler raises KeyboardInterrupt here
-        elif received and previous == signal.SIG_DFL:
+class _Interrupts:
+    """SIGINT as the steps see it: held while a step runs, delivered at once between steps.
+
+    `guarded()` installs one handler for a whole loop (a fit, an evaluate), so that each step only raises and
+    lowers a flag; outside such a loop, `deferred()` installs a handler for the one step.
+    """
+
+    def __init__(self) -> None:
+        self.installed = False
+        self.in_step = False
+        self.pending: tuple | None = None
+        self.previous: Any = None
+
+    def _handle(self, number: int, frame: Any) -> None:
+        if self.in_step:
+            self.pending = (number, frame)
+        else:
+            self._deliver(number, frame)
+
+    def _deliver(self, number: int, frame: Any) -> None:
+        if callable(self.previous):
+            self.previous(number, frame)  # the default handler raises KeyboardInterrupt here
+        elif self.previous == signal.SIG_DFL:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.raise_signal(signal.SIGINT)
+
+    @contextlib.contextmanager
+    def guarded(self) -> Iterator[None]:
+        """The handler installed for the block (main thread only, and once when nested)."""
+        if self.installed or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        self.installed, self.pending = True, None
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self.previous)
+            self.installed = False
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold back SIGINT inside the block and deliver it at the end (main thread only; elsewhere a no-op)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        if not self.installed:
+            with self.guarded(), self.deferred():
+                yield
+            return
+        self.in_step = True
+        try:
+            yield
+        finally:
+            self.in_step = False
+            if self.pending is not None:
+                pending, self.pending = self.pending, None
+                self._deliver(*pending)
+
+
+_INTERRUPTS = _Interrupts()
+interrupts_deferred = _INTERRUPTS.deferred
+interrupts_guarded = _INTERRUPTS.guarded
 
 
 def step_mode(run_eagerly: bool, jit_compile: Any) -> str:
@@ -64,7 +111,9 @@ class StepRunner:
         """The compiled step of this kind, made on first use (numpy never makes a train step)."""
         if kind not in self._compiled:
             function = self.steps.function(kind)
-            self._compiled[kind] = backend.impl.compile_step(function, self.mode, donate_state=kind != "predict")
+            own_step = self.steps.user_steps[kind] is None
+            self._compiled[kind] = backend.impl.compile_step(function, self.mode, donate_state=kind != "predict",
+                                                             whole_graph=own_step)
         return self._compiled[kind]
 
     def _weights_state(self) -> tuple:

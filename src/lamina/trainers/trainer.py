@@ -21,7 +21,7 @@ from lamina.metrics.metric import Mean, Metric
 from lamina.trainers import checks, data_adapter
 from lamina.trainers import step as step_module
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics, flat_outputs
-from lamina.trainers.step_runner import StepRunner, step_mode
+from lamina.trainers.step_runner import StepRunner, interrupts_guarded, step_mode
 from lamina.utils import tree
 
 
@@ -228,6 +228,8 @@ class Trainer:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}.")
         train, validation = self._fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
                                            steps_per_epoch, validation_steps, shuffle)
+        if isinstance(validation, data_adapter.ArrayData) and validation_steps:  # as Keras: the first batches
+            validation = validation.head(validation_steps * (validation_batch_size or batch_size))
         steps = train.steps if isinstance(train, data_adapter.GeneratorData) else \
             steps_per_epoch or math.ceil(train.count / batch_size)
         verbose = checks.check_verbose(verbose)
@@ -368,6 +370,8 @@ class Trainer:
             data: Any = data_adapter.GeneratorData(x, steps, y=y, sample_weight=sample_weight)
         else:
             data = self._checked_arrays(x, y, sample_weight)
+            if steps:
+                data = data.head(steps * batch_size)
         verbose = checks.check_verbose(verbose)
         with self._exclusive("evaluate"):
             logs = self._evaluate_data(data, batch_size, (callbacks, verbose))
@@ -432,9 +436,11 @@ class Trainer:
         if data_adapter.is_generator_like(x):
             return self._predict_batches(data_adapter.GeneratorData(x, steps), callbacks, verbose)
         if (isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.ndim and not callbacks and verbose == 0
-                and len(x) <= batch_size and self.built):
+                and len(x) <= batch_size and self.built and not steps):
             return self._predict_small(x)
         data = data_adapter.array_data(x)
+        if steps:  # as Keras: the first `steps` batches
+            data = data.head(steps * batch_size)
         self._check_inputs(data.x)
         runner = self._get_runner(data)
         callback_list = CallbackList(callbacks, add_progbar=_shows_progress(verbose), model=self, epochs=1,
@@ -604,7 +610,8 @@ class Trainer:
                                "evaluating it. Steps of one model cannot run concurrently: wait for the other "
                                "call to return, or use a separate model per thread.")
         try:
-            yield
+            with interrupts_guarded():  # one SIGINT handler for the whole loop, not one per step
+                yield
         finally:
             self._training_lock.release()
 

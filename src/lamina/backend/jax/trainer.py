@@ -102,8 +102,10 @@ class CompiledStep:
         return state, jax.tree_util.tree_map(lambda *parts: jnp.concatenate(parts), *outputs)
 
 
-def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False) -> CompiledStep:
-    """Prepare step_fn(state, batch) -> (state, output) to run on the device; see CompiledStep."""
+def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False,
+                 whole_graph: bool = True) -> CompiledStep:
+    """Prepare step_fn(state, batch) -> (state, output) to run on the device; see CompiledStep. jax traces
+    every step whole (`whole_graph` is for the torch backend)."""
     return CompiledStep(step_fn, mode, donate_state)
 
 

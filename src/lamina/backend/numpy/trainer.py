@@ -57,5 +57,6 @@ class CompiledStep:
         return state, map_leaves(lambda *parts: np.concatenate(parts), *outputs)
 
 
-def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False) -> CompiledStep:
+def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False,
+                 whole_graph: bool = True) -> CompiledStep:
     return CompiledStep(step_fn, mode, donate_state)

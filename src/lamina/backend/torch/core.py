@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,9 @@ class Variable(torch.nn.Parameter, VariableMixin):
 
     def assign_add(self, delta: Any) -> None:
         remember_value(self, self.detach().clone)
+        if not torch.is_grad_enabled():  # a step's metric updates: skip entering no_grad again
+            self.add_(delta)
+            return
         with torch.no_grad():
             self.add_(delta)
 
@@ -110,12 +114,23 @@ def convert_to_tensor(x: Any, dtype: Any = None) -> torch.Tensor:
     if isinstance(x, np.ndarray):
         if torch_dtype is None and x.dtype == np.float64:
             torch_dtype = torch.float32
-        return torch.as_tensor(x, dtype=torch_dtype, device=DEVICE)
+        return _from_numpy(x, torch_dtype)
     if torch_dtype is None and isinstance(x, (float, list, tuple)):
         array = np.asarray(x)
         torch_dtype = torch.float32 if array.dtype == np.float64 else None
         return torch.as_tensor(array, dtype=torch_dtype, device=DEVICE)
     return torch.as_tensor(x, dtype=torch_dtype, device=DEVICE)
+
+
+def _from_numpy(x: np.ndarray, dtype: torch.dtype | None) -> torch.Tensor:
+    """A tensor of x's values; torch refuses negative strides (a reversed view), so those are copied first."""
+    if x.ndim and min(x.strides) < 0:
+        x = np.ascontiguousarray(x)
+    if not x.flags.writeable:  # torch shares the memory and warns that it could write to it; Lamina does not
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.as_tensor(x, dtype=dtype, device=DEVICE)
+    return torch.as_tensor(x, dtype=dtype, device=DEVICE)
 
 
 def convert_to_numpy(x: Any) -> np.ndarray:

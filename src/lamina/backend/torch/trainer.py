@@ -90,13 +90,16 @@ def resolve_mode(mode: str) -> str:
 class CompiledStep:
     """One step function run eagerly, compiled whole by torch.compile, or replayed as a CUDA graph."""
 
-    def __init__(self, step_fn: StepFn, mode: str, donate_state: bool = False) -> None:
+    def __init__(self, step_fn: StepFn, mode: str, donate_state: bool = False, whole_graph: bool = True) -> None:
         self.mode = resolve_mode(mode)
         if self.mode == "eager":
             self._step: Any = step_fn
         elif self.mode == "jit":
             torch._dynamo.config.trace_autograd_ops = True  # lets torch.autograd.grad into the compiled graph
-            self._step = torch.compile(_own_code(step_fn), fullgraph=True, dynamic=False, backend=COMPILE_BACKEND)
+            # Lamina's own steps compile to one graph (a break is a bug, and fails); a user's train_step may
+            # hold what torch.compile cannot capture (`loss.backward()`, a print), and runs in pieces there.
+            self._step = torch.compile(_own_code(step_fn), fullgraph=whole_graph, dynamic=False,
+                                       backend=COMPILE_BACKEND)
         elif self.mode == "cuda_graph":
             from lamina.backend.torch.cuda_graph import CudaGraphStep
 
@@ -110,6 +113,8 @@ class CompiledStep:
     def over_rows(self, state: Any, data: Any, order: torch.Tensor, offset: int, steps: int,
                   batch_size: int) -> tuple[Any, Any]:
         """`steps` steps on the samples order[offset:], batch_size at a time; outputs joined along rows."""
+        if steps == 1 and self.mode != "cuda_graph":  # the common case, without the loop's slicing
+            return self._step(state, take_rows(data, order[offset:offset + batch_size]))
         outputs, new_state = [], None
         for rows in order[offset:offset + steps * batch_size].view(steps, batch_size):
             current = state if new_state is None else new_state  # a predict step may return no state
@@ -137,9 +142,11 @@ def _on_device(value: Any) -> Any:
     return convert_to_tensor(value) if isinstance(value, np.ndarray) else value
 
 
-def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False) -> CompiledStep:
-    """Prepare step_fn(state, batch) -> (state, output) to run on the device; see CompiledStep."""
-    return CompiledStep(step_fn, mode, donate_state)
+def compile_step(step_fn: StepFn, mode: str = "auto", donate_state: bool = False,
+                 whole_graph: bool = True) -> CompiledStep:
+    """Prepare step_fn(state, batch) -> (state, output) to run on the device; see CompiledStep. Without
+    `whole_graph`, a compiled step may break into several graphs where torch.compile cannot trace."""
+    return CompiledStep(step_fn, mode, donate_state, whole_graph)
 
 
 def _concatenate(outputs: list) -> Any:
