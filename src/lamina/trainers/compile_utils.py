@@ -64,7 +64,7 @@ class CompileLoss:
         y_pred = flat_outputs(y_pred, self.output_names, "The model output")
         weights = flat_outputs(sample_weight, self.output_names, "sample_weight") \
             if isinstance(sample_weight, (dict, list, tuple)) else [sample_weight] * len(y_pred)
-        total = 0.0
+        total = None
         for loss, weight, tracker, target, prediction, sw in zip(
                 self.losses, self.weights, self.trackers, y_true, y_pred, weights):
             if loss is None:
@@ -72,7 +72,8 @@ class CompileLoss:
             value = loss(target, prediction, sw)
             if tracker is not None:
                 tracker.add(backend.impl.stop_gradient(value), backend.impl.shape(prediction)[0])
-            total = total + weight * value
+            weighted = value if weight == 1.0 else weight * value  # no kernel for a weight of 1
+            total = weighted if total is None else total + weighted
         return total
 
     @property
