@@ -301,15 +301,15 @@ def test_lambda_output_shape_and_mask() -> None:
         np.testing.assert_array_equal(B.convert_to_numpy(layer.compute_mask(x, mask)), [[False, True, False]])
 
 
-def test_lambda_refuses_to_store_or_load_code_unless_unsafe_mode_is_on() -> None:
+def test_lambda_stores_code_as_keras_and_loads_it_only_in_unsafe_mode() -> None:
     offset = 2.5
     layer = Lambda(lambda x: x + offset)
+    stored = json.loads(json.dumps(layer.get_config()))
+    assert stored["function"]["class_name"] == "__lambda__"
     with pytest.raises(ValueError, match="enable_unsafe_deserialization"):
-        layer.get_config()
+        Lambda.from_config(stored)
     config.enable_unsafe_deserialization()
     try:
-        stored = json.loads(json.dumps(layer.get_config()))
-        assert stored["function"]["class_name"] == "__lambda__"
         clone = Lambda.from_config(stored)
         np.testing.assert_allclose(backend.impl.convert_to_numpy(clone(np.ones((1, 2), "float32"))), 3.5)
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 from typing import Any, Callable, Iterator
 
 _REGISTERED: dict[str, Any] = {}  # "package>Name" -> class or function
@@ -195,15 +196,65 @@ def _hashable(obj: Any) -> bool:
     return True
 
 
-def _resolve_functions(value: Any, custom_objects: dict[str, Any] | None) -> Any:
-    """A copy of a config with serialized functions (and refused lambdas) turned back into functions."""
+def _resolve_functions(value: Any, custom_objects: dict[str, Any] | None, owner: str | None = None) -> Any:
+    """A copy of a config with serialized functions turned back into functions.
+
+    A lambda's bytecode is refused in safe mode, naming the layer that holds it; outside safe mode it is left
+    as it is for its layer (only a Lambda layer loads one; anything else refuses it).
+    """
     if isinstance(value, dict):
-        if value.get("class_name") in ("function", "__lambda__"):
+        if value.get("class_name") == "__lambda__":
+            if in_safe_mode():
+                raise ValueError(lambda_refusal(owner))
+            return value
+        if value.get("class_name") == "function":
             return deserialize_function(value, custom_objects)
-        return {key: _resolve_functions(item, custom_objects) for key, item in value.items()}
+        inner = value.get("config")
+        if "class_name" in value and isinstance(inner, dict) and isinstance(inner.get("name"), str):
+            owner = f"{value['class_name']} layer {inner['name']!r}"
+        return {key: _resolve_functions(item, custom_objects, owner) for key, item in value.items()}
     if isinstance(value, list):
-        return [_resolve_functions(item, custom_objects) for item in value]
+        return [_resolve_functions(item, custom_objects, owner) for item in value]
     return value
+
+
+# --- safe mode ---------------------------------------------------------------------------------------------
+
+
+class _SafeModeState(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[bool] = []
+
+
+_SAFE_MODE = _SafeModeState()
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode: bool | None = True) -> Iterator[None]:
+    """Within the block, deserialization refuses (True) or allows (False) a lambda's stored bytecode."""
+    _SAFE_MODE.stack.append(safe_mode is not False)
+    try:
+        yield
+    finally:
+        _SAFE_MODE.stack.pop()
+
+
+def in_safe_mode() -> bool:
+    """True unless the active safe_mode_scope says False or lamina.config.enable_unsafe_deserialization() ran
+    (which, as in Keras, wins over a loader's default safe_mode=True)."""
+    from lamina import config
+
+    if config.is_unsafe_deserialization_enabled():
+        return False
+    return _SAFE_MODE.stack[-1] if _SAFE_MODE.stack else True
+
+
+def lambda_refusal(owner: str | None) -> str:
+    """The safe-mode error for a stored Python lambda held by `owner` (say "Lambda layer 'lambda'")."""
+    holder = owner or "The config"
+    return (f"{holder} holds a Python lambda stored as bytecode; loading it would run code from the file, which "
+            "safe mode refuses. Pass safe_mode=False to the loading function only if you trust the file's source "
+            "(or call lamina.config.enable_unsafe_deserialization()).")
 
 
 # --- layers and other objects ------------------------------------------------------------------------------
@@ -225,7 +276,9 @@ def deserialize_layer(config: Any, custom_objects: dict[str, Any] | None = None)
     if not (inspect.isclass(cls) and issubclass(cls, Layer)):
         raise ValueError(f"{config['class_name']!r} is not a layer class, so it cannot be rebuilt as a layer.")
     with custom_object_scope(custom_objects):
-        return cls.from_config(_resolve_functions(_inner_config(config), custom_objects))
+        inner = _inner_config(config)
+        owner = f"{config['class_name']} layer {inner['name']!r}" if isinstance(inner.get("name"), str) else None
+        return cls.from_config(_resolve_functions(inner, custom_objects, owner))
 
 
 def serialize_object(obj: Any) -> Any:

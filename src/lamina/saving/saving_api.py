@@ -174,8 +174,8 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
                safe_mode: bool = True) -> Any:
     """Rebuild a model saved by save_model: architecture, weights, and (if compile) compile state.
 
-    Any fault of the file raises ValueError naming the file and the fault. `safe_mode` is accepted for
-    Keras compatibility: Lamina never stores code, so it never runs code from a file, whatever its value.
+    Any fault of the file raises ValueError naming the file and the fault. In `safe_mode` (the default) a
+    Lambda layer's stored Python lambda is refused; safe_mode=False runs its bytecode: only for trusted files.
     """
     path = _checked_path(filepath, (".keras",), "load_model")
     if not path.is_file():
@@ -185,7 +185,8 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
             config = keras_file.decode_json(
                 keras_file.read_member(archive, "config.json", keras_file.MAX_CONFIG_BYTES), "config.json")
             arrays = _read_weights(archive)
-        return _rebuild(config, arrays, custom_objects, compile, str(path))
+        with registry.safe_mode_scope(safe_mode):
+            return _rebuild(config, arrays, custom_objects, compile, str(path))
     except _LOAD_ERRORS as error:
         raise ValueError(f"Cannot load {str(path)!r}: {error}") from error
 

@@ -1,12 +1,14 @@
 """Lambda: a layer made from a function of its inputs.
 
-Its config names a registered or built-in function; the code of a Python lambda is stored (as base64
-marshal bytecode, Keras's layout) and run again only after lamina.config.enable_unsafe_deserialization().
+Its config names a registered or named function; a Python lambda's code is stored as Keras 3 stores it
+(base64 marshal bytecode, its defaults and closure) and is run again only outside safe mode: a loader given
+safe_mode=False, or after lamina.config.enable_unsafe_deserialization().
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import builtins
 import inspect
 import marshal
@@ -14,12 +16,8 @@ import types
 import warnings
 from typing import Any, Callable
 
-from lamina import backend, config
+from lamina import backend
 from lamina.layers.layer import Layer
-
-_UNSAFE_HINT = ("Storing and loading a Python lambda means running code from a file. If you trust it, call "
-                "lamina.config.enable_unsafe_deserialization() first; better, use a named function decorated "
-                "with @lamina.saving.register_lamina_serializable().")
 
 
 def _is_lambda(fn: Any) -> bool:
@@ -34,42 +32,63 @@ def _plain(value: Any) -> Any:
 
 
 def function_to_config(fn: Callable[..., Any]) -> Any:
-    """A function's config: by name when registered or built in; a lambda's code only in unsafe mode."""
+    """A function's config: a lambda as its bytecode (Keras's layout), any other function by name."""
     from lamina.saving import registry
 
     if _is_lambda(fn):
-        if not config.is_unsafe_deserialization_enabled():
-            raise ValueError(f"Cannot save the Lambda layer's function {fn.__qualname__}: it is a Python lambda. "
-                             + _UNSAFE_HINT)
-        code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
         closure = [cell.cell_contents for cell in fn.__closure__] if fn.__closure__ else None
         return {"class_name": "__lambda__",
-                "config": {"code": code, "defaults": _plain(fn.__defaults__), "closure": _plain(closure)}}
-    return registry.serialize_function(fn)
+                "config": {"code": base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii"),
+                           "defaults": _plain(fn.__defaults__), "closure": _plain(closure)}}
+    try:
+        return registry.serialize_function(fn)
+    except ValueError:
+        if not isinstance(fn, types.FunctionType):
+            raise
+    # an unregistered named function is stored by name, as Keras stores it; loading finds it in custom_objects
+    return {"module": fn.__module__, "class_name": "function", "config": fn.__name__,
+            "registered_name": fn.__name__}
 
 
-def function_from_config(value: Any, custom_objects: dict | None = None) -> Any:
-    """The inverse of function_to_config (callables and None pass through)."""
+def function_from_config(value: Any, custom_objects: dict | None = None, owner: str | None = None) -> Any:
+    """The inverse of function_to_config (callables and None pass through); a lambda only outside safe mode."""
+    from lamina.saving import registry
+
     if value is None or callable(value):
         return value
     if isinstance(value, dict) and value.get("class_name") == "__lambda__":
-        if not config.is_unsafe_deserialization_enabled():
-            raise ValueError("This Lambda layer's config holds the bytecode of a Python lambda. " + _UNSAFE_HINT)
-        return _load_lambda(value.get("config", {}))
-    from lamina.saving import registry
-
+        if registry.in_safe_mode():
+            raise ValueError(registry.lambda_refusal(owner))
+        return _load_lambda(value.get("config"), owner)
     return registry.deserialize_function(value, custom_objects)
 
 
-def _load_lambda(stored: dict) -> Callable[..., Any]:
-    code = marshal.loads(base64.b64decode(stored["code"]))
-    closure = stored.get("closure")
+def _load_lambda(stored: Any, owner: str | None) -> Callable[..., Any]:
+    where = owner or "A Lambda layer"
+    if not isinstance(stored, dict) or not isinstance(stored.get("code"), str):
+        raise ValueError(f"{where}: a stored lambda needs a 'config' with its 'code' as a base64 string, got "
+                         f"{stored!r:.100}.")
+    try:
+        code = marshal.loads(base64.b64decode(stored["code"]))
+    except (binascii.Error, ValueError, EOFError, TypeError) as error:
+        raise ValueError(f"{where}: the stored lambda's code is not valid bytecode of this Python ({error}).") \
+            from None
+    if not isinstance(code, types.CodeType):
+        raise ValueError(f"{where}: the stored lambda's code is a {type(code).__name__}, not a code object.")
+    closure, defaults = stored.get("closure"), stored.get("defaults")
+    if closure is not None and not isinstance(closure, list) or defaults is not None and not isinstance(defaults, list):
+        raise ValueError(f"{where}: a stored lambda's 'closure' and 'defaults' must be lists or null.")
+    if len(closure or ()) != len(code.co_freevars):
+        raise ValueError(f"{where}: the stored lambda uses {len(code.co_freevars)} closure value(s), the config "
+                         f"holds {len(closure or ())}.")
     cells = tuple(types.CellType(item) for item in closure) if closure else None
-    defaults = tuple(stored["defaults"]) if stored.get("defaults") is not None else None
     from lamina import ops
 
-    namespace = {"__builtins__": builtins, "ops": ops, "backend": backend}
-    return types.FunctionType(code, namespace, code.co_name, defaults, cells)
+    import lamina
+
+    # names a lambda written for Keras (keras.ops...) or Lamina may use
+    namespace = {"__builtins__": builtins, "ops": ops, "backend": backend, "keras": lamina, "lamina": lamina}
+    return types.FunctionType(code, namespace, code.co_name, tuple(defaults) if defaults else None, cells)
 
 
 class Lambda(Layer):
@@ -145,10 +164,13 @@ class Lambda(Layer):
     @classmethod
     def from_config(cls, config_: dict, custom_objects: dict | None = None) -> "Lambda":
         config_ = dict(config_)
-        config_["function"] = function_from_config(config_["function"], custom_objects)
+        if "function" not in config_:
+            raise ValueError(f"A Lambda layer's config needs a 'function', got keys {sorted(config_)}.")
+        owner = f"Lambda layer {config_.get('name', 'lambda')!r}"
+        config_["function"] = function_from_config(config_["function"], custom_objects, owner)
         for key in ("mask", "output_shape"):
             if isinstance(config_.get(key), dict):
-                config_[key] = function_from_config(config_[key], custom_objects)
+                config_[key] = function_from_config(config_[key], custom_objects, owner)
         if config_.get("arguments"):
             from lamina.saving import registry
 
