@@ -131,10 +131,10 @@ class Model(Trainer, Layer):
 
         saving_api.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath: Any) -> None:
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, by_name: bool = False) -> None:
         from lamina.saving import saving_api
 
-        saving_api.load_weights(self, filepath)
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
 
 @contextlib.contextmanager

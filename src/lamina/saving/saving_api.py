@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina import backend, losses, metrics as metrics_module
-from lamina.saving import keras_file, registry, weights
+from lamina.saving import keras_file, legacy_h5, registry, weights
 
 KERAS_VERSION = "3.0.0"  # the Keras release whose file layout Lamina writes
 _LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, AttributeError)
@@ -28,6 +28,8 @@ _LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, Attrib
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, zipped: bool | None = None) -> None:
     """Save architecture, weights, compile arguments and optimizer state to a `.keras` file, atomically."""
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.save_model(model, filepath, overwrite=overwrite)
     path = _checked_path(filepath, (".keras",), "save_model")
     if zipped is False:
         raise ValueError("save_model(zipped=False) would write an unzipped folder, which Lamina does not support; "
@@ -46,6 +48,8 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
 
 def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
     """Save the model's weights (not the optimizer state) to a `.weights.npz` file, atomically."""
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.save_weights(model, filepath, overwrite=overwrite)
     path = _checked_path(filepath, (".weights.npz",), "save_weights")
     _check_overwrite(path, overwrite)
     data = keras_file.encode_npz(weights.to_arrays(weights.layer_variables(model)))
@@ -177,6 +181,8 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     Any fault of the file raises ValueError naming the file and the fault. In `safe_mode` (the default) a
     Lambda layer's stored Python lambda is refused; safe_mode=False runs its bytecode: only for trusted files.
     """
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     path = _checked_path(filepath, (".keras",), "load_model")
     if not path.is_file():
         raise ValueError(f"Cannot load {str(path)!r}: no such file.")
@@ -245,8 +251,12 @@ def _shapes(value: Any) -> Any:
 # --- weights only ----------------------------------------------------------------------------------------
 
 
-def load_weights(model: Any, filepath: str | os.PathLike) -> None:
+def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False, by_name: bool = False) -> None:
     """Load weights saved by save_weights (`.weights.npz`) or by save_model (`.keras`) into a built model."""
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+    if by_name:
+        raise ValueError("load_weights(by_name=True) reads only legacy HDF5 weights files ('.h5' or '.hdf5').")
     path = _checked_path(filepath, (".weights.npz", ".keras"), "load_weights")
     if not path.is_file():
         raise ValueError(f"Cannot load weights from {str(path)!r}: no such file.")
