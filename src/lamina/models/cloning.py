@@ -20,27 +20,79 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Callable[
                 call_function: Callable[..., Any] | None = None, recursive: bool = False, **kwargs: Any) -> Any:
     """A new model with `model`'s architecture and new weights: each layer goes through `clone_function`
     (default: a fresh layer from its config); in a functional graph `call_function(layer, *args, **kwargs)`
-    replaces each call. `recursive` clones nested Sequential and functional models the same way."""
+    replaces each call. `recursive` clones nested Sequential and functional models the same way. A compiled
+    model's clone is compiled with the same arguments (a fresh optimizer and metrics)."""
     from lamina.models.functional import Functional
     from lamina.models.sequential import Sequential
 
+    cache = kwargs.pop("cache", None)
     if kwargs:
-        raise TypeError(f"clone_model got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        raise ValueError(f"clone_model got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+    if clone_function is not None and not callable(clone_function):
+        raise ValueError(f"clone_model: clone_function must be a callable, got {clone_function!r:.100}.")
+    clone_layer = _cloner(clone_function, call_function, recursive, {} if cache is None else cache)
+    if isinstance(model, Sequential):
+        if call_function is not None:
+            raise ValueError("clone_model: call_function applies to functional models only; a Sequential model "
+                             "lists its layers without calling them. Got a Sequential model "
+                             f"{model.name!r}.")
+        clone = _clone_sequential(model, input_tensors, clone_layer)
+    elif isinstance(model, Functional):
+        clone = _clone_functional(model, input_tensors, clone_layer, call_function)
+    else:
+        return _clone_subclassed(model, input_tensors, clone_function, call_function)
+    _copy_compile_state(model, clone)
+    return clone
+
+
+def _cloner(clone_function: Callable[[Layer], Layer] | None, call_function: Callable[..., Any] | None,
+            recursive: bool, cache: dict[int, Any]) -> Callable[[Layer], Layer]:
+    """clone_function with layer sharing kept (one clone per layer) and nested models cloned if recursive."""
+    from lamina.models.functional import Functional
+    from lamina.models.sequential import Sequential
+
     given = clone_function or _fresh
 
     def clone_layer(layer: Layer) -> Layer:
-        if recursive and isinstance(layer, (Sequential, Functional)):
-            return clone_model(layer, clone_function=clone_function, call_function=call_function, recursive=True)
-        return given(layer)
+        if id(layer) not in cache:
+            if recursive and isinstance(layer, (Sequential, Functional)):
+                cache[id(layer)] = clone_model(layer, clone_function=clone_function, recursive=True,
+                                               call_function=None if isinstance(layer, Sequential) else call_function,
+                                               cache=cache)
+            else:
+                cache[id(layer)] = given(layer)
+        return cache[id(layer)]
 
-    if isinstance(model, Sequential):
-        return _clone_sequential(model, input_tensors, clone_layer)
-    if isinstance(model, Functional):
-        return _clone_functional(model, input_tensors, clone_layer, call_function)
-    if input_tensors is not None or call_function is not None:
-        raise ValueError(f"clone_model: input_tensors and call_function apply to Sequential and functional models "
+    return clone_layer
+
+
+def _clone_subclassed(model: Any, input_tensors: Any, clone_function: Any, call_function: Any) -> Any:
+    """A subclassed model is rebuilt from its config: the arguments that rewire layers do not apply."""
+    from lamina.saving import registry
+
+    if clone_function is not None or input_tensors is not None:
+        raise ValueError("clone_model: clone_function and input_tensors apply to Sequential and functional models "
                          f"only; {type(model).__name__} is a subclassed model.")
-    return _fresh(model)
+    if call_function is not None:
+        raise ValueError("clone_model: call_function applies to functional models only; "
+                         f"{type(model).__name__} is a subclassed model.")
+    cls = type(model)
+    return registry.deserialize_layer(registry.serialize_layer(model), custom_objects={cls.__name__: cls})
+
+
+def _copy_compile_state(model: Any, clone: Any) -> None:
+    """Compile the clone as the model was compiled, from the saved form of the arguments (so nothing is shared)."""
+    if not getattr(model, "compiled", False):
+        return
+    import warnings
+
+    from lamina.saving import saving_api
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # arguments that cannot be written out leave the clone uncompiled
+        config = saving_api._compile_config(model)
+    if config is not None:
+        saving_api._compile_from_config(clone, config, None)
 
 
 def _clone_sequential(model: Any, input_tensors: Any, clone_layer: Callable[[Layer], Layer]) -> Any:
