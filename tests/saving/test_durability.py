@@ -1,0 +1,80 @@
+"""A process killed at a random moment of a save leaves either the previous complete file or the new one.
+
+The killing runs in a fresh interpreter that imports Lamina with the numpy backend only, so that the process
+it forks holds no torch or jax threads. Its child saves one model over and over, alternating two weight sets;
+the parent SIGKILLs it after a random delay, then loads the file and checks that its predictions are those
+of one of the two weight sets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+TRIALS = 50
+
+SCRIPT = textwrap.dedent("""
+    import json, os, random, signal, sys, time
+    os.environ["LAMINA_BACKEND"] = "numpy"
+    import numpy as np
+    from lamina import layers, models
+
+    folder, trials = sys.argv[1], int(sys.argv[2])
+    path = os.path.join(folder, "model.keras")
+    model = models.Sequential([layers.Input((32,)), layers.Dense(256, activation="relu"), layers.Dense(256),
+                               layers.Dense(4)])
+    first = model.get_weights()
+    second = [w + 0.5 for w in first]
+    x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(2, 32)
+    expected = []
+    for weights in (first, second):
+        model.set_weights(weights)
+        expected.append(np.asarray(model.predict(x, verbose=0)))
+    model.set_weights(first)
+    started = time.perf_counter()
+    model.save(path)
+    save_seconds = time.perf_counter() - started
+    rng = random.Random(20261202)
+    outcomes = []
+    for trial in range(trials):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for i in range(1_000_000):
+                    model.set_weights(second if i % 2 == 0 else first)
+                    model.save(path)
+            finally:
+                os._exit(0)
+        time.sleep(rng.uniform(0.0, 3.0 * save_seconds))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        try:
+            predicted = np.asarray(models.load_model(path).predict(x, verbose=0))
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+            continue
+        matches = [bool(np.allclose(predicted, e, rtol=1e-6, atol=1e-6)) for e in expected]
+        outcomes.append("first" if matches[0] else "second" if matches[1] else "neither")
+    leftovers = [name for name in os.listdir(folder) if name.endswith(".tmp")]
+    print(json.dumps({"outcomes": outcomes, "save_seconds": save_seconds, "leftovers": len(leftovers)}))
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork to kill a saving process")
+def test_a_killed_save_leaves_a_complete_file(tmp_path):
+    environment = {**os.environ, "LAMINA_BACKEND": "numpy"}
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), str(TRIALS)], capture_output=True,
+                            text=True, timeout=120, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    outcomes = report["outcomes"]
+    assert len(outcomes) == TRIALS
+    bad = [outcome for outcome in outcomes if outcome not in ("first", "second")]
+    assert not bad, f"{len(bad)} of {TRIALS} killed saves left a file that is not a complete save: {bad[:5]}"
+    # the kills landed at different moments: both weight sets were found on disk
+    assert {"first", "second"} <= set(outcomes), outcomes
