@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent('''
     rng = np.random.default_rng(0)
     x = rng.normal(size=(48, 5)).astype("float32")
     y = (x @ rng.normal(size=(5, 1))).astype("float32")
-    model = models.Sequential([layers.Input((5,)), layers.Dense(8, activation="tanh"), layers.Dropout(0.25, seed=1),
+    model = models.Sequential([layers.Input((5,)), layers.Dense(8, activation="tanh"), layers.Dropout(0.25),
                                layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     epochs_run = []

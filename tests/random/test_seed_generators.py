@@ -149,3 +149,17 @@ def test_a_compiled_torch_step_draws_the_eager_masks(monkeypatch) -> None:
     np.testing.assert_array_equal(eager_states[0], compiled_states[0])
     for a, b in zip(eager, compiled):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "numpy"])
+def test_restoring_the_global_random_state_repeats_unseeded_draws(name: str) -> None:
+    """What BackupAndRestore stores besides the variables: the generators behind draws without a seed."""
+    with backend.use(name) as B:
+        state = B.global_random_state()
+        assert state and all(np.asarray(value).dtype == np.uint8 for value in state.values())
+        first = B.convert_to_numpy(lr.normal((20,)))
+        assert not np.array_equal(B.convert_to_numpy(lr.normal((20,))), first)
+        B.set_global_random_state(state)
+        np.testing.assert_array_equal(B.convert_to_numpy(lr.normal((20,))), first)
+        with pytest.raises(ValueError, match="random"):
+            B.set_global_random_state({key: np.zeros(3, np.uint8) for key in state})

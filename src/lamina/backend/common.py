@@ -86,6 +86,28 @@ def map_leaves(fn: Callable[..., Any], *structures: Any) -> Any:
     return fn(*structures)
 
 
+def generator_state(generator: np.random.Generator) -> np.ndarray:
+    """A NumPy generator's state as bytes in a uint8 array (its integers exceed 64 bits): storable with weights."""
+    import json
+
+    return np.frombuffer(json.dumps(generator.bit_generator.state).encode("utf-8"), dtype=np.uint8).copy()
+
+
+def generator_from_state(state: np.ndarray) -> np.random.Generator:
+    """The generator whose state `generator_state` gave; a state that is not one raises ValueError."""
+    import json
+
+    try:
+        fields = json.loads(np.asarray(state, dtype=np.uint8).tobytes().decode("utf-8"))
+        bit_generator = getattr(np.random, fields["bit_generator"])()
+        if not isinstance(bit_generator, np.random.BitGenerator):
+            raise TypeError(fields["bit_generator"])
+        bit_generator.state = fields
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ValueError(f"not the state of a NumPy random generator: {error}") from None
+    return np.random.Generator(bit_generator)
+
+
 def state_in_place(variables: Sequence[Any]) -> list[Any]:
     """For backends whose steps update variables in place (torch, numpy): the values are the variables."""
     return list(variables)

@@ -1,10 +1,10 @@
 """`BackupAndRestore`: back up the training state so that an interrupted `fit` resumes where it was.
 
 Each backup is one file, `latest.weights.npz` in `backup_dir`, holding the model's weights, the optimizer's
-variables (its iteration count and slots), the random-number state of the layers and the epoch to resume
-from. It is written to a temporary file and renamed over the previous backup, so that a process killed at
-any moment leaves either the old backup or the new one, never a mix. `training_metadata.json` repeats the
-epoch and batch in Keras's layout, for people and tools that read it.
+variables (its iteration count and slots), the random-number state of the layers and of the backend's own
+generators, and the epoch to resume from. It is written to a temporary file and renamed over the previous
+backup, so that a process killed at any moment leaves either the old backup or the new one, never a mix.
+`training_metadata.json` repeats the epoch and batch in Keras's layout, for people and tools that read it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lamina import backend
 from lamina.callbacks.callback import Callback, Logs
 
 __all__ = ["BackupAndRestore"]
@@ -25,6 +26,7 @@ __all__ = ["BackupAndRestore"]
 WEIGHTS_FILE = "latest.weights.npz"
 METADATA_FILE = "training_metadata.json"
 _EPOCH_KEY, _BATCH_KEY = "training_metadata/epoch", "training_metadata/batch"
+_RNG_PREFIX = "random_state/"
 
 
 class BackupAndRestore(Callback):
@@ -91,9 +93,14 @@ class BackupAndRestore(Callback):
             arrays.pop(_BATCH_KEY, None)
         except (*keras_file.READ_ERRORS, KeyError, TypeError) as error:
             raise ValueError(f"Cannot restore the backup {path!r}: {error}") from error
+        random_state = {key[len(_RNG_PREFIX):]: arrays.pop(key) for key in list(arrays) if key.startswith(_RNG_PREFIX)}
         groups = _state_variables(self.model, build_optimizer=True)
         for prefix, variables in groups.items():
             _assign(variables, _group_arrays(arrays, prefix), f"backup {path!r}")
+        try:
+            backend.impl.set_global_random_state(random_state)  # a backup from another backend holds other names
+        except ValueError as error:
+            raise ValueError(f"Cannot restore the backup {path!r}: its random state is damaged ({error}).") from None
         self._current_epoch = epoch
         self.model._initial_epoch = epoch
 
@@ -136,6 +143,9 @@ class BackupAndRestore(Callback):
         arrays: dict[str, np.ndarray] = {}
         for variables in _state_variables(self.model, build_optimizer=False).values():
             arrays.update(weights.to_arrays(variables))
+        # The backend's own generators too: layers without a seed (a Dropout()) draw from them, so a resumed
+        # run draws what the unbroken run drew from there on.
+        arrays.update({f"{_RNG_PREFIX}{name}": state for name, state in backend.impl.global_random_state().items()})
         arrays[_EPOCH_KEY] = np.asarray(self._current_epoch, dtype=np.int64)
         arrays[_BATCH_KEY] = np.asarray(self._last_batch_seen, dtype=np.int64)
         data = keras_file.encode_npz(arrays)

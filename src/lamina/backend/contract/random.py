@@ -19,6 +19,10 @@ ENTRIES = (
           "the variables holding its state, carried through a step; saving and restoring them repeats the draws "
           "(empty for torch's and numpy's unseeded generators)"),
     Entry("set_seed", "set_seed(seed)", "reseed the backend's own generator: unseeded draws become repeatable"),
+    Entry("global_random_state", "global_random_state()",
+          "the state of the backend's own generators (behind unseeded draws) as a dict of uint8 arrays"),
+    Entry("set_global_random_state", "set_global_random_state(state)",
+          "restore a state that global_random_state gave: the unseeded draws after it come again"),
     Entry("random_uniform", 'random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None)',
           "uniform draws in [minval, maxval)"),
     Entry("random_normal", 'random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None)',

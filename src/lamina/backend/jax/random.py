@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lamina.backend.common import generator_from_state, generator_state
 from lamina.backend.jax.core import Variable, convert_to_tensor, to_jax_dtype
 
 _generator = np.random.default_rng()
@@ -41,6 +42,18 @@ class SeedGenerator:
         key, new_state = jax.random.split(self.state.value)
         self.state.assign(new_state)
         return key
+
+
+def global_random_state() -> dict[str, np.ndarray]:
+    """The state of the generator behind unseeded draws (and, on jax, the starts of unseeded generators)."""
+    return {"host": generator_state(_generator)}
+
+
+def set_global_random_state(state: dict[str, np.ndarray]) -> None:
+    """Restore what global_random_state gave: the unseeded draws that followed it come again."""
+    global _generator
+    if "host" in state:
+        _generator = generator_from_state(state["host"])
 
 
 def set_seed(seed: int) -> None:

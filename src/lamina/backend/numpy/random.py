@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from lamina.backend.common import generator_from_state, generator_state
 from lamina.backend.numpy.core import Variable, to_numpy_dtype
 
 _generator = np.random.default_rng()
@@ -42,6 +43,18 @@ class SeedGenerator:
 def generator() -> np.random.Generator:
     """The generator that every draw of this backend uses (replaced by set_seed)."""
     return _generator
+
+
+def global_random_state() -> dict[str, np.ndarray]:
+    """The state of the generator behind unseeded draws (and, on jax, the starts of unseeded generators)."""
+    return {"host": generator_state(_generator)}
+
+
+def set_global_random_state(state: dict[str, np.ndarray]) -> None:
+    """Restore what global_random_state gave: the unseeded draws that followed it come again."""
+    global _generator
+    if "host" in state:
+        _generator = generator_from_state(state["host"])
 
 
 def set_seed(seed: int) -> None:

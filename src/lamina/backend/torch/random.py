@@ -16,6 +16,7 @@ import contextlib
 import math
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 
 from lamina.backend.torch.core import DEVICE, Variable, convert_to_tensor, to_torch_dtype
@@ -105,6 +106,26 @@ class SeedGenerator:
 
 def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
+
+
+def global_random_state() -> dict[str, np.ndarray]:
+    """The state of torch's global generators (what unseeded draws use), as uint8 arrays."""
+    state = {"cpu": torch.get_rng_state().numpy()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = np.stack([s.numpy() for s in torch.cuda.get_rng_state_all()])
+    return state
+
+
+def set_global_random_state(state: dict[str, np.ndarray]) -> None:
+    """Restore what global_random_state gave: the unseeded draws that followed it come again."""
+    try:
+        if "cpu" in state:
+            torch.set_rng_state(torch.from_numpy(np.ascontiguousarray(state["cpu"], dtype=np.uint8)))
+        if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all([torch.from_numpy(np.ascontiguousarray(s, dtype=np.uint8))
+                                          for s in state["cuda"]])
+    except RuntimeError as error:
+        raise ValueError(f"not the state of torch's random generator: {error}") from None
 
 
 def _key(seed: Any) -> torch.Tensor | None:
