@@ -272,5 +272,19 @@ def legacy_training_config(model: Any, compile_config: dict | None) -> dict | No
         optimizer_config = {"class_name": type(model.optimizer).__name__,
                             "config": registry.serialize_object(model.optimizer)["config"]}
     training = {key: _legacy_value(value) for key, value in compile_config.items() if key != "optimizer"}
+    training["loss"] = _full_loss_names(training.get("loss"))
     training["optimizer_config"] = optimizer_config
     return training
+
+
+def _full_loss_names(value: Any) -> Any:
+    """"mse" as "mean_squared_error": Keras 3's legacy reader finds losses by their full names only."""
+    from lamina.losses import SHORT_NAMES
+
+    if isinstance(value, list):
+        return [_full_loss_names(item) for item in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {key: _full_loss_names(item) for key, item in value.items()}
+    if isinstance(value, str) and value in SHORT_NAMES:
+        return SHORT_NAMES[value].__name__
+    return value
