@@ -128,6 +128,26 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
+def h5_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The datasets of a .keras file's model.weights.h5, by path."""
+    import h5py
+
+    found = {}
+    with zipfile.ZipFile(path) as archive, h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as store:
+        store.visititems(lambda name, obj: found.update({name: obj[()]}) if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
+def h5_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as store:
+        for name, array in arrays.items():
+            store.create_dataset(name, data=array)
+    return buffer.getvalue()
+
+
 # --- round trips -----------------------------------------------------------------------------------------
 
 
@@ -255,17 +275,16 @@ def test_file_has_the_keras_layout(tmp_path):
     model = sequential()
     path = saved(model, tmp_path)
     with zipfile.ZipFile(path) as archive:
-        assert archive.namelist() == ["metadata.json", "config.json", "model.weights.npz"]
-        weights = np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False)
-        keys = sorted(weights.files)
+        assert archive.namelist() == ["metadata.json", "config.json", "model.weights.h5"]
+    keys = sorted(h5_arrays(path))
     metadata = read_json(path, "metadata.json")
     assert set(metadata) == {"keras_version", "lamina_version", "backend", "date_saved"}
     config = read_json(path, "config.json")
     assert {"module", "class_name", "config", "registered_name", "compile_config", "build_config"} <= set(config)
-    assert (config["module"], config["class_name"], config["registered_name"]) == ("lamina.models", "Sequential", None)
+    assert (config["module"], config["class_name"], config["registered_name"]) == ("keras", "Sequential", None)
     assert config["compile_config"] is None and config["build_config"] == {"input_shape": [None, 4]}
     dense, custom = config["config"]["layers"][1], config["config"]["layers"][3]
-    assert (dense["module"], dense["class_name"], dense["registered_name"]) == ("lamina.layers", "Dense", None)
+    assert (dense["module"], dense["class_name"], dense["registered_name"]) == ("keras.layers", "Dense", None)
     assert (custom["class_name"], custom["registered_name"]) == ("ScaledDense", "SavingTests>ScaledDense")
     assert keys == ["layers/dense/vars/0", "layers/dense/vars/1", "layers/dense_1/vars/0", "layers/dense_1/vars/1",
                     "layers/scaled_dense/vars/0", "layers/scaled_dense/vars/1"]
@@ -273,7 +292,7 @@ def test_file_has_the_keras_layout(tmp_path):
 
 def test_functional_config_has_the_keras_layout(tmp_path):
     config = read_json(saved(two_in_two_out(), tmp_path), "config.json")
-    assert (config["module"], config["class_name"]) == ("lamina.models", "Functional")
+    assert (config["module"], config["class_name"]) == ("keras.src.models.functional", "Functional")
     inner = config["config"]
     assert inner["input_layers"] == [["left", 0, 0], ["right", 0, 0]]
     assert inner["output_layers"] == [["classes", 0, 0], ["value", 0, 0]]
@@ -385,7 +404,7 @@ def test_failure_in_the_middle_of_writing_leaves_the_previous_file_intact(tmp_pa
     original = zipfile.ZipFile.writestr
 
     def writestr(self, name, data, *args, **kwargs):
-        if str(getattr(name, "filename", name)).endswith(".npz"):
+        if str(getattr(name, "filename", name)).endswith((".npz", ".h5")):
             raise OSError("simulated disk full")
         return original(self, name, data, *args, **kwargs)
 
@@ -459,28 +478,25 @@ def test_unknown_class_name(tmp_path):
 
 def test_weights_with_wrong_shapes(tmp_path):
     path = saved(sequential(), tmp_path)
-    with zipfile.ZipFile(path) as archive:
-        arrays = dict(np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False))
+    arrays = h5_arrays(path)
     arrays["layers/dense/vars/0"] = np.zeros((5, 8), "float32")
-    rewrite(path, {"model.weights.npz": npz_bytes(arrays)})
+    rewrite(path, {"model.weights.h5": h5_bytes(arrays)})
     expect_load_error(path, "shape")
 
 
 def test_weights_with_a_missing_entry(tmp_path):
     path = saved(sequential(), tmp_path)
-    with zipfile.ZipFile(path) as archive:
-        arrays = dict(np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False))
+    arrays = h5_arrays(path)
     del arrays["layers/dense_1/vars/1"]
-    rewrite(path, {"model.weights.npz": npz_bytes(arrays)})
+    rewrite(path, {"model.weights.h5": h5_bytes(arrays)})
     expect_load_error(path, "lacks 'layers/dense_1/vars/1'")
 
 
 def test_weights_that_need_pickle_are_refused(tmp_path, monkeypatch):
     path = saved(sequential(), tmp_path)
-    with zipfile.ZipFile(path) as archive:
-        arrays = dict(np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False))
+    arrays = h5_arrays(path)  # as an earlier release's file, with model.weights.npz
     arrays["layers/dense/vars/0"] = np.array([{"payload": 1}, None], dtype=object)
-    rewrite(path, {"model.weights.npz": npz_bytes(arrays)})
+    rewrite(path, {"model.weights.h5": None, "model.weights.npz": npz_bytes(arrays)})
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("pickle.load was called"))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("pickle.loads was called"))
     expect_load_error(path, "pickle")
@@ -593,8 +609,8 @@ def test_weights_of_another_model_are_refused_and_nothing_changes(tmp_path):
         np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("name, message", [("model.weights.h5", "HDF5"), ("model.npz", ".weights.npz")])
-def test_weights_need_the_npz_suffix(tmp_path, name, message):
+@pytest.mark.parametrize("name, message", [("model.npz", ".weights.npz"), ("model.weights", ".weights.h5")])
+def test_weights_need_a_weights_suffix(tmp_path, name, message):
     with pytest.raises(ValueError, match=message):
         save_weights(sequential(), tmp_path / name)
 

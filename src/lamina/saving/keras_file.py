@@ -1,8 +1,8 @@
 """The bytes on disk: atomic writes, the .keras zip archive, and weights as a NumPy .npz without pickle.
 
-Keras 3 keeps weights in `model.weights.h5`; Lamina writes `model.weights.npz` instead, so that saving needs
-no h5py. Reading trusts nothing in a file: every size is checked against a limit before it is read, every
-array header before its data, and arrays that would need pickle (object arrays) are refused.
+Weights are kept in `model.weights.h5` as Keras 3 does (see h5_store); `model.weights.npz`, which earlier
+Lamina releases wrote, is still read. Reading trusts nothing in a file: every size is checked against a limit
+before it is read, every array header before its data, and arrays that would need pickle are refused.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import numpy as np
 
 MAX_MEMBER_BYTES = 4 * 1024**3  # the most any member may unpack to: a guard against zip bombs
 MAX_CONFIG_BYTES = 64 * 1024**2  # config.json and metadata.json
-WEIGHTS_MEMBER = "model.weights.npz"
+WEIGHTS_MEMBER = "model.weights.npz"  # earlier Lamina releases
+H5_WEIGHTS_MEMBER = "model.weights.h5"  # Keras 3, and Lamina now
 
 # What reading a damaged zip or npy can raise, besides ValueError: each is reported as a ValueError.
 READ_ERRORS = (ValueError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OverflowError)
@@ -71,11 +72,12 @@ def _fsync_directory(directory: Path) -> None:
 
 def write_archive(filepath: Path, members: dict[str, bytes]) -> None:
     """Atomically write a zip holding `members`; JSON is deflated, weights are stored as they are."""
+    stored = (".npz", ".h5")
 
     def write(stream: BinaryIO) -> None:
         with zipfile.ZipFile(stream, "w") as archive:
             for name, data in members.items():
-                method = zipfile.ZIP_STORED if name.endswith(".npz") else zipfile.ZIP_DEFLATED
+                method = zipfile.ZIP_STORED if name.endswith(stored) else zipfile.ZIP_DEFLATED
                 archive.writestr(name, data, compress_type=method)
 
     atomic_write(filepath, write)

@@ -3,23 +3,25 @@
 A .keras file is a zip of
     metadata.json       {"keras_version", "lamina_version", "backend", "date_saved"}
     config.json         {"module", "class_name", "config", "registered_name", "compile_config", "build_config"}
-    model.weights.npz   every weight by path ("layers/dense/vars/0"), and "optimizer/vars/N" once trained
-(Keras 3 writes model.weights.h5; see keras_file for why Lamina uses .npz). Loading finds classes and
-functions by name only: it never imports a module named in the file, unpickles, or runs stored code.
+    model.weights.h5    every weight by path ("layers/dense/vars/0"), and "optimizer/vars/N" once trained
+as Keras 3 writes them (files of earlier Lamina releases hold model.weights.npz instead, and still load).
+Loading finds classes and functions by name only: it never imports a module named in the file, unpickles,
+or runs stored code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from lamina import backend, losses, metrics as metrics_module
-from lamina.saving import keras_file, legacy_h5, registry, weights
+from lamina.saving import h5_store, keras_file, keras_names, legacy_h5, registry, weights
 
-KERAS_VERSION = "3.0.0"  # the Keras release whose file layout Lamina writes
+KERAS_VERSION = "3.15.1"  # the Keras release whose file layout Lamina writes
 _LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, AttributeError)
 
 
@@ -35,24 +37,38 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
         raise ValueError("save_model(zipped=False) would write an unzipped folder, which Lamina does not support; "
                          "leave zipped unset to write the .keras zip.")
     _check_overwrite(path, overwrite)
-    config = {**registry.serialize_layer(model), "compile_config": _compile_config(model),
-              "build_config": _build_config(model)}
-    arrays = weights.to_arrays({**weights.layer_variables(model),
-                                **weights.optimizer_variables(getattr(model, "optimizer", None))})
+    config = keras_names.to_keras({**registry.serialize_layer(model), "build_config": _build_config(model),
+                                   "compile_config": _compile_config(model)})
     metadata = {"keras_version": KERAS_VERSION, "lamina_version": _lamina_version(), "backend": backend.backend(),
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     keras_file.write_archive(path, {"metadata.json": keras_file.encode_json(metadata, "metadata"),
                                     "config.json": keras_file.encode_json(config, f"config of model {model.name!r}"),
-                                    keras_file.WEIGHTS_MEMBER: keras_file.encode_npz(arrays)})
+                                    keras_file.H5_WEIGHTS_MEMBER: _encode_h5(model)})
+
+
+def _encode_h5(model: Any) -> bytes:
+    """The layers' weights and the optimizer's state in Keras 3's h5 layout."""
+    groups: dict[str, tuple[str | None, list]] = {}
+    for path, layer in weights.layer_groups(model).items():
+        groups[path] = (layer.name, list(weights.to_arrays(dict(enumerate(layer._own_variables))).values()))
+    optimizer = getattr(model, "optimizer", None)
+    state = weights.optimizer_variables(optimizer)
+    if state:
+        groups["optimizer"] = (optimizer.name, list(weights.to_arrays(state).values()))
+    return h5_store.encode(groups)
 
 
 def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-    """Save the model's weights (not the optimizer state) to a `.weights.npz` file, atomically."""
+    """Save the model's weights to a `.weights.h5` file in Keras 3's layout (with the optimizer's state once it
+    is built, as Keras does), or to a `.weights.npz` file (weights only), atomically."""
     if legacy_h5.is_legacy_path(filepath):
         return legacy_h5.save_weights(model, filepath, overwrite=overwrite)
-    path = _checked_path(filepath, (".weights.npz",), "save_weights")
+    path = _checked_path(filepath, (".weights.h5", ".weights.npz"), "save_weights")
     _check_overwrite(path, overwrite)
-    data = keras_file.encode_npz(weights.to_arrays(weights.layer_variables(model)))
+    if path.name.endswith(".weights.h5"):
+        data = _encode_h5(model)
+    else:
+        data = keras_file.encode_npz(weights.to_arrays(weights.layer_variables(model)))
     keras_file.atomic_write(path, lambda stream: stream.write(data))
 
 
@@ -113,7 +129,8 @@ def _compile_config(model: Any) -> dict | None:
                 "metrics": _serialize_compile_item(given["metrics"]),
                 "weighted_metrics": _serialize_compile_item(given["weighted_metrics"]),
                 "run_eagerly": bool(getattr(model, "run_eagerly", False)),
-                "steps_per_execution": int(getattr(model, "steps_per_execution", 1))}
+                "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
+                "jit_compile": getattr(model, "jit_compile", "auto")}
     except ValueError as error:
         warnings.warn(f"Model {model.name!r} is saved without its compile arguments: {error} "
                       "After loading it, call compile() again.", stacklevel=3)
@@ -191,19 +208,43 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
             config = keras_file.decode_json(
                 keras_file.read_member(archive, "config.json", keras_file.MAX_CONFIG_BYTES), "config.json")
             arrays = _read_weights(archive)
-        with registry.safe_mode_scope(safe_mode):
+        with registry.safe_mode_scope(safe_mode), _closing(arrays):
             return _rebuild(config, arrays, custom_objects, compile, str(path))
     except _LOAD_ERRORS as error:
         raise ValueError(f"Cannot load {str(path)!r}: {error}") from error
 
 
-def _read_weights(archive: Any) -> dict:
+def _read_weights(archive: Any) -> Any:
+    """The weights of a .keras zip by path: model.weights.h5 (Keras 3, Lamina) or model.weights.npz (earlier
+    Lamina releases). h5 weights are read lazily: close them after use (`_closing`)."""
     names = archive.namelist()
-    if keras_file.WEIGHTS_MEMBER not in names and "model.weights.h5" in names:
-        raise ValueError("its weights are in model.weights.h5 (HDF5, as Keras writes them), which Lamina does "
-                         f"not read; Lamina stores them in {keras_file.WEIGHTS_MEMBER}.")
+    if keras_file.H5_WEIGHTS_MEMBER in names or keras_file.WEIGHTS_MEMBER not in names:
+        member = keras_file.H5_WEIGHTS_MEMBER
+        data = keras_file.read_member(archive, member, keras_file.MAX_MEMBER_BYTES)
+        try:
+            return h5_store.H5Weights(data, keras_file.MAX_MEMBER_BYTES)
+        except ValueError as error:
+            raise ValueError(f"{member}: {error}") from None
     return keras_file.decode_npz(keras_file.read_member(archive, keras_file.WEIGHTS_MEMBER,
                                                         keras_file.MAX_MEMBER_BYTES))
+
+
+def _read_weights_file(path: Path) -> Any:
+    """The weights of a .weights.h5 or .weights.npz file by path."""
+    if path.stat().st_size > keras_file.MAX_MEMBER_BYTES:
+        raise ValueError(f"it is larger than the limit of {keras_file.MAX_MEMBER_BYTES} bytes.")
+    if path.name.endswith(".h5"):
+        return h5_store.H5Weights(path.read_bytes(), keras_file.MAX_MEMBER_BYTES)
+    return keras_file.decode_npz(path.read_bytes())
+
+
+@contextlib.contextmanager
+def _closing(arrays: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if hasattr(arrays, "close"):
+            arrays.close()
 
 
 def _rebuild(config: Any, arrays: dict, custom_objects: dict | None, compile: bool, where: str) -> Any:
@@ -211,23 +252,24 @@ def _rebuild(config: Any, arrays: dict, custom_objects: dict | None, compile: bo
 
     if not isinstance(config, dict):
         raise ValueError(f"config.json must hold a JSON object, got {type(config).__name__}.")
+    config = keras_names.from_keras(config)
     model = registry.deserialize_layer(config, custom_objects)
     if not isinstance(model, Model):
         raise ValueError(f"config.json describes a {type(model).__name__}, which is not a model.")
     build_config = config.get("build_config")
     if not model.built and isinstance(build_config, dict) and build_config.get("input_shape") is not None:
         model.build(_shapes(build_config["input_shape"]))
-    layer_arrays = {key: value for key, value in arrays.items() if not key.startswith("optimizer/")}
+    layer_arrays = weights.Selection(arrays, lambda key: not weights.is_optimizer_path(key))
     weights.assign(weights.layer_variables(model), layer_arrays)
     if compile and config.get("compile_config") is not None:
         _compile_from_config(model, config["compile_config"], custom_objects)
-        optimizer_arrays = {key: value for key, value in arrays.items() if key.startswith("optimizer/")}
+        optimizer_arrays = weights.Selection(arrays, weights.is_optimizer_path)
         if optimizer_arrays:
             _restore_optimizer(model, optimizer_arrays, where)
     return model
 
 
-def _restore_optimizer(model: Any, arrays: dict, where: str) -> None:
+def _restore_optimizer(model: Any, arrays: Any, where: str) -> None:
     model.optimizer.build(model.trainable_weights)
     try:
         weights.assign(weights.optimizer_variables(model.optimizer), arrays, "optimizer variables")
@@ -251,13 +293,32 @@ def _shapes(value: Any) -> Any:
 # --- weights only ----------------------------------------------------------------------------------------
 
 
+def _assign_weights(model: Any, arrays: Any, skip_mismatch: bool, where: str) -> None:
+    layer_arrays = weights.Selection(arrays, lambda key: not weights.is_optimizer_path(key))
+    if skip_mismatch:
+        skipped = weights.assign_matching(weights.layer_variables(model), layer_arrays)
+        if skipped:
+            warnings.warn(f"{where}: skipped loading the weights of {len(skipped)} layer(s) whose weights in the file "
+                          f"are missing or of other shapes: {skipped[:10]}.", stacklevel=4)
+    else:
+        weights.assign(weights.layer_variables(model), layer_arrays)
+    optimizer_arrays = weights.Selection(arrays, weights.is_optimizer_path)
+    if optimizer_arrays and getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        _restore_optimizer(model, optimizer_arrays, where)
+
+
 def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False, by_name: bool = False) -> None:
-    """Load weights saved by save_weights (`.weights.npz`) or by save_model (`.keras`) into a built model."""
+    """Load weights saved by save_weights (`.weights.h5`, `.weights.npz`) or by save_model (`.keras`) into a
+    built model, and the optimizer's state that a file holds into a compiled model's optimizer.
+
+    With skip_mismatch=True, a layer whose weights in the file are missing or of other shapes keeps its own,
+    with a warning (as in Keras); otherwise any difference raises ValueError and nothing changes.
+    """
     if legacy_h5.is_legacy_path(filepath):
         return legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
     if by_name:
         raise ValueError("load_weights(by_name=True) reads only legacy HDF5 weights files ('.h5' or '.hdf5').")
-    path = _checked_path(filepath, (".weights.npz", ".keras"), "load_weights")
+    path = _checked_path(filepath, (".weights.h5", ".weights.npz", ".keras"), "load_weights")
     if not path.is_file():
         raise ValueError(f"Cannot load weights from {str(path)!r}: no such file.")
     if not model.built:
@@ -267,11 +328,9 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
         if path.name.endswith(".keras"):
             with keras_file.open_archive(path) as archive:
                 arrays = _read_weights(archive)
-            arrays = {key: value for key, value in arrays.items() if not key.startswith("optimizer/")}
         else:
-            if path.stat().st_size > keras_file.MAX_MEMBER_BYTES:
-                raise ValueError(f"it is larger than the limit of {keras_file.MAX_MEMBER_BYTES} bytes.")
-            arrays = keras_file.decode_npz(path.read_bytes())
-        weights.assign(weights.layer_variables(model), arrays)
+            arrays = _read_weights_file(path)
+        with _closing(arrays):
+            _assign_weights(model, arrays, skip_mismatch, str(path))
     except _LOAD_ERRORS as error:
         raise ValueError(f"Cannot load weights from {str(path)!r}: {error}") from error
