@@ -141,7 +141,7 @@ def test_load_weights_refuses_another_structure(training_backend, tmp_path):
 
 
 def _write(path: Path, model_config: dict, layers: dict[str, dict[str, np.ndarray]],
-           training_config: dict | None = None) -> None:
+           training_config: dict | None = None, optimizer: dict[str, np.ndarray] | None = None) -> None:
     """A file as Keras 2 wrote it: fixed-length byte names, weights named "layer/kernel:0"."""
     with h5py.File(path, "w") as file:
         file.attrs["keras_version"] = b"2.4.0"
@@ -156,6 +156,11 @@ def _write(path: Path, model_config: dict, layers: dict[str, dict[str, np.ndarra
             layer_group.attrs["weight_names"] = np.array([key.encode() for key in weights])
             for key, value in weights.items():
                 layer_group.create_dataset(key, data=value)
+        if optimizer is not None:
+            group = file.create_group("optimizer_weights")
+            group.attrs["weight_names"] = np.array([key.encode() for key in optimizer])
+            for key, value in optimizer.items():
+                group.create_dataset(key, data=value)
 
 
 def _glorot_keras2() -> dict:
@@ -184,6 +189,37 @@ def test_keras2_sequential_as_a_list_with_batch_input_shape(training_backend, tm
     np.testing.assert_allclose(model.predict(x, verbose=0), x @ kernel + bias, atol=1e-5)
     assert float(_numpy(model.optimizer.learning_rate)) == pytest.approx(0.02)
     assert model._compile_config["metrics"] == ["accuracy"]
+
+
+@pytest.mark.parametrize("layout", ["keras2", "keras2.11"])
+def test_keras2_optimizer_state_is_matched_by_slot_kind(training_backend, tmp_path, layout):
+    shapes = {"dense/kernel": (3, 2), "dense/bias": (2,), "out/kernel": (2, 1), "out/bias": (1,)}
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "Dense", "config": {"name": "dense", "units": 2, "batch_input_shape": [None, 3]}},
+        {"class_name": "Dense", "config": {"name": "out", "units": 1}}]}}
+    weights = {layer: {f"{path}:0": np.ones(shape, "float32") for path, shape in shapes.items()
+                       if path.startswith(layer + "/")} for layer in ("dense", "out")}
+    slots = {kind: {path: RNG.normal(size=shape).astype("float32") for path, shape in shapes.items()}
+             for kind in ("m", "v")}
+    if layout == "keras2":  # all "m" slots, then all "v" slots
+        state = {"Adam/iter:0": np.array(7, "int64"),
+                 **{f"Adam/{path}/{kind}:0": value for kind in ("m", "v") for path, value in slots[kind].items()}}
+    else:  # Keras 2.11's optimizers: slots interleaved, kind first
+        state = {"Adam/iteration:0": np.array(7, "int64"),
+                 **{f"Adam/{kind}/{path}:0": slots[kind][path] for path in shapes for kind in ("m", "v")}}
+    training = {"optimizer_config": {"class_name": "Custom>Adam", "config": {"name": "Adam", "learning_rate": 0.1,
+                                                                             "is_legacy_optimizer": False}},
+                "loss": {"class_name": "MeanSquaredError", "config": {"reduction": "auto", "name": "mse"}},
+                "metrics": None, "loss_weights": None}
+    _write(tmp_path / "opt.h5", config, weights, training, state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = load_model(tmp_path / "opt.h5")
+    optimizer = model.optimizer
+    assert int(_numpy(optimizer.iterations)) == 7
+    by_path = {str(v.path): _numpy(v) for v in optimizer.variables}
+    np.testing.assert_array_equal(by_path["adam/dense_kernel_momentum"], slots["m"]["dense/kernel"])
+    np.testing.assert_array_equal(by_path["adam/out_bias_velocity"], slots["v"]["out/bias"])
 
 
 def test_keras2_sequential_dict_with_input_dim_and_policy(training_backend, tmp_path):

@@ -288,3 +288,62 @@ def _full_loss_names(value: Any) -> Any:
     if isinstance(value, str) and value in SHORT_NAMES:
         return SHORT_NAMES[value].__name__
     return value
+
+
+# --- optimizer state of Keras 2 files --------------------------------------------------------------------
+
+# Keras 2's slot names and the names Lamina's optimizers give the same slots
+_SLOT_KINDS = {"m": ("momentum",), "v": ("velocity", "norm"), "vhat": ("velocity_hat",), "momentum": ("momentum",),
+               "rms": ("velocity",), "mg": ("average_gradient",), "accumulator": ("accumulator",),
+               "accum_grad": ("accumulated_grad",), "accum_var": ("accumulated_delta_var",)}
+_ITERATION_NAMES = ("iter", "iteration", "iterations")
+
+
+def keras2_optimizer_state(optimizer: Any, trainable: list, names: list[str], values: list) -> list[tuple]:
+    """(variable, array) pairs from a Keras 2 optimizer's weights, matched by slot kind and variable order.
+
+    Keras 2 named them "Adam/iter:0", "Adam/dense/kernel/m:0" (all "m" slots, then all "v" slots), or, from
+    Keras 2.11, "Adam/m/dense/kernel:0"; within a kind the slots follow the trainable variables' order.
+    Raises ValueError when the saved state does not fit the optimizer.
+    """
+    saved: dict[str, list] = {}
+    iteration = None
+    for name, value in zip(names, values):
+        parts = name.split(":")[0].split("/")
+        if parts[-1] in _ITERATION_NAMES and value.shape == ():
+            iteration = value
+        elif parts[-1] in _SLOT_KINDS or (len(parts) > 2 and parts[1] in _SLOT_KINDS):
+            kind = parts[-1] if parts[-1] in _SLOT_KINDS else parts[1]
+            saved.setdefault(kind, []).append(value)
+        elif value.shape != ():
+            raise ValueError(f"optimizer weight {name!r} is of a kind Lamina does not know")
+    slots = _lamina_slots(optimizer, trainable)
+    pairs = []
+    for kind, values_of_kind in saved.items():
+        targets = next((slots[target] for target in _SLOT_KINDS[kind] if target in slots), None)
+        if targets is None or len(targets) != len(values_of_kind):
+            raise ValueError(f"the file's {len(values_of_kind)} {kind!r} slots do not match the optimizer's")
+        for variable, value in zip(targets, values_of_kind):
+            if tuple(variable.shape) != tuple(value.shape):
+                raise ValueError(f"slot {variable.path!r} has shape {tuple(variable.shape)}, the file's "
+                                 f"{tuple(value.shape)}")
+            pairs.append((variable, value))
+    if len(pairs) != sum(len(targets) for targets in slots.values()):
+        raise ValueError("the file lacks some of the optimizer's slots")
+    if iteration is not None:
+        pairs.append((optimizer.iterations, iteration))
+    return pairs
+
+
+def _lamina_slots(optimizer: Any, trainable: list) -> dict[str, list]:
+    """The optimizer's slot variables by kind ("momentum"), each list in the order of `trainable`."""
+    prefixes = sorted(((str(v.path).replace("/", "_") + "_", index) for index, v in enumerate(trainable)),
+                      key=lambda item: -len(item[0]))
+    found: dict[str, dict[int, Any]] = {}
+    for variable in optimizer.variables:
+        name = str(variable.path).split("/", 1)[-1]
+        for prefix, index in prefixes:
+            if name.startswith(prefix):
+                found.setdefault(name[len(prefix):], {})[index] = variable
+                break
+    return {kind: [by_index[i] for i in sorted(by_index)] for kind, by_index in found.items()}

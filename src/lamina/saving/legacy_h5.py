@@ -375,20 +375,20 @@ def _restore_optimizer(model: Any, group: h5py.Group, where: str) -> None:
     optimizer.build(model.trainable_weights)
     values = _Budget().layer(group)
     variables = list(optimizer.variables)
-    problem = None
-    if len(values) != len(variables):
-        problem = f"the file holds {len(values)} optimizer weights, the optimizer has {len(variables)}"
-    else:
-        for variable, value in zip(variables, values):
-            if tuple(value.shape) != tuple(variable.shape):
-                problem = (f"optimizer weight {variable.path!r} has shape {tuple(variable.shape)}, the file's has "
-                           f"shape {tuple(value.shape)}")
-                break
-    if problem is not None:
-        warnings.warn(f"{where}: the optimizer state was not restored ({problem}); training resumes with a fresh "
+    fits = len(values) == len(variables) and all(
+        tuple(value.shape) == tuple(variable.shape) for variable, value in zip(variables, values))
+    if fits:  # Keras 3's and Lamina's order
+        _assign(list(zip(variables, values)))
+        return
+    try:
+        pairs = legacy_config.keras2_optimizer_state(optimizer, list(model.trainable_weights),
+                                                     _names(group, "weight_names"), values)
+    except ValueError as problem:
+        warnings.warn(f"{where}: the optimizer state was not restored (the file holds {len(values)} optimizer "
+                      f"weights, the optimizer has {len(variables)}; {problem}); training resumes with a fresh "
                       "optimizer state.", stacklevel=4)
         return
-    _assign(list(zip(variables, values)))
+    _assign(pairs)
 
 
 def _listed(names: list[str]) -> str:
