@@ -20,7 +20,7 @@ from lamina.backend.common import standardize_dtype
 from lamina.utils import naming
 
 # Lamina's own bookkeeping of sub-layers: Keras has no such attributes, so they add no paths.
-_SKIPPED = frozenset({"_layers", "_flat_layers_cache", "_inbound_nodes", "_outbound_nodes"})
+_SKIPPED = frozenset({"_layers", "_flat_layers_cache", "_inbound_nodes", "_outbound_nodes", "_input_layer"})
 # Keras reaches these sub-layers through public properties of the same name without the underscore.
 _PUBLIC_ALIASES = {"MultiHeadAttention": {"_query_dense": "query_dense", "_key_dense": "key_dense",
                                           "_value_dense": "value_dense", "_output_dense": "output_dense"}}
