@@ -116,12 +116,11 @@ def test_recursive_clones_nested_models(training_backend):
 def test_compiled_model_clone_is_compiled_with_fresh_state(training_backend):
     model = sequential()
     model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=["mae"])
-    model.fit(X, np.zeros((5, 2), "float32"), epochs=1, verbose=0)
+    model.optimizer.build(model.trainable_weights)
     clone = models.clone_model(model)
-    assert clone.compiled and clone.optimizer is not model.optimizer
+    assert clone.compiled and clone.optimizer is not model.optimizer and not clone.optimizer.built
     assert clone.optimizer.get_config()["learning_rate"] == pytest.approx(0.01)
-    history = clone.fit(X, np.zeros((5, 2), "float32"), epochs=1, verbose=0)
-    assert set(history.history) == {"loss", "mae"}
+    assert clone.loss == "mse"
 
 
 class Subclassed(models.Model):

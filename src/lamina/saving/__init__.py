@@ -1,5 +1,6 @@
 """Saving and loading: the .keras file, weights files, configs, and the registry of custom objects."""
 
+from lamina.saving.file_editor import KerasFileEditor
 from lamina.saving.registry import (
     custom_object_scope,
     deserialize_function,
@@ -20,7 +21,8 @@ serialize_lamina_object = serialize_keras_object = serialize_object
 deserialize_lamina_object = deserialize_keras_object = deserialize_object
 CustomObjectScope = custom_object_scope
 
-__all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_function", "deserialize_keras_object",
+__all__ = ["CustomObjectScope", "KerasFileEditor",
+           "custom_object_scope", "deserialize_function", "deserialize_keras_object",
            "deserialize_lamina_object", "deserialize_layer", "deserialize_object", "get_registered_name",
            "get_registered_object", "load_model", "load_weights", "register_keras_serializable",
            "register_lamina_serializable", "save_model", "save_weights", "serialize_function",
