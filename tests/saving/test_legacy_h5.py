@@ -333,3 +333,28 @@ def test_save_is_atomic_and_respects_overwrite(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_model(tmp_path / "m.h5", compile=False)
+
+
+def test_mutated_files_load_or_raise_value_error(tmp_path):
+    """Bit flips, overwritten bytes and truncations of a Keras file: each loads or raises ValueError."""
+    data = (FIXTURES / "mlp.h5").read_bytes()
+    rng = np.random.default_rng(7)
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(60):
+        mutated = bytearray(data)
+        if case % 4 == 0:
+            mutated = mutated[: int(rng.integers(0, len(data)))]
+        else:
+            for position in rng.integers(0, len(data), size=int(rng.integers(1, 40))):
+                mutated[position] = int(rng.integers(0, 256)) if case % 2 else mutated[position] ^ 0x10
+        path = tmp_path / f"case{case}.h5"
+        path.write_bytes(bytes(mutated))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                load_model(path)
+            outcomes["loaded"] += 1
+        except ValueError as error:
+            assert f"case{case}.h5" in str(error)
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0
