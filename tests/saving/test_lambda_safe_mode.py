@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import sys
 import zipfile
 
 import numpy as np
@@ -169,3 +170,30 @@ def test_a_lambda_anywhere_else_is_refused_even_outside_safe_mode(tmp_path, trai
         models.load_model(path)
     with pytest.raises(ValueError, match="lambda"):
         models.load_model(path, safe_mode=False)
+
+
+def test_deserialize_keras_object_takes_safe_mode(training_backend):
+    stored = lamina.saving.serialize_keras_object(scaled(2.0))
+    with pytest.raises(ValueError, match="Lambda layer 'scale'"):
+        lamina.saving.deserialize_keras_object(stored)
+    layer = lamina.saving.deserialize_keras_object(stored, safe_mode=False)
+    np.testing.assert_allclose(lamina.backend.impl.convert_to_numpy(layer(X)), X * 2.0 + 1.0, rtol=1e-6)
+    assert registry.in_safe_mode()
+
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "keras3_lambda"
+
+
+def _fixture_python() -> str:
+    return (FIXTURES / "python_version.txt").read_text().strip()
+
+
+@pytest.mark.skipif(f"{sys.version_info[0]}.{sys.version_info[1]}" != _fixture_python(),
+                    reason="a stored lambda is bytecode of the Python version that wrote it")
+def test_lambda_file_written_by_keras(training_backend):
+    path = FIXTURES / "lambda.keras"
+    with pytest.raises(ValueError, match="Lambda layer 'scale'.*safe_mode=False"):
+        models.load_model(path)
+    model = models.load_model(path, safe_mode=False)
+    np.testing.assert_allclose(model.predict(np.load(FIXTURES / "lambda_x.npy"), verbose=0),
+                               np.load(FIXTURES / "lambda_y.npy"), rtol=1e-6, atol=1e-6)

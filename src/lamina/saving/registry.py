@@ -302,8 +302,12 @@ def serialize_object(obj: Any) -> Any:
             "config": obj.get_config(), "registered_name": _NAMES.get(cls)}
 
 
-def deserialize_object(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
-    """The inverse of serialize_object."""
+def deserialize_object(config: Any, custom_objects: dict[str, Any] | None = None, safe_mode: bool = True) -> Any:
+    """The inverse of serialize_object. `safe_mode=False` lets a Lambda layer's stored lambda load; inside a
+    load, the loader's safe_mode applies (as in Keras)."""
+    if not _SAFE_MODE.stack:
+        with safe_mode_scope(safe_mode):
+            return deserialize_object(config, custom_objects)
     if config is None or isinstance(config, (str, int, float, bool)):
         return config
     if isinstance(config, list):
