@@ -358,3 +358,29 @@ def test_mutated_files_load_or_raise_value_error(tmp_path):
             assert f"case{case}.h5" in str(error)
             outcomes["refused"] += 1
     assert outcomes["refused"] > 0
+
+
+@lamina.saving.register_keras_serializable(package="LegacyTests")
+class TwoDense(Model):
+    """A subclassed model: rebuilt from its registered name and its saved input shape."""
+
+    def __init__(self, hidden: int = 3, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hidden = hidden
+        self.first, self.second = Dense(hidden, activation="tanh"), Dense(2)
+
+    def call(self, inputs):
+        return self.second(self.first(inputs))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "hidden": self.hidden}
+
+
+def test_registered_subclassed_model_round_trips(training_backend, tmp_path):
+    model = TwoDense(hidden=4)
+    x = RNG.normal(size=(3, 5)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "sub.h5")
+    loaded = load_model(tmp_path / "sub.h5")
+    assert isinstance(loaded, TwoDense) and loaded.hidden == 4
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)

@@ -45,6 +45,11 @@ def model_from_legacy(config: Any, custom_objects: dict | None) -> Any:
     build_shape = config["config"].get("build_input_shape")
     if not model.built and isinstance(build_shape, list) and build_shape:
         model.build(tuple(build_shape) if all(_is_dim(d) for d in build_shape) else build_shape)
+    build_config = config.get("build_config")
+    if not model.built and isinstance(build_config, dict) and build_config.get("input_shape") is not None:
+        from lamina.saving import saving_api
+
+        model.build(saving_api._shapes(build_config["input_shape"]))
     return model
 
 
@@ -57,7 +62,7 @@ def normalize_model_config(config: Any) -> dict:
         inner = {"name": "sequential", "layers": inner}
     if not isinstance(inner, dict):
         raise ValueError(f"model_config['config'] must be a JSON object, got {inner!r:.100}.")
-    return normalize_layer({"class_name": config["class_name"], "config": inner}, "model_config")
+    return normalize_layer({**config, "config": inner}, "model_config")
 
 
 def normalize_layer(entry: Any, where: str) -> dict:
@@ -80,6 +85,8 @@ def normalize_layer(entry: Any, where: str) -> dict:
     inner = {key: _normalize_value(value) for key, value in inner.items()}
     _drop_harmless(inner, _class_of(entry), f"{where} ({class_name})")
     normalized = {**entry, "config": inner}
+    if ">" in class_name and not entry.get("registered_name"):  # Keras writes a registered class's full name
+        normalized["registered_name"] = class_name
     nodes = entry.get("inbound_nodes")
     if isinstance(nodes, list) and any(isinstance(node, list) for node in nodes):
         normalized["inbound_nodes"] = [_call_from_nested_list(node, f"{where}.inbound_nodes[{index}]")
@@ -236,13 +243,19 @@ def _is_dim(value: Any) -> bool:
 # --- writing ---------------------------------------------------------------------------------------------
 
 
-def legacy_model_config(model: Any) -> dict:
-    """{"class_name", "config"} of a model, in the layout Keras's legacy writer gives."""
-    return {"class_name": type(model).__name__ if type(model).__name__ in ("Sequential", "Functional")
-            else registry.get_registered_name(type(model)), "config": _legacy_value(model.get_config(), True)}
+def legacy_model_config(model: Any, build_config: dict | None) -> dict:
+    """{"class_name", "config"} of a model, in the layout Keras's legacy writer gives.
+
+    A subclassed model also gets "build_config" (which Keras's reader ignores), so that it can be built again
+    before its weights are loaded.
+    """
+    if type(model).__name__ in ("Sequential", "Functional"):
+        return {"class_name": type(model).__name__, "config": _legacy_value(model.get_config())}
+    config = {"class_name": registry.get_registered_name(type(model)), "config": _legacy_value(model.get_config())}
+    return {**config, "build_config": build_config} if build_config else config
 
 
-def _legacy_value(value: Any, layer_list: bool = False) -> Any:
+def _legacy_value(value: Any) -> Any:
     """Lamina's module names become Keras's; layer entries lose "module" and "registered_name" when built in."""
     if isinstance(value, list):
         return [_legacy_value(item) for item in value]
