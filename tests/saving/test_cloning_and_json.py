@@ -225,3 +225,17 @@ def test_json_with_custom_layers(training_backend):
 def test_model_from_json_refuses_bad_text_with_a_value_error(text):
     with pytest.raises(ValueError):
         models.model_from_json(text)
+
+
+KERAS_JSON = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "keras3_json"
+
+
+def test_json_written_by_keras_rebuilds_the_same_architecture(training_backend):
+    mlp = models.model_from_json((KERAS_JSON / "sequential.json").read_text())
+    assert type(mlp) is models.Sequential and mlp.name == "mlp"
+    assert [type(layer).__name__ for layer in mlp.layers] == ["Dense", "Dropout", "Dense"]
+    assert mlp.get_layer("hidden").units == 3 and mlp.predict(X, verbose=0).shape == (5, 1)
+    two = models.model_from_json((KERAS_JSON / "functional.json").read_text())
+    assert [tensor.shape for tensor in two.inputs] == [(None, 4), (None, 2)]
+    assert two.predict([X, X[:, :2]], verbose=0).shape == (5, 1)
+    assert two.count_params() == (4 * 3 + 3) + (5 * 1 + 1)
