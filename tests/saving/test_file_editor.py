@@ -177,7 +177,7 @@ def test_hostile_h5_weights_are_refused(tmp_path):
         store.create_dataset("layers/dense/vars/0", data=np.array([b"text"]))
     with zipfile.ZipFile(tmp_path / "strings.keras", "w") as archive:
         archive.writestr("config.json", "{}")
-        archive.writestr(getattr(keras_file, "H5_WEIGHTS_MEMBER", "model.weights.h5"), buffer.getvalue())
+        archive.writestr(keras_file.H5_WEIGHTS_MEMBER, buffer.getvalue())
     with pytest.raises(ValueError, match="strings.keras"):
         KerasFileEditor(tmp_path / "strings.keras")
 

@@ -149,19 +149,14 @@ def _clone_functional(model: Any, input_tensors: Any, clone_layer: Callable[[Lay
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
     """The model (new weights) whose architecture `model.to_json()` wrote."""
-    from lamina.saving import registry
+    from lamina.saving import keras_names, registry
 
     try:
         config = json.loads(json_string)
     except (TypeError, ValueError) as error:
         raise ValueError(f"model_from_json expects the JSON text of model.to_json(), got {json_string!r:.100} "
                          f"({error}).") from None
-    try:
-        from lamina.saving import keras_names
-    except ImportError:  # configs written by Lamina only
-        keras_names = None
-    if keras_names is not None:
-        config = keras_names.from_keras(config)  # JSON written by Keras names features Lamina leaves unused
+    config = keras_names.from_keras(config)  # JSON written by Keras names features Lamina leaves unused
     if not isinstance(config, dict):
         raise ValueError(f"model_from_json expects a JSON object describing a model, got {type(config).__name__}.")
     return registry.deserialize_layer(config, custom_objects)

@@ -60,11 +60,11 @@ class KerasFileEditor:
                     self.metadata = keras_file.decode_json(
                         keras_file.read_member(archive, "metadata.json", keras_file.MAX_CONFIG_BYTES),
                         "metadata.json")
-                if keras_file.WEIGHTS_MEMBER in names and _H5_MEMBER not in names:
+                if keras_file.WEIGHTS_MEMBER in names and keras_file.H5_WEIGHTS_MEMBER not in names:
                     data = keras_file.read_member(archive, keras_file.WEIGHTS_MEMBER, keras_file.MAX_MEMBER_BYTES)
                     return keras_file.decode_npz(data), {}
-                data = keras_file.read_member(archive, _H5_MEMBER, keras_file.MAX_MEMBER_BYTES)
-            return _read_h5(data, _H5_MEMBER)
+                data = keras_file.read_member(archive, keras_file.H5_WEIGHTS_MEMBER, keras_file.MAX_MEMBER_BYTES)
+            return _read_h5(data, keras_file.H5_WEIGHTS_MEMBER)
         if path.stat().st_size > keras_file.MAX_MEMBER_BYTES:
             raise ValueError(f"it is larger than the limit of {keras_file.MAX_MEMBER_BYTES} bytes.")
         if path.name.endswith(".weights.npz"):
@@ -187,9 +187,6 @@ class KerasFileEditor:
             if not isinstance(node, dict):
                 raise ValueError(f"Path {'/'.join(parents[:index + 1])!r} not found in the file.")
         return node, leaf
-
-
-_H5_MEMBER = getattr(keras_file, "H5_WEIGHTS_MEMBER", "model.weights.h5")
 
 
 # --- weights as a tree -------------------------------------------------------------------------------------
