@@ -48,6 +48,14 @@ def test_keras_file_loads_with_its_predictions_and_compile_state(training_backen
     assert int(_numpy(model.optimizer.iterations)) == 1  # one training step was saved with it
 
 
+@pytest.mark.parametrize("name", sorted(KERAS_FILES))
+def test_keras_file_predicts_on_numpy(name):
+    with backend.use("numpy"):
+        model = load_model(FIXTURES / f"{name}.h5", compile=False)
+        np.testing.assert_allclose(model.predict(np.load(FIXTURES / f"{name}.x.npy"), verbose=0),
+                                   np.load(FIXTURES / f"{name}.y.npy"), atol=1e-5)
+
+
 def test_keras_file_loads_uncompiled_when_asked(training_backend):
     model = lamina.models.load_model(FIXTURES / "mlp.h5", compile=False)
     assert not model.compiled
