@@ -239,3 +239,32 @@ def test_json_written_by_keras_rebuilds_the_same_architecture(training_backend):
     assert [tensor.shape for tensor in two.inputs] == [(None, 4), (None, 2)]
     assert two.predict([X, X[:, :2]], verbose=0).shape == (5, 1)
     assert two.count_params() == (4 * 3 + 3) + (5 * 1 + 1)
+
+
+class TakesInputsAndOutputs(models.Model):
+    def __init__(self, inputs, outputs, **kwargs):
+        super().__init__(inputs, outputs, **kwargs)
+
+
+class BuildsItsOwnGraph(models.Model):
+    def __init__(self, units=2, **kwargs):
+        inputs = layers.Input((4,))
+        super().__init__(inputs, layers.Dense(units)(inputs), **kwargs)
+        self.units = units
+
+    def get_config(self):
+        return {"units": self.units, "name": self.name}
+
+
+def test_functional_subclasses_keep_their_class(training_backend):
+    inputs = layers.Input((4,))
+    model = TakesInputsAndOutputs(inputs, layers.Dense(2)(inputs), name="custom")
+    clone = models.clone_model(model)
+    assert isinstance(clone, TakesInputsAndOutputs) and clone.name == "custom"
+    assert clone.predict(X, verbose=0).shape == (5, 2)
+    own = BuildsItsOwnGraph(units=3)
+    clone = models.clone_model(own)  # rebuilt from its own get_config, as Keras does
+    assert isinstance(clone, BuildsItsOwnGraph) and clone.units == 3
+    assert clone.layers[-1] is not own.layers[-1]
+    rewired = models.clone_model(own, clone_function=lambda layer: type(layer).from_config(layer.get_config()))
+    assert rewired.predict(X, verbose=0).shape == (5, 3)

@@ -37,7 +37,8 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Callable[
                              "lists its layers without calling them. Got a Sequential model "
                              f"{model.name!r}.")
         clone = _clone_sequential(model, input_tensors, clone_layer)
-    elif isinstance(model, Functional):
+    elif isinstance(model, Functional) and (clone_function is not None or input_tensors is not None
+                                            or not _overrides_get_config(model)):
         clone = _clone_functional(model, input_tensors, clone_layer, call_function)
     else:
         return _clone_subclassed(model, input_tensors, clone_function, call_function)
@@ -76,7 +77,7 @@ def _clone_subclassed(model: Any, input_tensors: Any, clone_function: Any, call_
     if call_function is not None:
         raise ValueError("clone_model: call_function applies to functional models only; "
                          f"{type(model).__name__} is a subclassed model.")
-    cls = type(model)
+    cls = _user_class(model)
     return registry.deserialize_layer(registry.serialize_layer(model), custom_objects={cls.__name__: cls})
 
 
@@ -144,7 +145,43 @@ def _clone_functional(model: Any, input_tensors: Any, clone_layer: Callable[[Lay
             made[id(old)] = new
     inputs = tree.unflatten_as(model._inputs_structure, new_inputs) if input_tensors is None else input_tensors
     outputs = tree.unflatten_as(model._outputs_structure, [made[id(t)] for t in model.outputs])
-    return Functional(inputs, outputs, name=model.name, trainable=model.trainable)
+    cls = _functional_like_class(model) or Functional
+    return cls(inputs, outputs, name=model.name, trainable=model.trainable)
+
+
+def _user_class(model: Any) -> type:
+    """The class a user wrote: a functional subclass's instances have Functional mixed into their class."""
+    from lamina.models.functional import Functional
+
+    cls = type(model)
+    bases = cls.__bases__
+    return bases[0] if len(bases) == 2 and bases[1] is Functional and bases[0].__name__ == cls.__name__ else cls
+
+
+def _overrides_get_config(model: Any) -> bool:
+    """Whether a functional subclass has a get_config of its own (then, as in Keras, it is rebuilt from it)."""
+    from lamina.models.functional import Functional
+    from lamina.models.model import Model
+
+    return any("get_config" in vars(cls) for cls in type(model).__mro__ if cls not in (Functional, Model)
+               and issubclass(cls, Model) and cls.__module__.split(".")[0] != "lamina")
+
+
+def _functional_like_class(model: Any) -> type | None:
+    """The model's own class when its constructor takes (inputs, outputs, ...) as Functional's does."""
+    import inspect
+
+    from lamina.models.functional import Functional
+    from lamina.models.model import Model
+
+    cls = _user_class(model)
+    if cls in (Functional, Model):
+        return None
+    try:
+        parameters = list(inspect.signature(cls.__init__).parameters)[1:3]
+    except (TypeError, ValueError):
+        return None
+    return cls if parameters == ["inputs", "outputs"] else None
 
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
