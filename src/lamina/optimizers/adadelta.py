@@ -17,8 +17,8 @@ class Adadelta(Optimizer):
         self.rho, self.epsilon = rho, epsilon
 
     def build_slots(self, variables: list[Any]) -> None:
-        self.accumulated_grads = self.slots_like(variables, "accumulated_grad")
-        self.accumulated_delta_vars = self.slots_like(variables, "accumulated_delta_var")
+        self.accumulated_grads, self.accumulated_delta_vars = self.slots_like(
+            variables, ["accumulated_grad", "accumulated_delta_var"])
 
     def _rms(self, accumulators: list[Any]) -> list[Any]:
         B = backend.impl

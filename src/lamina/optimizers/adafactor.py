@@ -27,17 +27,18 @@ class Adafactor(Optimizer):
         self.clip_threshold, self.relative_step = clip_threshold, relative_step
 
     def build_slots(self, variables: list[Any]) -> None:
-        self.row_means = self.slots_like(variables, "r")  # factored second moment: means over the last axis
-        self.column_means = self.slots_like(variables, "c")  # and over the second-to-last axis
-        self.velocities = self.slots_like(variables, "velocity")  # full second moment of vectors and scalars
+        # r, c: the factored second moment (means over the last and the second-to-last axis); velocity: the
+        # full second moment of vectors and scalars
+        self.row_means, self.column_means, self.velocities = self.slots_like(variables, ["r", "c", "velocity"])
 
     def _slot(self, variable: Any, name: str, initial_value: float) -> Any:
-        """Slots shaped by their role: r and c for matrices (rank >= 2), the velocity for the others;
-        a scalar placeholder where a role does not apply, so every slot list follows the variables."""
+        """Slots shaped by their role: r and c for matrices (rank >= 2), a scalar placeholder for the others
+        (so every slot list follows the variables); the velocity has the variable's shape whatever its rank,
+        unused for matrices, as in Keras, whose files hold it."""
         shape = tuple(variable.shape)
         factored = len(shape) >= 2
         shape = {"r": shape[:-1] if factored else (), "c": shape[:-2] + shape[-1:] if factored else (),
-                 "velocity": () if factored else shape}[name]
+                 "velocity": shape}[name]
         return super()._slot(_Shaped(shape, variable.path), name, initial_value)
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:

@@ -31,8 +31,8 @@ class Ftrl(Optimizer):
         self.beta = beta
 
     def build_slots(self, variables: list[Any]) -> None:
-        self.accumulators = self.slots_like(variables, "accumulator", float(self.initial_accumulator_value))
-        self.linears = self.slots_like(variables, "linear")
+        self.accumulators, self.linears = self.slots_like(variables, ["accumulator", "linear"],
+                                                          [float(self.initial_accumulator_value), 0.0])
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl

@@ -17,8 +17,7 @@ class Lamb(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def build_slots(self, variables: list[Any]) -> None:
-        self.momentums = self.slots_like(variables, "momentum")
-        self.velocities = self.slots_like(variables, "velocity")
+        self.momentums, self.velocities = self.slots_like(variables, ["momentum", "velocity"])
 
     def update(self, grads: list[Any], variables: list[Any], learning_rate: Any) -> None:
         B = backend.impl

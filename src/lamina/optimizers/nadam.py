@@ -19,8 +19,7 @@ class Nadam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def build_slots(self, variables: list[Any]) -> None:
-        self.momentums = self.slots_like(variables, "momentum")
-        self.velocities = self.slots_like(variables, "velocity")
+        self.momentums, self.velocities = self.slots_like(variables, ["momentum", "velocity"])
         self.u_product = self.add_variable((), initializer="ones", name="u_product")  # prod of the schedule so far
 
     def _schedule(self, step: Any) -> Any:

@@ -105,18 +105,20 @@ class Optimizer:
         """Create per-variable state (momenta, ...)."""
 
     def slots_like(self, variables: Sequence[Any], name: str | Sequence[str],
-                   initial_value: float = 0.0) -> Any:
+                   initial_value: float | Sequence[float] = 0.0) -> Any:
         """One slot per variable filled with `initial_value`, in their order (`apply` picks the slots of the
         variables it updates). Several names give a tuple of lists, made variable by variable as Keras orders
-        them (the first variable's slots of every name, then the second's, ...)."""
+        them (the first variable's slots of every name, then the second's, ...); `initial_value` may then give
+        one value per name."""
         names = [name] if isinstance(name, str) else list(name)
+        initials = [initial_value] * len(names) if isinstance(initial_value, (int, float)) else list(initial_value)
         lists: list[list[Any]] = [[] for _ in names]
         for variable in variables:
-            for slots, slot_name in zip(lists, names):
-                slots.append(self._slot(variable, slot_name, initial_value))
-        for slots, slot_name in zip(lists, names):
+            for slots, slot_name, initial in zip(lists, names, initials):
+                slots.append(self._slot(variable, slot_name, initial))
+        for slots, slot_name, initial in zip(lists, names, initials):
             self._slot_names[id(slots)] = slot_name
-            self._slot_initial[id(slots)] = initial_value
+            self._slot_initial[id(slots)] = initial
         return lists[0] if isinstance(name, str) else tuple(lists)
 
     def _slot(self, variable: Any, name: str, initial_value: float) -> Any:
