@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -111,6 +112,25 @@ def test_keras_file_loads_with_keras_predictions(name, backend_name):
             np.testing.assert_allclose(value, stored[f"optimizer/vars/{index}"], rtol=1e-6)
 
 
+OPTIMIZERS = ["sgd", "rmsprop", "adamw", "nadam", "adamax", "adagrad", "adadelta", "ftrl", "lamb", "lion",
+              "adafactor"]
+
+
+@pytest.mark.parametrize("name, backend_name", [*[(name, "torch") for name in OPTIMIZERS],
+                                                 ("adafactor", "jax")])
+def test_keras_optimizer_state_resumes_training_as_in_keras(name, backend_name):
+    """A Keras file trained two steps, loaded and trained one more step, predicts as Keras did after that step:
+    the state came back in Keras's order and with Keras's meaning."""
+    x, y = np.load(KERAS3 / "opt_x.npy"), np.load(KERAS3 / "opt_y.npy")
+    with backend.use(backend_name), warnings.catch_warnings():
+        warnings.simplefilter("error")  # a state that does not fit warns
+        model = load_model(KERAS3 / f"opt_{name}.keras")
+        assert int(ops.convert_to_numpy(model.optimizer.iterations)) == 2
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+        np.testing.assert_allclose(predict(model, x), np.load(KERAS3 / f"opt_{name}_after.npy"), rtol=1e-5,
+                                   atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["mlp", "cnn", "lstm", "transformer", "subclassed"])
 def test_resaving_a_keras_file_writes_keras_layout_and_values(name, tmp_path):
     """Loaded and saved again, a Keras file's weights come out at the same paths, with the same values and
@@ -192,8 +212,7 @@ def data() -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(32, 5)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
 
 
-@pytest.mark.parametrize("saving, loading", [("torch", "jax"), ("jax", "torch"), ("torch", "numpy"),
-                                             ("jax", "numpy")])
+@pytest.mark.parametrize("saving, loading", [("torch", "jax"), ("jax", "torch"), ("torch", "numpy")])
 def test_save_on_one_backend_load_on_another(saving, loading, tmp_path):
     x, y = data()
     with backend.use(saving):
