@@ -136,6 +136,15 @@ class Model(Trainer, Layer):
 
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
+    def export(self, filepath: Any, format: str = "tf_saved_model", verbose: bool | None = None,
+               input_signature: Any = None, **kwargs: Any) -> None:
+        """Write the inference forward pass for deployment without Lamina: format="onnx" (an ONNX file) or
+        "torch" (a torch.export `.pt2` program); both need the torch backend (see lamina.export.model_export)."""
+        from lamina.export import model_export
+
+        model_export.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
+                                  **kwargs)
+
 
 @contextlib.contextmanager
 def undo_build_on_error(model: Layer) -> Iterator[None]:

@@ -18,3 +18,4 @@ from lamina.backend.jax.trainer import (StateScope, clear_gradients, compile_ste
                                     store_state, take_rows, value_and_grad)
 
 from lamina.backend.jax.function_layer import *  # noqa: F401,F403
+from lamina.backend.jax.export import *  # noqa: F401,F403

@@ -18,3 +18,4 @@ from lamina.backend.torch.trainer import (StateScope, clear_gradients, compile_s
                                       steps_per_call, store_state, take_rows, value_and_grad)
 
 from lamina.backend.torch.module_wrapper import *  # noqa: F401,F403
+from lamina.backend.torch.export import *  # noqa: F401,F403
