@@ -197,3 +197,15 @@ def test_lambda_file_written_by_keras(training_backend):
     model = models.load_model(path, safe_mode=False)
     np.testing.assert_allclose(model.predict(np.load(FIXTURES / "lambda_x.npy"), verbose=0),
                                np.load(FIXTURES / "lambda_y.npy"), rtol=1e-6, atol=1e-6)
+
+
+OFFSET = 0.25
+
+
+def test_globals_a_lambda_reads_are_named_or_taken_from_custom_objects(tmp_path, training_backend):
+    model = models.Sequential([layers.Input((3,)), layers.Lambda(lambda x: x + OFFSET * np.float32(2), name="glob")])
+    path = saved(model, tmp_path)
+    with pytest.raises(ValueError, match=r"Lambda layer 'glob'.*\['OFFSET', 'np'\].*custom_objects"):
+        models.load_model(path, safe_mode=False)
+    loaded = models.load_model(path, safe_mode=False, custom_objects={"OFFSET": OFFSET, "np": np})
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), X + 0.5, rtol=1e-6)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
+import dis
 import inspect
 import marshal
 import types
@@ -59,11 +60,11 @@ def function_from_config(value: Any, custom_objects: dict | None = None, owner: 
     if isinstance(value, dict) and value.get("class_name") == "__lambda__":
         if registry.in_safe_mode():
             raise ValueError(registry.lambda_refusal(owner))
-        return _load_lambda(value.get("config"), owner)
+        return _load_lambda(value.get("config"), owner, custom_objects)
     return registry.deserialize_function(value, custom_objects)
 
 
-def _load_lambda(stored: Any, owner: str | None) -> Callable[..., Any]:
+def _load_lambda(stored: Any, owner: str | None, custom_objects: dict | None = None) -> Callable[..., Any]:
     where = owner or "A Lambda layer"
     if not isinstance(stored, dict) or not isinstance(stored.get("code"), str):
         raise ValueError(f"{where}: a stored lambda needs a 'config' with its 'code' as a base64 string, got "
@@ -88,7 +89,37 @@ def _load_lambda(stored: Any, owner: str | None) -> Callable[..., Any]:
 
     # names a lambda written for Keras (keras.ops...) or Lamina may use
     namespace = {"__builtins__": builtins, "ops": ops, "backend": backend, "keras": lamina, "lamina": lamina}
+    _add_globals(code, namespace, custom_objects, where)
     return types.FunctionType(code, namespace, code.co_name, tuple(defaults) if defaults else None, cells)
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """The global names the code (and the code nested in it) reads."""
+    names = {instruction.argval for instruction in dis.get_instructions(code)
+             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _global_names(constant)
+    return names
+
+
+def _add_globals(code: types.CodeType, namespace: dict, custom_objects: dict | None, where: str) -> None:
+    """Give the lambda the globals it reads from custom_objects; a file carries only its closure, so a global
+    found nowhere is named now rather than failing inside the first call."""
+    from lamina.saving import registry
+
+    missing = []
+    for name in sorted(_global_names(code)):
+        if name in namespace or hasattr(builtins, name):
+            continue
+        found = registry.get_registered_object(name, custom_objects)
+        if found is None:
+            missing.append(name)
+        else:
+            namespace[name] = found
+    if missing:
+        raise ValueError(f"{where}: the stored lambda reads the global name(s) {missing}, which a saved file does "
+                         "not carry (only the lambda's closure is saved); pass them in custom_objects.")
 
 
 class Lambda(Layer):
