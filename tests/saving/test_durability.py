@@ -1,9 +1,9 @@
 """A process killed at a random moment of a save leaves either the previous complete file or the new one.
 
 The killing runs in a fresh interpreter that imports Lamina with the numpy backend only, so that the process
-it forks holds no torch or jax threads. Its child saves one model over and over, alternating two weight sets;
-the parent SIGKILLs it after a random delay, then loads the file and checks that its predictions are those
-of one of the two weight sets.
+it forks holds no torch or jax threads. Its child saves one model over and over (model.save, then
+save_weights), alternating two weight sets; the parent SIGKILLs it after a random delay, then loads both files
+and checks that their predictions are those of one of the two weight sets.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ SCRIPT = textwrap.dedent("""
 
     folder, trials = sys.argv[1], int(sys.argv[2])
     path = os.path.join(folder, "model.keras")
+    weights_path = os.path.join(folder, "model.weights.h5")
     model = models.Sequential([layers.Input((32,)), layers.Dense(256, activation="relu"), layers.Dense(256),
                                layers.Dense(4)])
     first = model.get_weights()
@@ -38,6 +39,7 @@ SCRIPT = textwrap.dedent("""
     model.set_weights(first)
     started = time.perf_counter()
     model.save(path)
+    model.save_weights(weights_path)
     save_seconds = time.perf_counter() - started
     rng = random.Random(20261202)
     outcomes = []
@@ -48,18 +50,20 @@ SCRIPT = textwrap.dedent("""
                 for i in range(1_000_000):
                     model.set_weights(second if i % 2 == 0 else first)
                     model.save(path)
+                    model.save_weights(weights_path)
             finally:
                 os._exit(0)
-        time.sleep(rng.uniform(0.0, 3.0 * save_seconds))
+        time.sleep(rng.uniform(0.0, 8.0 * save_seconds))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        try:
-            predicted = np.asarray(models.load_model(path).predict(x, verbose=0))
-        except Exception as error:
-            outcomes.append(f"{type(error).__name__}: {error}")
-            continue
-        matches = [bool(np.allclose(predicted, e, rtol=1e-6, atol=1e-6)) for e in expected]
-        outcomes.append("first" if matches[0] else "second" if matches[1] else "neither")
+        for load in (lambda: models.load_model(path), lambda: model.load_weights(weights_path) or model):
+            try:
+                predicted = np.asarray(load().predict(x, verbose=0))
+            except Exception as error:
+                outcomes.append(f"{type(error).__name__}: {error}")
+                continue
+            matches = [bool(np.allclose(predicted, e, rtol=1e-6, atol=1e-6)) for e in expected]
+            outcomes.append("first" if matches[0] else "second" if matches[1] else "neither")
     leftovers = [name for name in os.listdir(folder) if name.endswith(".tmp")]
     print(json.dumps({"outcomes": outcomes, "save_seconds": save_seconds, "leftovers": len(leftovers)}))
 """)
@@ -73,8 +77,8 @@ def test_a_killed_save_leaves_a_complete_file(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     outcomes = report["outcomes"]
-    assert len(outcomes) == TRIALS
+    assert len(outcomes) == 2 * TRIALS  # the .keras file and the .weights.h5 file after each kill
     bad = [outcome for outcome in outcomes if outcome not in ("first", "second")]
-    assert not bad, f"{len(bad)} of {TRIALS} killed saves left a file that is not a complete save: {bad[:5]}"
+    assert not bad, f"{len(bad)} of {2 * TRIALS} files left by killed saves are not complete saves: {bad[:5]}"
     # the kills landed at different moments: both weight sets were found on disk
     assert {"first", "second"} <= set(outcomes), outcomes
