@@ -83,9 +83,8 @@ def _load_lambda(stored: Any, owner: str | None, custom_objects: dict | None = N
         raise ValueError(f"{where}: the stored lambda uses {len(code.co_freevars)} closure value(s), the config "
                          f"holds {len(closure or ())}.")
     cells = tuple(types.CellType(item) for item in closure) if closure else None
-    from lamina import ops
-
     import lamina
+    from lamina import ops
 
     # names a lambda written for Keras (keras.ops...) or Lamina may use
     namespace = {"__builtins__": builtins, "ops": ops, "backend": backend, "keras": lamina, "lamina": lamina}
