@@ -189,3 +189,25 @@ def test_bad_paths_are_refused(tmp_path):
         KerasFileEditor(tmp_path / "absent.keras")
     with pytest.raises(TypeError, match="file path"):
         KerasFileEditor(3)
+
+
+KERAS3 = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "keras3"
+
+
+def test_files_written_by_keras(tmp_path, training_backend):
+    editor = KerasFileEditor(KERAS3 / "mlp.keras")
+    assert editor.metadata["keras_version"].startswith("3.")
+    assert set(editor.weights_dict["layers"]) == {"dense", "dense_1"}
+    loaded = models.load_model(KERAS3 / "mlp.keras")
+    assert editor.compare(loaded)["status"] == "success"
+    editor.delete_object("optimizer")
+    editor.save(tmp_path / "mlp.weights.h5")
+    fresh = models.Sequential([layers.Input((6,)), layers.Dense(8, activation="relu"), layers.Dropout(0.2),
+                               layers.Dense(3, activation="softmax")])
+    fresh.load_weights(tmp_path / "mlp.weights.h5")
+    x = np.load(KERAS3 / "mlp_x.npy")
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), np.load(KERAS3 / "mlp_y.npy"), rtol=1e-5, atol=1e-6)
+    weights_only = KerasFileEditor(KERAS3 / "mlp.weights.h5")
+    assert set(weights_only.weights_dict) == {"layers", "optimizer"}  # Keras saves a built optimizer's state too
+    weights_only.delete_object("optimizer")
+    assert weights_only.compare(fresh) == {"status": "success", "error_count": 0, "match_count": 4}
