@@ -55,55 +55,47 @@ def transformer() -> tuple:
     return Model(inputs, outputs), RNG.normal(size=(5, 6, 8)).astype("float32")
 
 
-BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "transformer": transformer}
+def two_inputs() -> tuple:
+    left, right = L.Input(shape=(3,), name="left"), L.Input(shape=(2,), name="right")
+    outputs = L.Dense(2)(L.Concatenate()([left, L.Dense(4)(right)]))
+    return Model([left, right], outputs), [RNG.normal(size=(5, 3)).astype("float32"),
+                                           RNG.normal(size=(5, 2)).astype("float32")]
 
 
-@pytest.fixture(scope="module")
-def onnx_exports(tmp_path_factory) -> dict:
-    """name -> (ONNX file, inputs, Lamina's predictions), exported once on torch."""
-    folder = tmp_path_factory.mktemp("onnx")
-    exported = {}
+BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "transformer": transformer, "two_inputs": two_inputs}
+
+
+@pytest.fixture(scope="module", params=sorted(BUILDERS))
+def onnx_export(request, tmp_path_factory) -> tuple:
+    """(name, ONNX file, inputs, Lamina's predictions) of one model, exported once on torch; the two-input model
+    goes into a folder given with a trailing separator."""
+    folder = tmp_path_factory.mktemp(request.param)
     with backend.use("torch"):
         lamina.set_random_seed(7)
-        for name, build in BUILDERS.items():
-            model, x = build()
-            expected = model.predict(x, verbose=0)
-            model.export(folder / f"{name}.onnx", format="onnx", verbose=False)
-            exported[name] = (folder / f"{name}.onnx", x, expected)
-    return exported
+        model, x = BUILDERS[request.param]()
+        expected = model.predict(x, verbose=0)
+        target = str(folder) + os.sep if request.param == "two_inputs" else folder / f"{request.param}.onnx"
+        model.export(target, format="onnx", verbose=False)
+    (path,) = folder.iterdir()  # the file alone: no temporary file left beside it
+    return request.param, path, x if isinstance(x, list) else [x], expected
 
 
-@pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_onnx_runtime_predicts_as_lamina_for_other_batch_sizes(onnx_exports, name):
-    path, x, expected = onnx_exports[name]
+def test_onnx_runtime_predicts_as_lamina_for_other_batch_sizes(onnx_export):
+    name, path, inputs, expected = onnx_export
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (given,) = session.get_inputs()
-    assert given.shape[0] == "batch"
+    given = session.get_inputs()
+    assert [i.shape[0] for i in given] == ["batch"] * len(inputs)
+    if name == "two_inputs":
+        assert path.name == "model.onnx" and [i.name for i in given] == ["left", "right"]
     for rows in (5, 1):  # the export traced a batch of 2
-        (output,) = session.run(None, {given.name: x[:rows]})
+        (output,) = session.run(None, {i.name: x[:rows] for i, x in zip(given, inputs)})
         np.testing.assert_allclose(output, expected[:rows], atol=1e-5, rtol=1e-5)
-
-
-def test_onnx_export_of_two_named_inputs_into_a_folder(tmp_path, capsys):
-    with backend.use("torch"):
-        left, right = L.Input(shape=(3,), name="left"), L.Input(shape=(2,), name="right")
-        outputs = L.Dense(2)(L.Concatenate()([left, L.Dense(4)(right)]))
-        model = Model([left, right], outputs)
-        a, b = RNG.normal(size=(4, 3)).astype("float32"), RNG.normal(size=(4, 2)).astype("float32")
-        expected = model.predict([a, b], verbose=0)
-        model.export(str(tmp_path) + os.sep, format="onnx")
-    assert "model.onnx" in capsys.readouterr().out
-    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == ["left", "right"]
-    (output,) = session.run(None, {"left": a, "right": b})
-    np.testing.assert_allclose(output, expected, atol=1e-5)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]  # no temporary file left
 
 
 # --- format="torch" and ExportArchive, loaded by torch alone ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def torch_exports(tmp_path_factory) -> dict:
     """A CNN exported with format="torch", and an archive with two endpoints and a variable collection."""
     folder = tmp_path_factory.mktemp("torch")
@@ -120,7 +112,11 @@ def torch_exports(tmp_path_factory) -> dict:
         hidden = dense.layers[0]
         archive.add_endpoint("hidden", lambda v: hidden(v) * 2.0, input_signature=[np.zeros((1, 10), "float32")])
         archive.add_variable_collection("weights", dense.weights)
+        (folder / "archive").mkdir()
+        (folder / "archive" / "archive.json").write_text("{}")  # an earlier archive there is replaced
+        (folder / "archive" / "old.pt2").write_text("")
         archive.write_out(folder / "archive", verbose=False)
+        archive.write_out(folder / "archive_onnx", format="onnx", verbose=False)
         served = {"serve": dense.predict(dense_x, verbose=0),
                   "hidden": backend.impl.convert_to_numpy(hidden(dense_x)) * 2.0}
     return {"folder": folder, "x": x, "expected": expected, "dense_x": dense_x, "served": served,
@@ -149,6 +145,7 @@ RUN_WITHOUT_LAMINA = textwrap.dedent("""
 
 
 def test_torch_programs_load_and_run_with_torch_alone(torch_exports):
+    """One test, so that the exports are made once whichever worker runs it."""
     folder = torch_exports["folder"]
     np.save(folder / "x.npy", torch_exports["x"][:3])  # another batch size than the traced one
     np.save(folder / "dense_x.npy", torch_exports["dense_x"])
@@ -161,34 +158,25 @@ def test_torch_programs_load_and_run_with_torch_alone(torch_exports):
     np.testing.assert_allclose(results["serve"], torch_exports["served"]["serve"], atol=1e-5)
     np.testing.assert_allclose(results["hidden"], torch_exports["served"]["hidden"][:1], atol=1e-5)
 
-
-def test_archive_folder_lists_endpoints_and_keeps_variable_collections(torch_exports):
-    archive = torch_exports["folder"] / "archive"
+    # the archive's folder: its manifest, its variable collection, and no file of the archive it replaced
+    archive = folder / "archive"
+    assert sorted(p.name for p in archive.iterdir()) == ["archive.json", "hidden.pt2", "serve.pt2", "variables"]
     manifest = json.loads((archive / "archive.json").read_text())
     assert manifest["serving_default"] == "serve"
     assert manifest["endpoints"]["serve"]["file"] == "serve.pt2"
     ((signature,),) = [manifest["endpoints"]["serve"]["inputs"]]
     assert (signature["shape"], signature["dtype"]) == ([None, 10], "float32")
     assert manifest["endpoints"]["hidden"]["inputs"][0]["name"] == "input_0"  # arrays have no name
-    assert manifest["endpoints"]["hidden"]["file"] == "hidden.pt2"
     with np.load(archive / manifest["variable_collections"]["weights"]["file"]) as stored:
         assert sorted(stored.files) == sorted(torch_exports["weights"])
         for path, value in torch_exports["weights"].items():
             np.testing.assert_array_equal(stored[path], value)
 
-
-def test_archive_write_out_as_onnx_and_over_an_earlier_archive(tmp_path):
-    with backend.use("torch"):
-        model, x = mlp()
-        archive = ExportArchive()
-        archive.track_and_add_endpoint("serve", model, input_signature=[L.Input(shape=(10,))])
-        (tmp_path / "out").mkdir()
-        (tmp_path / "out" / "archive.json").write_text("{}")  # an earlier archive: replaced
-        archive.write_out(tmp_path / "out", format="onnx", verbose=False)
-        expected = model.predict(x, verbose=0)
-    session = ort.InferenceSession(str(tmp_path / "out" / "serve.onnx"), providers=["CPUExecutionProvider"])
-    np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: x})[0], expected, atol=1e-5)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+    # the same archive written as ONNX
+    session = ort.InferenceSession(str(folder / "archive_onnx" / "serve.onnx"), providers=["CPUExecutionProvider"])
+    (output,) = session.run(None, {session.get_inputs()[0].name: torch_exports["dense_x"]})
+    np.testing.assert_allclose(output, torch_exports["served"]["serve"], atol=1e-5)
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no staging or retired folder left
 
 
 # --- errors ---------------------------------------------------------------------------------------------------
