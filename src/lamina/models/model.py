@@ -113,12 +113,13 @@ class Model(Trainer, Layer):
                             "need rebuilding).") from error
 
     def to_json(self, **kwargs: Any) -> str:
-        """The architecture as JSON text (no weights), for `lamina.models.model_from_json`."""
+        """The architecture as JSON text (no weights) in Keras's layout, for `lamina.models.model_from_json`
+        (and Keras's)."""
         import json
 
-        from lamina.saving import registry
+        from lamina.saving import keras_names, registry
 
-        return json.dumps(registry.serialize_layer(self), **kwargs)
+        return json.dumps(keras_names.to_keras(registry.serialize_layer(self)), **kwargs)
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Save architecture, weights and compile arguments to a `.keras` file (atomically)."""
