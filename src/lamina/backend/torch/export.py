@@ -44,7 +44,8 @@ class _Forward(torch.nn.Module):
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence the notes torch prints while tracing (side effects on thread-locals, optional torchvision ops)."""
-    names = ("torch.onnx", "torch._dynamo", "torch.export", "torch._export", "torch._subclasses", "torch.fx")
+    names = ("torch.onnx", "torch._dynamo", "torch.export", "torch._export", "torch._subclasses", "torch.fx",
+             "torch._guards")
     loggers = [logging.getLogger(name) for name in names]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
@@ -91,9 +92,11 @@ def export_program(fn: Callable[..., Any], variables: Sequence[Any], inputs: Seq
             program = torch.export.export(_Forward(fn, variables), samples, **options)
         except Exception as error:
             summary = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise RuntimeError(f"torch.export could not capture the model: {summary} (unsupported operations, "
-                               "control flow that depends on tensor values, or sizes the signature leaves open "
-                               "that the model needs fixed are the usual causes).") from error
+            raise RuntimeError(f"torch.export could not capture the model: {summary} The usual causes: an axis "
+                               "the input signature leaves open (None) that the model needs fixed, such as the time "
+                               "axis of a recurrent layer (give it a size: lamina.Input(shape=(20,)) rather than "
+                               "(None,)); control flow on tensor values; an operation torch.export does not "
+                               "support.") from error
     for key, value in list(program.state_dict.items()):
         if isinstance(value, Variable):
             program.state_dict[key] = _plain(value)
