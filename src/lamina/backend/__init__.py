@@ -268,6 +268,32 @@ def result_type(*dtypes: Any) -> str:
     return np.result_type(*names).name
 
 
+def clear_session(free_memory: bool = True) -> None:
+    """Reset Lamina's global state: automatic layer names start again ("dense", not "dense_10") and so do
+    `get_uid`'s counters; with `free_memory`, run Python's garbage collector too."""
+    import gc
+
+    from lamina.utils import naming  # the counters live with the names they number
+
+    naming.reset()
+    if free_memory:
+        gc.collect()
+
+
+def get_uid(prefix: str = "") -> int:
+    """1 on the first call with this prefix, then 2, 3, ... until `clear_session`."""
+    from lamina.utils import naming
+
+    return naming.next_uid(prefix)
+
+
+def is_keras_tensor(x: Any) -> bool:
+    """Whether x is a symbolic tensor of a functional model (an `Input` or a layer's output on one)."""
+    from lamina.utils.tensors import is_keras_tensor as check
+
+    return check(x)
+
+
 def require_training(what: str) -> None:
     """Raise if the active backend cannot train (numpy is inference only)."""
     active = selection()

@@ -6,6 +6,7 @@ from lamina.saving.registry import (
     deserialize_function,
     deserialize_layer,
     deserialize_object,
+    get_custom_objects,
     get_registered_name,
     get_registered_object,
     register_keras_serializable,
@@ -23,7 +24,8 @@ CustomObjectScope = custom_object_scope
 
 __all__ = ["CustomObjectScope", "KerasFileEditor",
            "custom_object_scope", "deserialize_function", "deserialize_keras_object",
-           "deserialize_lamina_object", "deserialize_layer", "deserialize_object", "get_registered_name",
+           "deserialize_lamina_object", "deserialize_layer", "deserialize_object", "get_custom_objects",
+           "get_registered_name",
            "get_registered_object", "load_model", "load_weights", "register_keras_serializable",
            "register_lamina_serializable", "save_model", "save_weights", "serialize_function",
            "serialize_keras_object", "serialize_lamina_object", "serialize_layer", "serialize_object"]

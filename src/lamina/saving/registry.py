@@ -55,6 +55,12 @@ def get_registered_object(name: str, custom_objects: dict[str, Any] | None = Non
     return None
 
 
+def get_custom_objects() -> dict[str, Any]:
+    """The global table of custom objects by name ("package>Name" for registered ones). Entries added to it are
+    found when loading, as in Keras: `get_custom_objects()["MyLayer"] = MyLayer`."""
+    return _REGISTERED
+
+
 @contextlib.contextmanager
 def custom_object_scope(custom_objects: dict[str, Any] | None) -> Iterator[None]:
     """Within the block, loading finds these classes and functions by name (as if passed as custom_objects)."""
@@ -119,8 +125,9 @@ def _find_class(config: dict, custom_objects: dict[str, Any] | None) -> Any:
         for name in names:
             if name in table:
                 return table[name]
-    if isinstance(registered_name, str) and registered_name in _REGISTERED:
-        return _REGISTERED[registered_name]
+    for name in names:  # the registered name first, then a plain name a user put in get_custom_objects()
+        if name in _REGISTERED:
+            return _REGISTERED[name]
     found = _builtin_class(class_name, config.get("module"))
     if found is None:
         described = f"{class_name!r}" + (f" (registered as {registered_name!r})" if registered_name else "")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from lamina.backend import clear_session
+from lamina.config import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
+from lamina.utils.config import Config
 from lamina.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from lamina.utils.dataset_split import split_dataset
 from lamina.utils.numerical import normalize, to_categorical
@@ -12,6 +15,23 @@ from lamina.utils.sequences import pad_sequences
 from lamina.utils.tensors import get_source_inputs, is_keras_tensor, standardize_dtype
 from lamina.utils.timeseries import timeseries_dataset_from_array
 
-__all__ = ["Progbar", "PyDataset", "Sequence", "get_source_inputs", "is_keras_tensor", "normalize",
-           "pack_x_y_sample_weight", "pad_sequences", "set_random_seed", "split_dataset", "standardize_dtype",
-           "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight"]
+# Keras keeps its serialization helpers in keras.utils too; here they come from lamina.saving when first asked
+# for (lamina.saving imports parts of the library that import lamina.utils).
+_FROM_SAVING = ("CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects",
+                "get_registered_name", "get_registered_object", "register_keras_serializable",
+                "serialize_keras_object")
+
+
+def __getattr__(name: str) -> object:
+    if name in _FROM_SAVING:
+        from lamina import saving
+
+        return getattr(saving, name)
+    raise AttributeError(f"module 'lamina.utils' has no attribute {name!r}")
+
+
+__all__ = ["Config", "Progbar", "PyDataset", "Sequence", "clear_session", "disable_interactive_logging",
+           "enable_interactive_logging", "get_source_inputs", "is_interactive_logging_enabled", "is_keras_tensor",
+           "normalize", "pack_x_y_sample_weight", "pad_sequences", "set_random_seed", "split_dataset",
+           "standardize_dtype", "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight",
+           *_FROM_SAVING]

@@ -22,6 +22,21 @@ def unique_name(base: str) -> str:
     return base if count == 0 else f"{base}_{count}"
 
 
+_uid_counts: collections.Counter = collections.Counter()
+
+
+def next_uid(prefix: str = "") -> int:
+    """1, 2, 3, ... for successive calls with one prefix (Keras's `get_uid`)."""
+    _uid_counts[prefix] += 1
+    return _uid_counts[prefix]
+
+
+def reset() -> None:
+    """Forget every name and uid handed out: the next Dense is "dense" again."""
+    _name_counts.clear()
+    _uid_counts.clear()
+
+
 def lookup(kind: str, identifier: str, table: Mapping[str, Any]) -> Any:
     """table[identifier], or a ValueError that names the closest valid names."""
     if identifier in table:
