@@ -35,7 +35,10 @@ class _Forward(torch.nn.Module):
         for index, variable in enumerate(variables):
             if isinstance(variable, torch.nn.Parameter) and id(variable) not in seen:
                 seen.add(id(variable))
-                self.register_parameter(f"w{index}", variable)
+                # named after the variable's path (dense/kernel -> dense_kernel): the names the weights get in
+                # the program's state_dict and among the ONNX initializers
+                name = re.sub(r"\W", "_", str(getattr(variable, "path", "") or "")) or "weight"
+                self.register_parameter(name if not hasattr(self, name) else f"{name}_{index}", variable)
 
     def forward(self, *inputs: Any) -> Any:
         return self._fn(*inputs)
@@ -114,7 +117,12 @@ def save_program(program: Any, stream: BinaryIO) -> None:
 
 def program_to_onnx(program: Any, input_names: Sequence[str], output_names: Sequence[str],
                     opset_version: int | None = None) -> bytes:
-    """The ExportedProgram as the bytes of an ONNX model (torch's dynamo-based ONNX exporter)."""
+    """The ExportedProgram as the bytes of an ONNX model, through torch's dynamo-based ONNX exporter.
+
+    The older TorchScript exporter (dynamo=False) traces with concrete sizes: it fails on LayerNormalization's
+    shapes inside a Transformer block and would fix sizes computed in Python; translating the program that
+    torch.export already made keeps the batch axis symbolic throughout.
+    """
     count = len(program.graph_signature.user_outputs)
     if len(output_names) != count or len(set(output_names)) != count:
         output_names = [f"output_{index}" for index in range(count)]
