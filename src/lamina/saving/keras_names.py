@@ -33,7 +33,7 @@ def keras_module(module: str, class_name: str) -> tuple[str, str | None]:
     if module == "lamina.models" and class_name in _MODELS:
         return _MODELS[class_name]
     if module.startswith("lamina.ops."):
-        return "keras.src.ops." + module[len("lamina.ops."):], None
+        return "keras.src.ops." + module[len("lamina.ops."):], class_name
     return "keras" + module[len("lamina"):], None
 
 

@@ -52,7 +52,7 @@ def _encode_h5(model: Any) -> bytes:
     for path, layer in weights.layer_groups(model).items():
         groups[path] = (layer.name, list(weights.to_arrays(dict(enumerate(layer._own_variables))).values()))
     optimizer = getattr(model, "optimizer", None)
-    state = weights.optimizer_variables(optimizer)
+    state = weights.optimizer_variables(optimizer, model)
     if state:
         groups["optimizer"] = (optimizer.name, list(weights.to_arrays(state).values()))
     return h5_store.encode(groups)
@@ -272,7 +272,7 @@ def _rebuild(config: Any, arrays: dict, custom_objects: dict | None, compile: bo
 def _restore_optimizer(model: Any, arrays: Any, where: str) -> None:
     model.optimizer.build(model.trainable_weights)
     try:
-        weights.assign(weights.optimizer_variables(model.optimizer), arrays, "optimizer variables")
+        weights.assign(weights.optimizer_variables(model.optimizer, model), arrays, "optimizer variables")
     except ValueError as error:
         # the model itself loaded; only the training state is lost, as when Keras skips it
         warnings.warn(f"{where}: the optimizer state was not restored ({error}); training resumes with a fresh "

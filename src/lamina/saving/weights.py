@@ -21,6 +21,8 @@ from lamina.utils import naming
 
 # Lamina's own bookkeeping of sub-layers: Keras has no such attributes, so they add no paths.
 _SKIPPED = frozenset({"_layers", "_flat_layers_cache", "_inbound_nodes", "_outbound_nodes", "_input_layer"})
+# Lamina classes whose name differs from the name of Keras's class (which paths in a list are made from)
+_KERAS_CLASS_NAMES = {"GroupQueryAttention": "GroupedQueryAttention"}
 # Keras reaches these sub-layers through public properties of the same name without the underscore.
 _PUBLIC_ALIASES = {"MultiHeadAttention": {"_query_dense": "query_dense", "_key_dense": "key_dense",
                                           "_value_dense": "value_dense", "_output_dense": "output_dense"}}
@@ -52,7 +54,7 @@ def layer_groups(model: Any) -> dict[str, Any]:
         items = value.values() if isinstance(value, dict) else value
         for item in items:
             if isinstance(item, Layer):
-                base = naming.to_snake_case(type(item).__name__)
+                base = naming.to_snake_case(_KERAS_CLASS_NAMES.get(type(item).__name__, type(item).__name__))
             elif isinstance(item, (list, tuple, dict)):
                 base = "container"
             else:
@@ -72,7 +74,9 @@ def _children(layer: Any) -> Iterator[tuple[str, Any]]:
     from lamina.models.sequential import Sequential
 
     candidates: dict[str, Any] = {}
-    if isinstance(layer, Model):
+    if isinstance(layer, Functional):
+        candidates["layers"] = keras_layer_order(layer)
+    elif isinstance(layer, Model):
         candidates["layers"] = layer.layers
     aliases = next((_PUBLIC_ALIASES[cls.__name__] for cls in type(layer).__mro__ if cls.__name__ in _PUBLIC_ALIASES),
                    {})
@@ -85,6 +89,46 @@ def _children(layer: Any) -> Iterator[tuple[str, Any]]:
         names.insert(0, "layers")
     for name in names:
         yield name, candidates[name]
+
+
+def keras_layer_order(model: Any) -> list[Any]:
+    """A functional model's layers in the order of Keras's `layers`: the deepest first (depth counts the calls
+    between a layer and the outputs), layers of equal depth in the order a depth-first walk back from the
+    outputs first reaches them."""
+    from lamina.layers.input_layer import InputLayer
+
+    post_order: list[Any] = []  # nodes, each after the nodes that feed it
+    first_reached: dict[int, int] = {}  # id(layer) -> when the walk first reached it
+    finished: set[int] = set()
+    layers: dict[int, Any] = {}
+
+    def parents(node: Any) -> list[Any]:
+        if isinstance(node.layer, InputLayer):
+            return []
+        return [t._history[0]._inbound_nodes[t._history[1]] for t in node.input_tensors if t._history is not None]
+
+    def visit(node: Any) -> None:
+        if id(node) in finished:
+            return
+        first_reached.setdefault(id(node.layer), len(first_reached))
+        layers[id(node.layer)] = node.layer
+        for parent in parents(node):
+            visit(parent)
+        finished.add(id(node))
+        post_order.append(node)
+
+    for tensor in model.outputs:
+        visit(tensor._history[0]._inbound_nodes[tensor._history[1]])
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        for parent in parents(node):
+            if id(parent) in finished:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    order = sorted(layers, key=lambda key: (-layer_depth[key], first_reached[key]))
+    return [layers[key] for key in order if not layers[key]._is_operation]
 
 
 def _holds_layers(value: Any, depth: int = 0) -> bool:
@@ -117,11 +161,54 @@ def layer_variables(model: Any) -> dict[str, Any]:
             for index, variable in enumerate(layer._own_variables)}
 
 
-def optimizer_variables(optimizer: Any) -> dict[str, Any]:
-    """The optimizer's state (iterations, learning rate, slots) by path, once it is built."""
+def optimizer_variables(optimizer: Any, model: Any = None) -> dict[str, Any]:
+    """The optimizer's state (iterations, learning rate, slots) by path, once it is built.
+
+    Given the model, the slots are listed as Keras lists them: in the order of Keras's trainable variables,
+    which follows Keras's order of a functional model's layers (see keras_layer_order)."""
     if optimizer is None or not optimizer.built:
         return {}
-    return {f"optimizer/vars/{index}": variable for index, variable in enumerate(optimizer.variables)}
+    variables = list(optimizer.variables)
+    if model is not None:
+        variables = _in_keras_order(optimizer, variables, model)
+    return {f"optimizer/vars/{index}": variable for index, variable in enumerate(variables)}
+
+
+def _in_keras_order(optimizer: Any, variables: list[Any], model: Any) -> list[Any]:
+    """The optimizer's variables with each slot list's entries in Keras's order of the trained variables; the
+    layout (which slots are made together, where the counters are) stays as the optimizer made it."""
+    trained = list(getattr(optimizer, "_trained_variables", None) or [])
+    position = {id(variable): index for index, variable in enumerate(trained)}
+    keras_order = [position[id(v)] for v in keras_trainable_order(model) if id(v) in position]
+    if sorted(keras_order) != list(range(len(trained))) or keras_order == sorted(keras_order):
+        return variables
+    slot_of: dict[int, tuple[list, int]] = {}  # id(slot) -> (its slot list, the index of its variable)
+    for slots in getattr(optimizer, "_slot_lists", lambda: [])():
+        if len(slots) == len(trained):
+            slot_of.update({id(slot): (slots, index) for index, slot in enumerate(slots)})
+    # the i-th slot made for a list belongs, in Keras's file, to Keras's i-th variable
+    return [slot_of[id(v)][0][keras_order[slot_of[id(v)][1]]] if id(v) in slot_of else v for v in variables]
+
+
+def keras_trainable_order(model: Any) -> list[Any]:
+    """The model's trainable variables in Keras's order: a layer's own, then its sub-layers' in turn (a
+    functional model's layers in Keras's order)."""
+    from lamina.models.functional import Functional
+
+    found: dict[int, Any] = {}
+    visited: set[int] = set()
+
+    def walk(layer: Any) -> None:
+        if id(layer) in visited:
+            return
+        visited.add(id(layer))
+        for variable in layer._own_variables:
+            found.setdefault(id(variable), variable)
+        for sub in keras_layer_order(layer) if isinstance(layer, Functional) else layer._layers:
+            walk(sub)
+
+    walk(model)
+    return [variable for variable in found.values() if variable.trainable]
 
 
 def to_arrays(variables: dict[str, Any]) -> dict[str, np.ndarray]:
