@@ -243,6 +243,11 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path):
             archive.write_out(tmp_path / "a")
         with pytest.raises(ValueError, match="not a Variable"):
             archive.add_variable_collection("stuff", [1.0])
+        archive.track(model)
+        untracked = Sequential([L.Dense(2, input_shape=(2,))])
+        with pytest.raises(ValueError, match="reads a variable that is not among the exported ones"):
+            archive.add_endpoint("chained", lambda x: untracked(model(x)), input_signature=[L.Input(shape=(3,))])
+        assert "chained" not in archive._endpoints
         (tmp_path / "other").mkdir()
         (tmp_path / "other" / "notes.txt").write_text("keep me")
         archive._endpoints["serve"] = (None, [])  # a folder of someone else's files is refused before writing

@@ -93,6 +93,9 @@ def export_program(fn: Callable[..., Any], variables: Sequence[Any], inputs: Seq
     with _quiet(), torch.no_grad():
         try:
             program = torch.export.export(_Forward(fn, variables), samples, **options)
+        except KeyError as error:  # torch could not name a parameter it met: one the module does not hold
+            raise ValueError(f"The function reads a variable that is not among the exported ones ({error}): track "
+                             "the layer or model that holds it.") from error
         except Exception as error:
             summary = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise RuntimeError(f"torch.export could not capture the model: {summary} The usual causes: an axis "
@@ -126,6 +129,11 @@ def program_to_onnx(program: Any, input_names: Sequence[str], output_names: Sequ
     count = len(program.graph_signature.user_outputs)
     if len(output_names) != count or len(set(output_names)) != count:
         output_names = [f"output_{index}" for index in range(count)]
+    try:
+        import onnxscript  # noqa: F401  (torch's ONNX exporter needs it, and onnx)
+    except ImportError as error:
+        raise ImportError('ONNX export needs the onnx and onnxscript packages: pip install "lamina[export]"') \
+            from error
     with _quiet():
         onnx_program = torch.onnx.export(program, (), input_names=list(input_names),
                                          output_names=list(output_names), opset_version=opset_version,
