@@ -7,6 +7,7 @@ from lamina.config import disable_interactive_logging, enable_interactive_loggin
 from lamina.utils.config import Config
 from lamina.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from lamina.utils.dataset_split import split_dataset
+from lamina.utils.file_utils import get_file
 from lamina.utils.numerical import normalize, to_categorical
 from lamina.utils.progbar import Progbar
 from lamina.utils.py_dataset import PyDataset, Sequence
@@ -14,6 +15,8 @@ from lamina.utils.seeding import set_random_seed
 from lamina.utils.sequences import pad_sequences
 from lamina.utils.tensors import get_source_inputs, is_keras_tensor, standardize_dtype
 from lamina.utils.timeseries import timeseries_dataset_from_array
+from lamina.utils.dataset_from_directory import image_dataset_from_directory, text_dataset_from_directory
+from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 
 # Keras keeps its serialization helpers in keras.utils too; here they come from lamina.saving when first asked
 # for (lamina.saving imports parts of the library that import lamina.utils).
@@ -31,7 +34,9 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = ["Config", "Progbar", "PyDataset", "Sequence", "clear_session", "disable_interactive_logging",
-           "enable_interactive_logging", "get_source_inputs", "is_interactive_logging_enabled", "is_keras_tensor",
-           "normalize", "pack_x_y_sample_weight", "pad_sequences", "set_random_seed", "split_dataset",
-           "standardize_dtype", "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight",
-           *_FROM_SAVING]
+           "enable_interactive_logging", "get_file", "get_source_inputs", "is_interactive_logging_enabled",
+           "is_keras_tensor", "normalize", "pack_x_y_sample_weight", "pad_sequences", "set_random_seed",
+           "split_dataset", "standardize_dtype", "timeseries_dataset_from_array", "to_categorical",
+           "unpack_x_y_sample_weight", *_FROM_SAVING]
+__all__ += ["array_to_img", "image_dataset_from_directory", "img_to_array", "load_img", "save_img",
+            "text_dataset_from_directory"]
