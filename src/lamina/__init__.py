@@ -7,6 +7,9 @@ from lamina.layers import Input, InputLayer, Layer
 from lamina.models import Model, Sequential, load_model
 from lamina.utils.seeding import set_random_seed
 
+# keras.backend.is_keras_tensor: the check lives with the symbolic tensors, above the backend package
+backend.is_keras_tensor = utils.is_keras_tensor
+
 __version__ = "0.1.0"
 
 

@@ -273,25 +273,19 @@ def clear_session(free_memory: bool = True) -> None:
     `get_uid`'s counters; with `free_memory`, run Python's garbage collector too."""
     import gc
 
-    from lamina.utils import naming  # the counters live with the names they number
+    from lamina.backend import global_state
 
-    naming.reset()
+    global_state.reset()
     if free_memory:
         gc.collect()
 
 
 def get_uid(prefix: str = "") -> int:
     """1 on the first call with this prefix, then 2, 3, ... until `clear_session`."""
-    from lamina.utils import naming
+    from lamina.backend import global_state
 
-    return naming.next_uid(prefix)
-
-
-def is_keras_tensor(x: Any) -> bool:
-    """Whether x is a symbolic tensor of a functional model (an `Input` or a layer's output on one)."""
-    from lamina.utils.tensors import is_keras_tensor as check
-
-    return check(x)
+    global_state.uid_counts[prefix] += 1
+    return global_state.uid_counts[prefix]
 
 
 def require_training(what: str) -> None:

@@ -7,7 +7,9 @@ import difflib
 import re
 from typing import Any, Mapping
 
-_name_counts: collections.Counter = collections.Counter()
+from lamina.backend import global_state
+
+_name_counts = global_state.name_counts
 
 
 def to_snake_case(name: str) -> str:
@@ -20,21 +22,6 @@ def unique_name(base: str) -> str:
     count = _name_counts[base]
     _name_counts[base] += 1
     return base if count == 0 else f"{base}_{count}"
-
-
-_uid_counts: collections.Counter = collections.Counter()
-
-
-def next_uid(prefix: str = "") -> int:
-    """1, 2, 3, ... for successive calls with one prefix (Keras's `get_uid`)."""
-    _uid_counts[prefix] += 1
-    return _uid_counts[prefix]
-
-
-def reset() -> None:
-    """Forget every name and uid handed out: the next Dense is "dense" again."""
-    _name_counts.clear()
-    _uid_counts.clear()
 
 
 def lookup(kind: str, identifier: str, table: Mapping[str, Any]) -> Any:
