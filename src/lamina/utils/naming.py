@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import difflib
 import re
 from typing import Any, Mapping
