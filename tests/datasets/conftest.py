@@ -41,7 +41,7 @@ class Server:
         handler = type("Handler", (_Handler,), {"files": {}, "hits": {}})
         self.handler = handler
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
     def url(self, path: str) -> str:
