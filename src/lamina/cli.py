@@ -17,6 +17,8 @@ Install one with {backend.INSTALL_HINT}.
 Choose it with --backend, the LAMINA_BACKEND (or KERAS_BACKEND) environment variable,
 or {{"backend": "jax"}} in ~/.lamina/lamina.json; `lamina info` shows which is active and why."""
 DEMO_ACCURACY = 0.95
+DEMO_DATASETS = ("digits", "mnist")
+DEMO_EPOCHS = {"digits": 30, "mnist": 5}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     after.add_argument("--backend", choices=backend.BACKENDS, default=argparse.SUPPRESS, help=backend_help)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", parents=[after], help="train, evaluate, save and reload a digits classifier")
-    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--epochs", type=int, default=None, help="training epochs (default: 30 on digits, 5 on mnist)")
+    demo.add_argument("--dataset", choices=DEMO_DATASETS, default="digits",
+                      help="the bundled 8x8 digits (no download), or MNIST when mnist.npz is in Keras's cache folder")
     demo.add_argument("--output", default="model.keras", help="where to save the trained model")
     commands.add_parser("info", parents=[after], help="show the backend, what chose it, its device and versions")
     bench = commands.add_parser("bench", help="run benchmarks/run.py from a Lamina checkout")
@@ -48,8 +52,27 @@ def demo_failures(accuracy: float, same_predictions: bool, output: str) -> list[
     return failures
 
 
-def demo(epochs: int, output: str) -> int:
-    """The classic MLP on the 8x8 digits: fit, evaluate, save, reload, compare predictions."""
+def _mnist_demo_data() -> tuple | None:
+    """MNIST flattened to (n, 784) float32 in [0, 1] when mnist.npz is in the cache (no download); else None."""
+    import numpy as np
+
+    from lamina.datasets import mnist
+    from lamina.utils.file_utils import keras_home
+
+    path = Path(keras_home(), "datasets", mnist.FILE_NAME)
+    if not path.is_file():
+        print(f"lamina: error: --dataset mnist needs {path}, which is not there. Download it once with\n"
+              "  python -c \"from lamina.datasets import mnist; mnist.load_data()\"\n"
+              f"or put the file from {mnist.ORIGIN_FOLDER}{mnist.FILE_NAME} there by hand "
+              "(KERAS_HOME sets the folder); `lamina demo` alone uses the bundled digits.", file=sys.stderr)
+        return None
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    flat = [(x.reshape(len(x), -1) / np.float32(255.0)).astype(np.float32) for x in (x_train, x_test)]
+    return (flat[0], y_train.astype(np.int64)), (flat[1], y_test.astype(np.int64))
+
+
+def demo(epochs: int | None, output: str, dataset: str = "digits") -> int:
+    """The classic MLP on the 8x8 digits (or MNIST): fit, evaluate, save, reload, compare predictions."""
     import numpy as np
 
     import lamina
@@ -63,11 +86,20 @@ def demo(epochs: int, output: str) -> int:
         print(f"lamina: error: {error}", file=sys.stderr)
         return 2
     lamina.set_random_seed(0)
-    (x_train, y_train), (x_test, y_test) = digits.load_data(test_split=0.2)
+    epochs = DEMO_EPOCHS[dataset] if epochs is None else epochs
+    if dataset == "mnist":
+        loaded = _mnist_demo_data()
+        if loaded is None:
+            return 2
+        (x_train, y_train), (x_test, y_test) = loaded
+        size = "28x28"
+    else:
+        (x_train, y_train), (x_test, y_test) = digits.load_data(test_split=0.2)
+        size = "8x8"
     print(f"Lamina {lamina.__version__} on {backend.backend()} ({backend.impl.device_name()}); "
-          f"digits: {len(x_train)} training and {len(x_test)} test images of 8x8 pixels")
+          f"{dataset}: {len(x_train)} training and {len(x_test)} test images of {size} pixels")
     model = Sequential()
-    model.add(Dense(64, activation="relu", input_shape=(64,)))
+    model.add(Dense(64, activation="relu", input_shape=(x_train.shape[1],)))
     model.add(Dense(64, activation="relu"))
     model.add(Dense(10, activation="softmax"))
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -156,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ImportError, ValueError) as error:
             print(f"lamina: error: {error}", file=sys.stderr)
             return 2
-        return demo(arguments.epochs, arguments.output)
+        return demo(arguments.epochs, arguments.output, arguments.dataset)
     if arguments.command == "info":
         return info(from_flag=bool(chosen))
     return bench(arguments.args)
