@@ -3,6 +3,7 @@
 from lamina import activations, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
 from lamina import config, constraints, dtype_policies, mixed_precision, preprocessing, random, regularizers, saving, utils
 from lamina import export
+from lamina import applications
 from lamina.layers import Input, InputLayer, Layer
 from lamina.models import Model, Sequential, load_model
 from lamina.utils.seeding import set_random_seed
@@ -21,4 +22,4 @@ def version() -> str:
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "config",
            "constraints", "dtype_policies", "export", "initializers", "layers", "losses", "metrics", "mixed_precision",
            "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "load_model", "saving",
-           "set_random_seed", "utils", "version", "__version__"]
+           "set_random_seed", "utils", "version", "__version__", "applications"]
