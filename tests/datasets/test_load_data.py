@@ -216,6 +216,19 @@ def test_the_stream_reader_reads_plain_values_at_every_protocol():
         assert got[b"a"] == value[b"a"] and got["b"] == value["b"]
         np.testing.assert_array_equal(got["c"], value["c"])
         assert got["c"].dtype == np.dtype(">i4")
+    shared = np.arange(3)
+    got = loads(pickle.dumps([shared, {"again": shared}], protocol=2))
+    assert got[0] is got[1]["again"] and isinstance(got[0], np.ndarray)
+
+
+def test_a_tampered_object_array_in_imdb_npz_is_refused(keras_home, monkeypatch):
+    evil = np.empty(1, dtype=object)
+    evil[0] = _Boom()
+    np.savez(keras_home / "imdb.npz", x_train=evil, y_train=np.zeros(1), x_test=evil, y_test=np.zeros(1))
+    _place(monkeypatch, imdb, keras_home / "imdb.npz")
+    monkeypatch.setattr(os, "system", lambda *args: pytest.fail("the stream ran code"))
+    with pytest.raises(UnsafePickleError, match="imdb.npz:x_train.npy"):
+        imdb.load_data()
 
 
 # ------------------------------------------------------------------------------------------- sequences

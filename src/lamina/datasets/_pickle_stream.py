@@ -38,7 +38,12 @@ class _Global:
 
 
 class _ArrayStub:
-    """An ndarray between its REDUCE and its BUILD."""
+    """An ndarray between its REDUCE and its BUILD; `keys` are the memo slots that hold it."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
 
 
 class _DtypeStub:
@@ -141,6 +146,12 @@ def _int_run(data: bytes, pos: int) -> tuple[list[int], int]:
             return run, pos
 
 
+def _put(memo: dict[int, Any], key: int, value: Any) -> None:
+    memo[key] = value
+    if type(value) is _ArrayStub:
+        value.keys.append(key)
+
+
 def _pop_mark(stack: list, marks: list) -> list:
     start = marks.pop()
     items = stack[start:]
@@ -184,13 +195,13 @@ def _run(data: bytes) -> Any:  # noqa: C901 (one dispatch loop keeps the common 
             push(unpack_i(data, pos)[0])
             pos += 4
         elif op == 0x71:  # BINPUT
-            memo[data[pos]] = stack[-1]
+            _put(memo, data[pos], stack[-1])
             pos += 1
         elif op == 0x72:  # LONG_BINPUT
-            memo[unpack_i(data, pos)[0]] = stack[-1]
+            _put(memo, unpack_i(data, pos)[0], stack[-1])
             pos += 4
         elif op == 0x94:  # MEMOIZE
-            memo[len(memo)] = stack[-1]
+            _put(memo, len(memo), stack[-1])
         elif op == 0x28:  # MARK
             if data[pos] in _INT_OPS:  # a batch of list items: the bulk of imdb.npz and reuters.npz
                 run, pos = _int_run(data, pos)
@@ -310,16 +321,16 @@ def _run(data: bytes) -> Any:  # noqa: C901 (one dispatch loop keeps the common 
             built = _build(stub, state)
             if built is not stub:
                 stack[-1] = built
-                for index, value in memo.items():
-                    if value is stub:
-                        memo[index] = built
+                for key in stub.keys:
+                    if memo.get(key) is stub:
+                        memo[key] = built
         elif op in (0x49, 0x4C):  # INT, LONG (text; protocol 0)
             text, pos = _line(data, pos)
             push({"00": False, "01": True}.get(text) if text in ("00", "01") else int(text.rstrip("L")))
         elif op in (0x70, 0x67):  # PUT, GET (text; protocol 0)
             text, pos = _line(data, pos)
             if op == 0x70:
-                memo[int(text)] = stack[-1]
+                _put(memo, int(text), stack[-1])
             else:
                 push(memo[int(text)])
         else:
