@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import zipfile
 from typing import Any
@@ -80,7 +81,7 @@ def word_sequences(sequences: list[np.ndarray], labels: np.ndarray, split: int, 
     `require_both`, maxlen leaving no training or no test sequence is an error.
     """
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-    words = np.fromiter((w for s in sequences for w in s), dtype=np.int64, count=int(lengths.sum()))
+    words = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum()))
     words = words + index_from
     if start_char is not None:
         words = np.insert(words, np.cumsum(lengths) - lengths, start_char)
