@@ -105,7 +105,9 @@ def get_file(fname: str | os.PathLike | None = None, origin: str | None = None, 
              cache_dir: str | os.PathLike | None = None, force_download: bool = False) -> str:
     """Download `origin` into the cache (unless a valid copy is there) and return its path.
 
-    With `extract` (or `untar`) the archive is unpacked next to it and the extraction folder is returned.
+    With `extract` (or `untar`) the archive is unpacked next to it and the extraction folder is returned; it is
+    unpacked again only when it was just downloaded or that folder is missing (Keras unpacks on every call).
+    An archive that is not one of `archive_format` is an error (Keras only warns).
     """
     if origin is None:
         raise ValueError("get_file needs origin, the URL of the file to download.")
