@@ -377,3 +377,25 @@ def test_h5_limits_are_checked_before_data_is_read(tmp_path, monkeypatch):
     assert read == []
     with h5_store.H5Weights(data, limit=10**6) as stored:
         assert stored.shapes["layers/dense/vars/0"] == (5, 8) and read == []
+
+
+def test_files_of_earlier_lamina_releases_still_load(tmp_path):
+    """Earlier files named Lamina's modules ("lamina.layers") and kept the weights in model.weights.npz."""
+    path = tmp_path / "m.keras"
+    model = small_model()
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    stored, _ = h5_entries(members.pop("model.weights.h5"))
+    buffer = io.BytesIO()
+    np.savez(buffer, **stored)
+    members["model.weights.npz"] = buffer.getvalue()
+    config = members["config.json"].decode()
+    members["config.json"] = config.replace('"keras.layers"', '"lamina.layers"').replace(
+        '"keras.src.models.functional"', '"lamina.models"').replace('"keras.initializers"', '"lamina.initializers"').encode()
+    assert '"lamina.layers"' in members["config.json"].decode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in members.items():
+            archive.writestr(name, value)
+    x = data()[0]
+    np.testing.assert_allclose(predict(load_model(path), x), predict(model, x), rtol=1e-6)
