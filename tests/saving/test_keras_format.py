@@ -391,8 +391,10 @@ def test_files_of_earlier_lamina_releases_still_load(tmp_path):
     np.savez(buffer, **stored)
     members["model.weights.npz"] = buffer.getvalue()
     config = members["config.json"].decode()
-    members["config.json"] = config.replace('"keras.layers"', '"lamina.layers"').replace(
-        '"keras.src.models.functional"', '"lamina.models"').replace('"keras.initializers"', '"lamina.initializers"').encode()
+    for keras_module, lamina_module in (("keras.layers", "lamina.layers"), ("keras.initializers", "lamina.initializers"),
+                                        ("keras.src.models.functional", "lamina.models")):
+        config = config.replace(f'"{keras_module}"', f'"{lamina_module}"')
+    members["config.json"] = config.encode()
     assert '"lamina.layers"' in members["config.json"].decode()
     with zipfile.ZipFile(path, "w") as archive:
         for name, value in members.items():
