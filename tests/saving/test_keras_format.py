@@ -391,8 +391,9 @@ def test_files_of_earlier_lamina_releases_still_load(tmp_path):
     np.savez(buffer, **stored)
     members["model.weights.npz"] = buffer.getvalue()
     config = members["config.json"].decode()
-    for keras_module, lamina_module in (("keras.layers", "lamina.layers"), ("keras.initializers", "lamina.initializers"),
-                                        ("keras.src.models.functional", "lamina.models")):
+    renames = (("keras.layers", "lamina.layers"), ("keras.initializers", "lamina.initializers"),
+               ("keras.src.models.functional", "lamina.models"))
+    for keras_module, lamina_module in renames:
         config = config.replace(f'"{keras_module}"', f'"{lamina_module}"')
     members["config.json"] = config.encode()
     assert '"lamina.layers"' in members["config.json"].decode()
