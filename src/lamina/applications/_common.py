@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 from lamina import backend, layers
@@ -137,7 +138,25 @@ def load_weights(model: Any, weights: Any, imagenet_file: Callable[[], str] | No
     from lamina.saving import legacy_h5
 
     if by_name and legacy_h5.is_legacy_path(weights):
+        _check_layer_names(model, weights)
         model.load_weights(weights, by_name=True)
     else:
         model.load_weights(weights)
     return model
+
+
+def _check_layer_names(model: Any, path: Any) -> None:
+    """Loading by name skips the layers a file lacks: refuse a file that lacks any of the model's."""
+    from lamina.saving import legacy_h5
+
+    try:
+        with legacy_h5._open(Path(path)) as file:
+            group = file["model_weights"] if "layer_names" not in file.attrs and "model_weights" in file else file
+            saved = set(legacy_h5._names(group, "layer_names"))
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        raise ValueError(f"Cannot load weights from {str(path)!r}: {error}") from error
+    missing = [layer.name for layer in model.layers if layer.weights and layer.name not in saved]
+    if missing:
+        shown = ", ".join(repr(name) for name in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise ValueError(f"The weights file {str(path)!r} has no weights for {len(missing)} layers of "
+                         f"{model.name!r} ({shown}): it was saved from another model.")
