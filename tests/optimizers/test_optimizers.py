@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import lamina
 from lamina import backend, optimizers
 
 BACKENDS = ["torch", "jax"]
@@ -289,3 +290,28 @@ def test_fused_torch_adam_keeps_keras_epsilon_where_it_matters(amsgrad: bool, mo
         expected = update(expected, g.astype("float64"), state, t)
     np.testing.assert_allclose(result, expected, rtol=0, atol=2e-6)
     assert not np.allclose(result, start, atol=1e-3)  # the steps moved (epsilon is comparable to the gradients)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: lamina.optimizers.SGD(0.5), lambda: lamina.optimizers.SGD(0.1, momentum=0.9),
+    lambda: lamina.optimizers.Adagrad(0.5), lambda: lamina.optimizers.Adam(0.1)])
+def test_kernels_permuted_in_the_forward_pass_train_alike_on_torch_and_jax(make_optimizer):
+    """A convolution's or an LSTM's kernel gets a gradient laid out unlike the kernel on torch; the fused
+    kernels must read it as the same values (torch's fused SGD and Adagrad misread such strides)."""
+    from lamina import layers
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 6, 3)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    results = []
+    for name in ("torch", "jax"):
+        with lamina.backend.use(name):
+            lamina.utils.set_random_seed(3)
+            model = lamina.Sequential([layers.Input((6, 3)), layers.Conv1D(4, 2, padding="same"),
+                                       layers.LSTM(3), layers.Dense(2)])
+            model.set_weights([np.random.default_rng(i).normal(size=w.shape).astype("float32") * 0.3
+                               for i, w in enumerate(model.get_weights())])
+            model.compile(make_optimizer(), "mse")
+            model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+            results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

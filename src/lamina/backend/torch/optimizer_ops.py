@@ -130,6 +130,13 @@ def _fusable(variables: Tensors, grads: Tensors) -> bool:
             and all(g.dtype == torch.float32 for g in grads) and not _tracing())
 
 
+def _laid_out_as(grads: Tensors, variables: Tensors) -> list[torch.Tensor]:
+    """The gradients in their variables' memory layout. torch's fused CPU kernels for SGD and Adagrad (torch
+    2.13) misread a gradient whose strides differ from its variable's, as the gradient of a kernel permuted in
+    the forward pass (a convolution's, an LSTM's) has; such gradients are copied first."""
+    return [g if g.stride() == v.stride() else g.contiguous() for g, v in zip(grads, variables)]
+
+
 # Adam adds epsilon to the bias-corrected sqrt(velocity), Keras to the uncorrected one, so the kernel gets
 # epsilon / sqrt(1 - beta_2^t): a Python number that changes every step. That number comes from a host
 # copy of the step count, kept in step with the device counter through torch's version counter of the
@@ -158,8 +165,8 @@ def adam_update(variables: Tensors, grads: Tensors, momentums: Tensors, velociti
     # A rate held in a variable goes in as a Python number (read from the device only when it changed): the
     # CPU kernels are slower with a tensor rate, the AdamW one most (measured on the W1 MLP).
     rate = _host_value(learning_rate) if isinstance(learning_rate, Variable) else _as_tensor(learning_rate)
-    kernel(list(variables), list(grads), list(momentums), list(velocities), list(velocity_maxima or []),
-           [step] * len(variables), amsgrad=bool(velocity_maxima), lr=rate,
+    kernel(list(variables), _laid_out_as(grads, variables), list(momentums), list(velocities),
+           list(velocity_maxima or []), [step] * len(variables), amsgrad=bool(velocity_maxima), lr=rate,
            beta1=beta_1, beta2=beta_2, weight_decay=float(weight_decay),
            eps=epsilon / math.sqrt(1.0 - beta_2 ** (done + 1)), maximize=False)
     iterations._lamina_host_count = (iterations._version + 1, done + 1)  # the optimizer counts the step next
@@ -179,16 +186,16 @@ def sgd_update(variables: Tensors, grads: Tensors, momentums: Tensors | None, le
         common.sgd_update(variables, grads, momentums, learning_rate, momentum, nesterov)
         return
     if not momentums:
-        torch._fused_sgd_(list(variables), list(grads), [], weight_decay=0.0, momentum=0.0,
+        torch._fused_sgd_(list(variables), _laid_out_as(grads, variables), [], weight_decay=0.0, momentum=0.0,
                           lr=_as_tensor(learning_rate), dampening=0.0, nesterov=False, maximize=False,
                           is_first_step=False)
         return
     if isinstance(learning_rate, Variable) and not nesterov:
-        torch._fused_sgd_(list(variables), list(grads), list(momentums), weight_decay=0.0, momentum=float(momentum),
-                          lr=-1.0, dampening=1.0 - _host_value(learning_rate), nesterov=False, maximize=True,
-                          is_first_step=False)
+        torch._fused_sgd_(list(variables), _laid_out_as(grads, variables), list(momentums), weight_decay=0.0,
+                          momentum=float(momentum), lr=-1.0, dampening=1.0 - _host_value(learning_rate),
+                          nesterov=False, maximize=True, is_first_step=False)
         return
-    scaled = torch._foreach_mul(list(grads), _as_tensor(learning_rate))
+    scaled = torch._foreach_mul(_laid_out_as(grads, variables), _as_tensor(learning_rate))
     torch._fused_sgd_(list(variables), scaled, list(momentums), weight_decay=0.0, momentum=float(momentum), lr=-1.0,
                       dampening=0.0, nesterov=bool(nesterov), maximize=True, is_first_step=False)
 
@@ -216,7 +223,7 @@ def adagrad_update(variables: Tensors, grads: Tensors, accumulators: Tensors, le
         common.adagrad_update(variables, grads, accumulators, learning_rate, epsilon, initial_accumulator_value)
         return
     steps = [_one(variables[0].device)] * len(variables)  # with lr_decay=0 the kernel's step count does not matter
-    torch._fused_adagrad_(list(variables), list(grads), list(accumulators), steps,
+    torch._fused_adagrad_(list(variables), _laid_out_as(grads, variables), list(accumulators), steps,
                           lr=_as_tensor(learning_rate), lr_decay=0.0, weight_decay=0.0,
                           eps=math.sqrt(start + epsilon) - math.sqrt(start), maximize=False)
 
