@@ -1,6 +1,6 @@
-"""`keras.preprocessing`'s names: timeseries_dataset_from_array, and Keras 2's `preprocessing.sequence`."""
+"""`keras.preprocessing`'s names: timeseries_dataset_from_array, and Keras 2's `sequence` and `image` modules."""
 
-from lamina.preprocessing import sequence
+from lamina.preprocessing import image, sequence
 from lamina.utils.timeseries import timeseries_dataset_from_array
 
-__all__ = ["sequence", "timeseries_dataset_from_array"]
+__all__ = ["image", "sequence", "timeseries_dataset_from_array"]

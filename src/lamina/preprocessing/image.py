@@ -1,0 +1,630 @@
+"""Keras 2's `preprocessing.image`: ImageDataGenerator and its iterators, and the image file helpers.
+
+The iterators are PyDatasets: fit, fit_generator, evaluate and predict take them, one pass per epoch;
+`iterator.next()` cycles over the data endlessly as Keras 2's `next(iterator)` did.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from lamina import backend
+from lamina.config import standardize_data_format
+from lamina.preprocessing.image_transforms import FILL_MODES, affine_matrix, apply_affine_batch, flip_axis
+from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from lamina.utils.py_dataset import PyDataset
+
+__all__ = ["DataFrameIterator", "DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator",
+           "array_to_img", "flip_axis", "img_to_array", "load_img", "save_img"]
+
+WHITE_LIST_FORMATS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
+
+
+# --- iterators ------------------------------------------------------------------------------------------
+
+
+class Iterator(PyDataset):
+    """Batches of `batch_size` samples out of `n`, reshuffled after each epoch when `shuffle`.
+
+    With a seed, batch k of the iterator's life draws its shuffle and transforms from RandomState(seed + k).
+    """
+
+    white_list_formats = WHITE_LIST_FORMATS
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        self.n, self.batch_size, self.shuffle, self.seed = int(n), int(batch_size), bool(shuffle), seed
+        self.batch_index = 0
+        self.total_batches_seen = 0
+        self.index_array: np.ndarray | None = None
+        self.lock = threading.Lock()
+        self._unseeded = np.random.RandomState()
+
+    def _rng(self) -> np.random.RandomState:
+        if self.seed is None:
+            return self._unseeded
+        return np.random.RandomState(self.seed + self.total_batches_seen)
+
+    def _set_index_array(self, rng: np.random.RandomState) -> None:
+        self.index_array = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+
+    def __len__(self) -> int:
+        return (self.n + self.batch_size - 1) // self.batch_size
+
+    def __getitem__(self, index: int) -> Any:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{type(self).__name__} has {len(self)} batches, got index {index}.")
+        index %= len(self)
+        with self.lock:
+            rng = self._rng()
+            self.total_batches_seen += 1
+            if self.index_array is None:
+                self._set_index_array(rng)
+            chosen = self.index_array[index * self.batch_size:(index + 1) * self.batch_size]
+        return self._get_batches_of_transformed_samples(chosen, rng)
+
+    def on_epoch_end(self) -> None:
+        self._set_index_array(self._rng())
+
+    def reset(self) -> None:
+        self.batch_index = 0
+
+    def next(self) -> Any:
+        """The next batch, cycling over the data endlessly (Keras 2's `next(iterator)`)."""
+        with self.lock:
+            if self.batch_index == 0:
+                self._set_index_array(self._rng())
+            index = self.batch_index
+            self.batch_index = (index + 1) % len(self)
+        return self[index]
+
+    def _get_batches_of_transformed_samples(self, index_array: np.ndarray, rng: np.random.RandomState) -> Any:
+        raise NotImplementedError
+
+
+def _augment(generator: ImageDataGenerator | None, batch: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    if generator is None:
+        return batch
+    return generator._transform_and_standardize(batch, rng)
+
+
+def _save_batch(batch: np.ndarray, index_array: np.ndarray, data_format: str, save_to_dir: str | None,
+                prefix: str, save_format: str, rng: np.random.RandomState) -> None:
+    if not save_to_dir:
+        return
+    for image, index in zip(batch, index_array):
+        name = f"{prefix}_{index}_{rng.randint(10000)}.{save_format}"
+        array_to_img(image, data_format, scale=True).save(os.path.join(save_to_dir, name))
+
+
+class NumpyArrayIterator(Iterator):
+    """Batches of augmented images from an array (and labels, sample weights and extra inputs)."""
+
+    def __init__(self, x: Any, y: Any, image_data_generator: ImageDataGenerator | None, batch_size: int = 32,
+                 shuffle: bool = False, sample_weight: Any = None, seed: int | None = None,
+                 data_format: str | None = None, save_to_dir: str | None = None, save_prefix: str = "",
+                 save_format: str = "png", subset: str | None = None, ignore_class_split: bool = False,
+                 dtype: str | None = None) -> None:
+        self.dtype = dtype or backend.floatx()
+        self.data_format = standardize_data_format(data_format)
+        extra: list[np.ndarray] = []
+        if isinstance(x, (tuple, list)):
+            extra = [np.asarray(part) for part in (x[1] if isinstance(x[1], list) else [x[1]])]
+            x = x[0]
+            for part in extra:
+                if len(part) != len(x):
+                    raise ValueError(f"All arrays in x must have the same length: the images have {len(x)}, "
+                                     f"another input has {len(part)}.")
+        if y is not None and len(x) != len(y):
+            raise ValueError(f"x (images) and y (labels) must have the same length, got {len(x)} and {len(y)}.")
+        if sample_weight is not None and len(x) != len(sample_weight):
+            raise ValueError(f"x (images) and sample_weight must have the same length, got {len(x)} and "
+                             f"{len(sample_weight)}.")
+        if subset is not None:
+            x, y, sample_weight, extra = self._subset(x, y, sample_weight, extra, subset, image_data_generator,
+                                                      ignore_class_split)
+        self.x = np.asarray(x, dtype=self.dtype)
+        if self.x.ndim != 4:
+            raise ValueError(f"x must be a batch of images of rank 4, got an array of shape {self.x.shape}.")
+        channel_axis = 3 if self.data_format == "channels_last" else 1
+        if self.x.shape[channel_axis] not in (1, 3, 4):
+            warnings.warn(f"x has {self.x.shape[channel_axis]} channels on axis {channel_axis} "
+                          f"({self.data_format}); images have 1, 3 or 4. Shape: {self.x.shape}.", UserWarning,
+                          stacklevel=3)
+        self.x_misc = extra
+        self.y = None if y is None else np.asarray(y)
+        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
+        self.image_data_generator = image_data_generator
+        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, save_format
+        super().__init__(self.x.shape[0], batch_size, shuffle, seed)
+
+    @staticmethod
+    def _subset(x: Any, y: Any, sample_weight: Any, extra: list, subset: str, generator: Any,
+                ignore_class_split: bool) -> tuple:
+        if subset not in ("training", "validation"):
+            raise ValueError(f"subset must be 'training' or 'validation', got {subset!r}.")
+        split = int(len(x) * getattr(generator, "_validation_split", 0.0))
+        if (y is not None and not ignore_class_split
+                and not np.array_equal(np.unique(y[:split]), np.unique(y[split:]))):
+            raise ValueError("The training and validation subsets hold different classes after the split; if the "
+                             "arrays are sorted by label, shuffle them first (or pass ignore_class_split=True).")
+        part = slice(None, split) if subset == "validation" else slice(split, None)  # validation comes first
+        pick = lambda a: None if a is None else a[part]  # noqa: E731
+        return x[part], pick(y), pick(sample_weight), [a[part] for a in extra]
+
+    def _get_batches_of_transformed_samples(self, index_array: np.ndarray, rng: np.random.RandomState) -> Any:
+        batch = _augment(self.image_data_generator, self.x[index_array].astype(self.dtype), rng)
+        _save_batch(batch, index_array, self.data_format, self.save_to_dir, self.save_prefix, self.save_format,
+                    rng)
+        inputs = batch if not self.x_misc else [batch] + [part[index_array] for part in self.x_misc]
+        if self.y is None:
+            return inputs
+        if self.sample_weight is None:
+            return inputs, self.y[index_array]
+        return inputs, self.y[index_array], self.sample_weight[index_array]
+
+
+class BatchFromFilesMixin:
+    """Reads, resizes, augments and labels batches of image files (DirectoryIterator, DataFrameIterator)."""
+
+    def set_processing_attrs(self, image_data_generator: Any, target_size: Sequence[int], color_mode: str,
+                             data_format: str, save_to_dir: str | None, save_prefix: str, save_format: str,
+                             subset: str | None, interpolation: str, keep_aspect_ratio: bool) -> None:
+        if color_mode not in ("rgb", "rgba", "grayscale"):
+            raise ValueError(f"color_mode must be 'rgb', 'rgba' or 'grayscale', got {color_mode!r}.")
+        self.image_data_generator = image_data_generator
+        self.target_size = tuple(int(v) for v in target_size)
+        self.color_mode, self.data_format = color_mode, data_format
+        self.keep_aspect_ratio, self.interpolation = keep_aspect_ratio, interpolation
+        channels = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
+        self.image_shape = (self.target_size + (channels,) if data_format == "channels_last"
+                            else (channels,) + self.target_size)
+        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, save_format
+        if subset is not None and subset not in ("training", "validation"):
+            raise ValueError(f"subset must be 'training' or 'validation', got {subset!r}.")
+        fraction = getattr(image_data_generator, "_validation_split", 0.0)
+        self.split = None if subset is None else ((0, fraction) if subset == "validation" else (fraction, 1))
+        self.subset = subset
+
+    def _load(self, path: str) -> np.ndarray:
+        img = load_img(path, color_mode=self.color_mode, target_size=self.target_size,
+                       interpolation=self.interpolation, keep_aspect_ratio=self.keep_aspect_ratio)
+        x = img_to_array(img, data_format=self.data_format, dtype=self.dtype)
+        img.close()
+        return x
+
+    def _get_batches_of_transformed_samples(self, index_array: np.ndarray, rng: np.random.RandomState) -> Any:
+        paths = self.filepaths
+        batch = np.stack([self._load(paths[i]) for i in index_array]) if len(index_array) else \
+            np.zeros((0,) + self.image_shape, self.dtype)
+        batch = _augment(self.image_data_generator, batch, rng)
+        _save_batch(batch, index_array, self.data_format, self.save_to_dir, self.save_prefix, self.save_format,
+                    rng)
+        mode = self.class_mode
+        if mode is None:
+            return batch
+        if mode == "input":
+            labels: Any = batch.copy()
+        elif mode in ("binary", "sparse"):
+            labels = self.classes[index_array].astype(self.dtype)
+        elif mode == "categorical":
+            labels = np.eye(len(self.class_indices), dtype=self.dtype)[self.classes[index_array]]
+        elif mode == "multi_output":
+            labels = [np.asarray(output)[index_array] for output in self.labels]
+        else:  # raw
+            labels = np.asarray(self.labels)[index_array]
+        weights = self.sample_weight
+        return (batch, labels) if weights is None else (batch, labels, weights[index_array])
+
+
+def _valid_files(directory: str, formats: tuple[str, ...], follow_links: bool) -> list[tuple[str, str]]:
+    found = []
+    for root, _, files in sorted(os.walk(directory, followlinks=follow_links), key=lambda entry: entry[0]):
+        found += [(root, name) for name in sorted(files) if name.lower().endswith(formats)]
+    return found
+
+
+class DirectoryIterator(BatchFromFilesMixin, Iterator):
+    """Batches of augmented images read from one subfolder per class."""
+
+    allowed_class_modes = ("categorical", "binary", "sparse", "input", None)
+
+    def __init__(self, directory: str, image_data_generator: Any, target_size: Sequence[int] = (256, 256),
+                 color_mode: str = "rgb", classes: Sequence[str] | None = None, class_mode: str | None = "categorical",
+                 batch_size: int = 32, shuffle: bool = True, seed: int | None = None, data_format: str | None = None,
+                 save_to_dir: str | None = None, save_prefix: str = "", save_format: str = "png",
+                 follow_links: bool = False, subset: str | None = None, interpolation: str = "nearest",
+                 keep_aspect_ratio: bool = False, dtype: str | None = None) -> None:
+        self.dtype = dtype or backend.floatx()
+        self.set_processing_attrs(image_data_generator, target_size, color_mode,
+                                  standardize_data_format(data_format), save_to_dir, save_prefix, save_format,
+                                  subset, interpolation, keep_aspect_ratio)
+        if class_mode not in self.allowed_class_modes:
+            raise ValueError(f"class_mode must be one of {self.allowed_class_modes}, got {class_mode!r}.")
+        if not os.path.isdir(directory):
+            raise ValueError(f"directory must be an existing folder, got {directory!r}.")
+        self.directory, self.class_mode = directory, class_mode
+        if not classes:
+            classes = [name for name in sorted(os.listdir(directory)) if os.path.isdir(os.path.join(directory, name))]
+        self.num_classes = len(classes)
+        self.class_indices = {name: i for i, name in enumerate(classes)}
+        self.filenames: list[str] = []
+        labels: list[int] = []
+        for name in classes:
+            folder = os.path.join(directory, name)
+            files = _valid_files(folder, self.white_list_formats, follow_links)
+            if self.split:
+                files = files[int(self.split[0] * len(files)):int(self.split[1] * len(files))]
+            self.filenames += [os.path.join(name, os.path.relpath(os.path.join(root, f), folder)) for root, f in files]
+            labels += [self.class_indices[name]] * len(files)
+        self.samples = len(self.filenames)
+        self.classes = np.asarray(labels, dtype="int32")
+        print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
+        self._filepaths = [os.path.join(directory, name) for name in self.filenames]
+        super().__init__(self.samples, batch_size, shuffle, seed)
+
+    @property
+    def filepaths(self) -> list[str]:
+        return self._filepaths
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.classes
+
+    @property
+    def sample_weight(self) -> None:
+        return None
+
+
+class DataFrameIterator(BatchFromFilesMixin, Iterator):
+    """Batches of augmented images whose paths (and labels) are columns of a pandas DataFrame."""
+
+    allowed_class_modes = ("binary", "categorical", "input", "multi_output", "raw", "sparse", None)
+
+    def __init__(self, dataframe: Any, directory: str | None = None, image_data_generator: Any = None,
+                 x_col: str = "filename", y_col: Any = "class", weight_col: str | None = None,
+                 target_size: Sequence[int] = (256, 256), color_mode: str = "rgb",
+                 classes: Sequence[str] | None = None, class_mode: str | None = "categorical", batch_size: int = 32,
+                 shuffle: bool = True, seed: int | None = None, data_format: str | None = "channels_last",
+                 save_to_dir: str | None = None, save_prefix: str = "", save_format: str = "png",
+                 subset: str | None = None, interpolation: str = "nearest", keep_aspect_ratio: bool = False,
+                 dtype: str | None = "float32", validate_filenames: bool = True) -> None:
+        self.dtype = dtype or backend.floatx()
+        self.set_processing_attrs(image_data_generator, target_size, color_mode,
+                                  standardize_data_format(data_format), save_to_dir, save_prefix, save_format,
+                                  subset, interpolation, keep_aspect_ratio)
+        if class_mode not in self.allowed_class_modes:
+            raise ValueError(f"class_mode must be one of {self.allowed_class_modes}, got {class_mode!r}.")
+        if x_col not in dataframe.columns:
+            raise ValueError(f"x_col={x_col!r} is not a column of the dataframe (columns: {list(dataframe.columns)}).")
+        df = dataframe.copy()
+        self.directory, self.class_mode = directory or "", class_mode
+        self.x_col, self.y_col, self.weight_col = x_col, y_col, weight_col
+        if class_mode in ("binary", "categorical", "sparse"):
+            df[y_col] = df[y_col].map(lambda value: value if isinstance(value, list) else str(value))
+            wanted = list(classes) if classes else sorted({v for v in df[y_col] if not isinstance(v, list)})
+            df = df[df[y_col].isin(wanted)]
+            classes = wanted
+        if validate_filenames:
+            exists = df[x_col].map(lambda name: os.path.isfile(os.path.join(self.directory, name))
+                                   and str(name).lower().endswith(self.white_list_formats))
+            df = df[exists]
+        if self.split:
+            count = len(df)
+            df = df.iloc[int(self.split[0] * count):int(self.split[1] * count)]
+        self.filenames = list(df[x_col])
+        self._filepaths = [os.path.join(self.directory, name) for name in self.filenames]
+        self._sample_weight = df[weight_col].to_numpy() if weight_col else None
+        if class_mode in ("binary", "categorical", "sparse"):
+            self.class_indices = {name: i for i, name in enumerate(classes)}
+            self.classes = np.asarray([self.class_indices[v] for v in df[y_col]], dtype="int32")
+            self.num_classes = len(classes)
+            print(f"Found {len(self.filenames)} validated image filenames belonging to {self.num_classes} classes.")
+        else:
+            self.class_indices, self.num_classes = {}, 0
+            if class_mode == "multi_output":
+                self._targets = [df[column].to_numpy() for column in y_col]
+            elif class_mode == "raw":
+                self._targets = df[y_col].to_numpy()
+            print(f"Found {len(self.filenames)} validated image filenames.")
+        super().__init__(len(self.filenames), batch_size, shuffle, seed)
+
+    @property
+    def filepaths(self) -> list[str]:
+        return self._filepaths
+
+    @property
+    def labels(self) -> Any:
+        if self.class_mode in ("multi_output", "raw"):
+            return self._targets
+        return self.classes
+
+    @property
+    def sample_weight(self) -> np.ndarray | None:
+        return self._sample_weight
+
+
+# --- the generator --------------------------------------------------------------------------------------
+
+
+def _range_pair(value: Any, name: str) -> list[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [1 - value, 1 + value]
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+        return [float(value[0]), float(value[1])]
+    raise ValueError(f"{name} must be a float or a pair of floats, got {value!r}.")
+
+
+def _shift(value: Any, size: int, rng: np.random.RandomState) -> float:
+    """A shift drawn as Keras 2 draws it: from a list or below an int (random sign), or a float fraction."""
+    if isinstance(value, float):
+        shift = rng.uniform(-value, value)
+    else:
+        shift = rng.choice(value) * rng.choice([-1, 1])
+    if np.max(value) < 1:
+        shift *= size
+    return shift
+
+
+class ImageDataGenerator:
+    """Keras 2's augmenting image batcher: random affine transforms, flips, channel and brightness shifts,
+    then rescaling and normalization, applied to each image of each batch that its iterators produce."""
+
+    def __init__(self, featurewise_center: bool = False, samplewise_center: bool = False,
+                 featurewise_std_normalization: bool = False, samplewise_std_normalization: bool = False,
+                 zca_whitening: bool = False, zca_epsilon: float = 1e-6, rotation_range: float = 0,
+                 width_shift_range: Any = 0.0, height_shift_range: Any = 0.0,
+                 brightness_range: Sequence[float] | None = None, shear_range: float = 0.0, zoom_range: Any = 0.0,
+                 channel_shift_range: float = 0.0, fill_mode: str = "nearest", cval: float = 0.0,
+                 horizontal_flip: bool = False, vertical_flip: bool = False, rescale: float | None = None,
+                 preprocessing_function: Callable | None = None, data_format: str | None = None,
+                 validation_split: float = 0.0, interpolation_order: int = 1, dtype: str | None = None) -> None:
+        self.data_format = standardize_data_format(data_format)
+        self.dtype = dtype or backend.floatx()
+        if fill_mode not in FILL_MODES:
+            raise ValueError(f"fill_mode must be one of {FILL_MODES}, got {fill_mode!r}.")
+        if validation_split and not 0 < validation_split < 1:
+            raise ValueError(f"validation_split must be strictly between 0 and 1, got {validation_split}.")
+        if brightness_range is not None and (not isinstance(brightness_range, (tuple, list))
+                                             or len(brightness_range) != 2):
+            raise ValueError(f"brightness_range must be a pair of floats, got {brightness_range!r}.")
+        self.featurewise_center, self.samplewise_center = featurewise_center, samplewise_center
+        self.featurewise_std_normalization = featurewise_std_normalization
+        self.samplewise_std_normalization = samplewise_std_normalization
+        self.zca_whitening, self.zca_epsilon = zca_whitening, zca_epsilon
+        self.rotation_range, self.shear_range = rotation_range, shear_range
+        self.width_shift_range, self.height_shift_range = width_shift_range, height_shift_range
+        self.brightness_range, self.channel_shift_range = brightness_range, channel_shift_range
+        self.zoom_range = _range_pair(zoom_range, "zoom_range")
+        self.fill_mode, self.cval = fill_mode, cval
+        self.horizontal_flip, self.vertical_flip = horizontal_flip, vertical_flip
+        self.rescale, self.preprocessing_function = rescale, preprocessing_function
+        self.interpolation_order = interpolation_order
+        self._validation_split = validation_split
+        self.channel_axis, self.row_axis, self.col_axis = (3, 1, 2) if self.data_format == "channels_last" \
+            else (1, 2, 3)
+        self.mean = self.std = self.zca_whitening_matrix = None
+        self._implied_settings()
+
+    def _implied_settings(self) -> None:
+        if self.zca_whitening:
+            if not self.featurewise_center:
+                self.featurewise_center = True
+                warnings.warn("zca_whitening turns featurewise_center on.", UserWarning, stacklevel=3)
+            if self.featurewise_std_normalization:
+                self.featurewise_std_normalization = False
+                warnings.warn("zca_whitening turns featurewise_std_normalization off.", UserWarning, stacklevel=3)
+        if self.featurewise_std_normalization and not self.featurewise_center:
+            self.featurewise_center = True
+            warnings.warn("featurewise_std_normalization turns featurewise_center on.", UserWarning, stacklevel=3)
+        if self.samplewise_std_normalization and not self.samplewise_center:
+            self.samplewise_center = True
+            warnings.warn("samplewise_std_normalization turns samplewise_center on.", UserWarning, stacklevel=3)
+
+    # --- iterators
+
+    def flow(self, x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True, sample_weight: Any = None,
+             seed: int | None = None, save_to_dir: str | None = None, save_prefix: str = "",
+             save_format: str = "png", ignore_class_split: bool = False,
+             subset: str | None = None) -> NumpyArrayIterator:
+        """Batches of augmented images (and labels) from arrays; subset="validation" takes the first part."""
+        return NumpyArrayIterator(x, y, self, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight,
+                                  seed=seed, data_format=self.data_format, save_to_dir=save_to_dir,
+                                  save_prefix=save_prefix, save_format=save_format,
+                                  ignore_class_split=ignore_class_split, subset=subset, dtype=self.dtype)
+
+    def flow_from_directory(self, directory: str, target_size: Sequence[int] = (256, 256), color_mode: str = "rgb",
+                            classes: Sequence[str] | None = None, class_mode: str | None = "categorical",
+                            batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
+                            save_to_dir: str | None = None, save_prefix: str = "", save_format: str = "png",
+                            follow_links: bool = False, subset: str | None = None, interpolation: str = "nearest",
+                            keep_aspect_ratio: bool = False) -> DirectoryIterator:
+        """Batches of augmented images read from one subfolder of `directory` per class."""
+        return DirectoryIterator(directory, self, target_size=target_size, color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
+                                 shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, follow_links=follow_links, subset=subset,
+                                 interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype)
+
+    def flow_from_dataframe(self, dataframe: Any, directory: str | None = None, x_col: str = "filename",
+                            y_col: Any = "class", weight_col: str | None = None,
+                            target_size: Sequence[int] = (256, 256), color_mode: str = "rgb",
+                            classes: Sequence[str] | None = None, class_mode: str | None = "categorical",
+                            batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
+                            save_to_dir: str | None = None, save_prefix: str = "", save_format: str = "png",
+                            subset: str | None = None, interpolation: str = "nearest",
+                            validate_filenames: bool = True, **kwargs: Any) -> DataFrameIterator:
+        """Batches of augmented images whose file names (and labels) are columns of a pandas DataFrame."""
+        if class_mode == "other":
+            warnings.warn("class_mode='other' is deprecated: use class_mode='raw'.", DeprecationWarning, stacklevel=2)
+            class_mode = "raw"
+        for old in ("has_ext", "sort", "drop_duplicates"):
+            if kwargs.pop(old, None) is not None:
+                warnings.warn(f"flow_from_dataframe: {old} is deprecated and ignored.", DeprecationWarning,
+                              stacklevel=2)
+        if kwargs:
+            raise TypeError(f"flow_from_dataframe got unexpected arguments: {sorted(kwargs)}.")
+        return DataFrameIterator(dataframe, directory, self, x_col=x_col, y_col=y_col, weight_col=weight_col,
+                                 target_size=target_size, color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
+                                 shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, subset=subset, interpolation=interpolation,
+                                 dtype=self.dtype, validate_filenames=validate_filenames)
+
+    # --- per-image randomness and transforms
+
+    def _draw(self, img_shape: Sequence[int], rng: Any) -> dict[str, Any]:
+        rows, cols = img_shape[self.row_axis - 1], img_shape[self.col_axis - 1]
+        theta = rng.uniform(-self.rotation_range, self.rotation_range) if self.rotation_range else 0
+        tx = _shift(self.height_shift_range, rows, rng) if np.any(self.height_shift_range) else 0
+        ty = _shift(self.width_shift_range, cols, rng) if np.any(self.width_shift_range) else 0
+        shear = rng.uniform(-self.shear_range, self.shear_range) if self.shear_range else 0
+        if self.zoom_range[0] == 1 and self.zoom_range[1] == 1:
+            zx, zy = 1, 1
+        else:
+            zx, zy = rng.uniform(self.zoom_range[0], self.zoom_range[1], 2)
+        flip_horizontal = bool(rng.random_sample() < 0.5) and self.horizontal_flip
+        flip_vertical = bool(rng.random_sample() < 0.5) and self.vertical_flip
+        channel_shift = None
+        if self.channel_shift_range != 0:
+            channel_shift = rng.uniform(-self.channel_shift_range, self.channel_shift_range)
+        brightness = rng.uniform(*self.brightness_range) if self.brightness_range is not None else None
+        return {"theta": theta, "tx": tx, "ty": ty, "shear": shear, "zx": zx, "zy": zy,
+                "flip_horizontal": flip_horizontal, "flip_vertical": flip_vertical,
+                "channel_shift_intensity": channel_shift, "brightness": brightness}
+
+    def get_random_transform(self, img_shape: Sequence[int], seed: int | None = None) -> dict[str, Any]:
+        """Random parameters for one image: theta, tx, ty, shear, zx, zy, flips, channel shift, brightness."""
+        return self._draw(img_shape, np.random.RandomState(seed) if seed is not None else np.random)
+
+    def _to_last(self, batch: np.ndarray) -> np.ndarray:
+        return batch if self.data_format == "channels_last" else np.moveaxis(batch, 1, -1)
+
+    def _from_last(self, batch: np.ndarray) -> np.ndarray:
+        return batch if self.data_format == "channels_last" else np.moveaxis(batch, -1, 1)
+
+    def _apply_batch(self, batch: np.ndarray, params: list[dict[str, Any]]) -> np.ndarray:
+        """apply_transform over a (N, ...) batch, vectorised across images."""
+        x = self._to_last(np.asarray(batch))
+        height, width = x.shape[1:3]
+        matrices = [affine_matrix(p.get("theta", 0), p.get("tx", 0), p.get("ty", 0), p.get("shear", 0),
+                                  p.get("zx", 1), p.get("zy", 1), height, width) for p in params]
+        moved = [i for i, m in enumerate(matrices) if m is not None]
+        if moved:
+            x = x.copy()
+            x[moved] = apply_affine_batch(x[moved], np.stack([matrices[i] for i in moved]), self.fill_mode,
+                                          self.cval, self.interpolation_order)
+        shifts = [p.get("channel_shift_intensity") for p in params]
+        if any(s is not None for s in shifts):
+            low, high = x.min(axis=(1, 2, 3), keepdims=True), x.max(axis=(1, 2, 3), keepdims=True)
+            amount = np.array([s or 0.0 for s in shifts], dtype=x.dtype)[:, None, None, None]
+            x = np.clip(x + amount, low, high)
+        for key, axis in (("flip_horizontal", 2), ("flip_vertical", 1)):
+            mask = np.array([bool(p.get(key, False)) for p in params])
+            if mask.any():
+                x = np.where(mask[:, None, None, None], np.flip(x, axis), x)
+        for i, p in enumerate(params):
+            if p.get("brightness") is not None:
+                x[i] = _brightness(x[i], p["brightness"])
+        return self._from_last(x)
+
+    def apply_transform(self, x: np.ndarray, transform_parameters: dict[str, Any]) -> np.ndarray:
+        """One image transformed by the given parameters (see get_random_transform)."""
+        x = np.asarray(x)
+        if x.ndim != 3:
+            raise ValueError(f"apply_transform takes one image of rank 3, got shape {x.shape}.")
+        return self._apply_batch(x[None], [transform_parameters])[0]
+
+    def random_transform(self, x: np.ndarray, seed: int | None = None) -> np.ndarray:
+        """One image with a random transformation applied."""
+        return self.apply_transform(x, self.get_random_transform(np.shape(x), seed))
+
+    def standardize(self, x: np.ndarray) -> np.ndarray:
+        """preprocessing_function, rescale, then sample- and feature-wise normalization, in place where possible."""
+        if self.preprocessing_function:
+            x = self.preprocessing_function(x)
+        return self._normalize(x, batched=False)
+
+    def _normalize(self, x: np.ndarray, batched: bool) -> np.ndarray:
+        if self.rescale:
+            x *= self.rescale
+        axes = tuple(range(1, x.ndim)) if batched else None
+        if self.samplewise_center:
+            x -= np.mean(x, axis=axes, keepdims=True)
+        if self.samplewise_std_normalization:
+            x /= np.std(x, axis=axes, keepdims=True) + 1e-6
+        if self.featurewise_center:
+            if self.mean is None:
+                warnings.warn("featurewise_center is set but the generator has not been fit: call .fit(x) first.",
+                              UserWarning, stacklevel=3)
+            else:
+                x -= self.mean
+        if self.featurewise_std_normalization:
+            if self.std is None:
+                warnings.warn("featurewise_std_normalization is set but the generator has not been fit: call "
+                              ".fit(x) first.", UserWarning, stacklevel=3)
+            else:
+                x /= self.std + 1e-6
+        if self.zca_whitening:
+            if self.zca_whitening_matrix is None:
+                warnings.warn("zca_whitening is set but the generator has not been fit: call .fit(x) first.",
+                              UserWarning, stacklevel=3)
+            else:
+                size = int(np.prod(x.shape[-3:]))
+                x = (x.reshape(-1, size) @ self.zca_whitening_matrix).reshape(x.shape).astype(x.dtype)
+        return x
+
+    def _transform_and_standardize(self, batch: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        params = [self._draw(batch.shape[1:], rng) for _ in range(len(batch))]
+        x = self._apply_batch(batch.astype(self.dtype), params).astype(self.dtype)
+        if self.preprocessing_function:  # takes and returns one image
+            x = np.stack([self.preprocessing_function(image) for image in x]).astype(self.dtype) if len(x) else x
+        return self._normalize(x, batched=True)
+
+    def fit(self, x: Any, augment: bool = False, rounds: int = 1, seed: int | None = None) -> None:
+        """Per-channel mean and std (and the ZCA matrix) of sample images, for the featurewise settings."""
+        x = np.array(x, dtype=self.dtype)
+        if x.ndim != 4:
+            raise ValueError(f"fit takes a batch of images of rank 4, got an array of shape {x.shape}.")
+        if x.shape[self.channel_axis] not in (1, 3, 4):
+            warnings.warn(f"fit: x has {x.shape[self.channel_axis]} channels on axis {self.channel_axis} "
+                          f"({self.data_format}); images have 1, 3 or 4.", UserWarning, stacklevel=2)
+        if self.rescale:
+            x *= self.rescale
+        if augment:
+            rng = np.random.RandomState(seed)
+            x = np.concatenate([self._apply_batch(x, [self._draw(x.shape[1:], rng) for _ in x])
+                                for _ in range(rounds)]).astype(self.dtype)
+        axes = (0, self.row_axis, self.col_axis)
+        shape = [1, 1, 1]
+        shape[self.channel_axis - 1] = x.shape[self.channel_axis]
+        if self.featurewise_center:
+            self.mean = np.mean(x, axis=axes).reshape(shape)
+            x -= self.mean
+        if self.featurewise_std_normalization:
+            self.std = np.std(x, axis=axes).reshape(shape)
+            x /= self.std + 1e-6
+        if self.zca_whitening:
+            flat = x.reshape(len(x), -1)
+            u, s, _ = np.linalg.svd(flat.T, full_matrices=False)
+            self.zca_whitening_matrix = (u * (np.sqrt(len(x)) / (s + self.zca_epsilon))) @ u.T
+
+
+def _brightness(image: np.ndarray, factor: float) -> np.ndarray:
+    """Pillow's brightness enhancement of one channels-last image, on the 0-255 scale."""
+    from PIL import ImageEnhance
+
+    low, high = np.min(image), np.max(image)
+    outside = low < 0 or high > 255
+    img = array_to_img(image, data_format="channels_last", scale=bool(outside))
+    out = img_to_array(ImageEnhance.Brightness(img).enhance(factor), data_format="channels_last")
+    if outside:  # back to the image's own range
+        out = out / 255 * (high - low) + low
+    return out.astype(image.dtype)
