@@ -367,7 +367,7 @@ def test_unregistered_function_cannot_be_saved(tmp_path):
         model.save(tmp_path / "model.keras")
 
 
-@pytest.mark.parametrize("name, message", [("model.h5", "HDF5"), ("model.hdf5", "HDF5"), ("model.zip", ".keras")])
+@pytest.mark.parametrize("name, message", [("model.zip", ".keras"), ("model.weights", ".keras")])
 def test_save_needs_a_keras_path(tmp_path, name, message):
     with pytest.raises(ValueError, match=message):
         sequential().save(tmp_path / name)
@@ -620,3 +620,16 @@ def test_corrupted_weights_file(tmp_path):
     path.write_bytes(b"PK\x03\x04" + RNG.bytes(300))
     with pytest.raises(ValueError, match="model.weights.npz"):
         load_weights(sequential(), path)
+
+
+def test_include_optimizer_applies_to_h5_files_only(tmp_path):
+    model = sequential()
+    model.compile("adam", "mse")
+    model.fit(np.zeros((4, 4), "float32"), np.zeros((4, 3), "float32"), verbose=0)
+    model.save(tmp_path / "m.h5", include_optimizer=False)
+    loaded = load_model(tmp_path / "m.h5", custom_objects={"ScaledDense": ScaledDense})
+    assert loaded.optimizer is None  # as Keras 2: without the optimizer, no training config either
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="include_optimizer"):
+        model.save(tmp_path / "m.keras", include_optimizer=False)

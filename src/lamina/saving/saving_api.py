@@ -28,10 +28,19 @@ _LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, Attrib
 # --- save ------------------------------------------------------------------------------------------------
 
 
-def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, zipped: bool | None = None) -> None:
-    """Save architecture, weights, compile arguments and optimizer state to a `.keras` file, atomically."""
+def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, zipped: bool | None = None,
+               **kwargs: Any) -> None:
+    """Save architecture, weights, compile arguments and optimizer state to a `.keras` file, atomically (or to
+    Keras 2's `.h5` file, which also takes `include_optimizer`)."""
     if legacy_h5.is_legacy_path(filepath):
-        return legacy_h5.save_model(model, filepath, overwrite=overwrite)
+        unknown = sorted(set(kwargs) - {"include_optimizer", "save_format"})
+        if unknown:
+            raise ValueError(f"save_model to an .h5 file got unexpected argument(s) {unknown}.")
+        return legacy_h5.save_model(model, filepath, overwrite=overwrite,
+                                    include_optimizer=kwargs.get("include_optimizer", True))
+    if kwargs:
+        raise ValueError(f"Argument(s) {sorted(kwargs)} are not supported with the .keras format (Keras 3 refuses "
+                         "them too); `include_optimizer` applies to Keras 2's .h5 files only.")
     path = _checked_path(filepath, (".keras",), "save_model")
     if zipped is False:
         raise ValueError("save_model(zipped=False) would write an unzipped folder, which Lamina does not support; "
