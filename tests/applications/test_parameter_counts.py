@@ -1,7 +1,7 @@
 """Every architecture has exactly Keras's parameter count, with and without its classification top.
 
 The table holds Keras 3.15's `count_params()` for each model built with weights=None at its default input
-size. Lamina builds each on a 32x32 input, which is much faster and gives the same count: convolutional
+size. Lamina builds each on a 32x32 input (or its smallest), which is much faster and gives the same count: convolutional
 weights do not depend on the input size, and the heads pool globally, except VGG's, whose Flatten sees
 1x1x512 features instead of 7x7x512 (the test adds the difference in fc1's kernel). The largest models are
 built without the top only (building is what takes the time); their top is the head of their family's
@@ -23,23 +23,28 @@ COUNTS = {  # name: (include_top=True, include_top=False)
     "EfficientNetB2": (9177569, 7768569), "EfficientNetB3": (12320535, 10783535),
     "EfficientNetB4": (19466823, 17673823), "EfficientNetB5": (30562527, 28513527),
     "EfficientNetB6": (43265143, 40960143), "EfficientNetB7": (66658687, 64097687),
+    "DenseNet121": (8062504, 7037504), "DenseNet169": (14307880, 12642880), "DenseNet201": (20242984, 18321984),
+    "InceptionV3": (23851784, 21802784), "Xception": (22910480, 20861480),
 }
+MIN_SIZE = {"InceptionV3": 75, "Xception": 71}
 
 
 def _vgg_fc1_difference() -> int:
     return (7 * 7 * 512 - 512) * 4096
 
 
-BUILT_WITH_TOP = ("VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2", "EfficientNetB0")
+BUILT_WITH_TOP = ("VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2", "EfficientNetB0",
+                  "DenseNet121", "InceptionV3")
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
 def test_parameter_counts(name: str, zero_init: None) -> None:
     build = getattr(applications, name)
-    notop = build(weights=None, include_top=False, input_shape=(32, 32, 3))
+    size = MIN_SIZE.get(name, 32)
+    notop = build(weights=None, include_top=False, input_shape=(size, size, 3))
     assert notop.count_params() == COUNTS[name][1]
     if name in BUILT_WITH_TOP:
-        top = build(weights=None, input_shape=(32, 32, 3))
+        top = build(weights=None, input_shape=(size, size, 3))
         assert top.output_shape == (None, 1000)
         expected_top = COUNTS[name][0] - (_vgg_fc1_difference() if name.startswith("VGG") else 0)
         assert top.count_params() == expected_top

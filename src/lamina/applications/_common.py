@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
 import warnings
-from pathlib import Path
 from typing import Any, Callable
 
 from lamina import backend, layers
@@ -121,13 +121,11 @@ def fetch(fname: str, origin: str, file_hash: str | None = None) -> str:
     return get_file(fname, origin, file_hash=file_hash, cache_subdir="models")
 
 
-def load_weights(model: Any, weights: Any, imagenet_file: Callable[[], str] | None = None,
-                 by_name: bool = False) -> Any:
+def load_weights(model: Any, weights: Any, imagenet_file: Callable[[], str] | None = None) -> Any:
     """Load `weights` into `model`: "imagenet" through `imagenet_file`, else the file at that path.
 
-    Keras 2 HDF5 files are matched layer by layer in order, as Keras reads its published files, or by layer
-    name when `by_name` (for models whose weighted layers all have fixed names but whose layer order in
-    Lamina differs from Keras's, such as ResNet's, where Keras lists a block's shortcut after its main path).
+    Keras 2 HDF5 files (Keras's published weights among them) are matched layer by layer in the order Keras
+    lists a functional model's layers, as Keras reads them; other files load as `model.load_weights` does.
     """
     if weights is None:
         return model
@@ -137,26 +135,70 @@ def load_weights(model: Any, weights: Any, imagenet_file: Callable[[], str] | No
         weights = imagenet_file()
     from lamina.saving import legacy_h5
 
-    if by_name and legacy_h5.is_legacy_path(weights):
-        _check_layer_names(model, weights)
-        model.load_weights(weights, by_name=True)
+    if legacy_h5.is_legacy_path(weights):
+        legacy_h5.load_weights(_InKerasOrder(model), weights)
     else:
         model.load_weights(weights)
     return model
 
 
-def _check_layer_names(model: Any, path: Any) -> None:
-    """Loading by name skips the layers a file lacks: refuse a file that lacks any of the model's."""
-    from lamina.saving import legacy_h5
+class _InKerasOrder:
+    """A model seen with its layers in Keras's order, for loading a file whose weights are in that order."""
 
+    def __init__(self, model: Any) -> None:
+        self.name = model.name
+        self.built = model.built
+        self.layers = keras_layer_order(model)
+
+
+def keras_layer_order(model: Any) -> list[Any]:
+    """A functional model's layers as Keras lists them: by depth from the outputs, deepest first; layers at the
+    same depth in the order a depth-first walk from the outputs first meets them."""
+    from lamina.layers.input_layer import InputLayer
+
+    input_ids = {id(tensor) for tensor in model.inputs}
+    finished: set[int] = set()
+    nodes: list[Any] = []  # post-order: every node after the nodes feeding it
+    first_seen: dict[int, int] = {}
+    layers_by_id: dict[int, Any] = {}
+
+    def node_of(tensor: Any) -> Any:
+        layer, node_index, _ = tensor._history
+        return layer._inbound_nodes[node_index]
+
+    def visit(tensor: Any) -> None:
+        node = node_of(tensor)
+        if id(node) in finished:
+            return
+        is_input = isinstance(node.layer, InputLayer)
+        if not is_input and id(tensor) in input_ids:
+            finished.add(id(node))
+            return
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        layers_by_id[id(node.layer)] = node.layer
+        if not is_input:
+            for parent in node.input_tensors:
+                visit(parent)
+        finished.add(id(node))
+        nodes.append(node)
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20 * len(model.layers) + 1000))
     try:
-        with legacy_h5._open(Path(path)) as file:
-            group = file["model_weights"] if "layer_names" not in file.attrs and "model_weights" in file else file
-            saved = set(legacy_h5._names(group, "layer_names"))
-    except (OSError, KeyError, ValueError, TypeError) as error:
-        raise ValueError(f"Cannot load weights from {str(path)!r}: {error}") from error
-    missing = [layer.name for layer in model.layers if layer.weights and layer.name not in saved]
-    if missing:
-        shown = ", ".join(repr(name) for name in missing[:5]) + (", ..." if len(missing) > 5 else "")
-        raise ValueError(f"The weights file {str(path)!r} has no weights for {len(missing)} layers of "
-                         f"{model.name!r} ({shown}): it was saved from another model.")
+        for tensor in model.outputs:
+            visit(tensor)
+    finally:
+        sys.setrecursionlimit(limit)
+    in_graph = {id(node) for node in nodes}
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(nodes):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        if isinstance(node.layer, InputLayer):
+            continue
+        for parent in (node_of(tensor) for tensor in node.input_tensors):
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    ordered = sorted(layer_depth, key=lambda key: (-layer_depth[key], first_seen[key]))
+    return [layers_by_id[key] for key in ordered]

@@ -57,7 +57,7 @@ def ResNet(stack_fn: Callable[[Any], Any], preact: bool, use_bias: bool, include
         fname = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
         return _common.fetch(fname, BASE_WEIGHTS_PATH + fname, md5)
 
-    return _common.load_weights(model, weights, imagenet_file, by_name=True)
+    return _common.load_weights(model, weights, imagenet_file)
 
 
 def residual_block_v1(x: Any, filters: int, kernel_size: int = 3, stride: int = 1, conv_shortcut: bool = True,
