@@ -82,3 +82,24 @@ def test_a_killed_save_leaves_a_complete_file(tmp_path):
     assert not bad, f"{len(bad)} of {2 * TRIALS} files left by killed saves are not complete saves: {bad[:5]}"
     # the kills landed at different moments: both weight sets were found on disk
     assert {"first", "second"} <= set(outcomes), outcomes
+    # each save removes what killed savers left; only the last killed child's temporary files can remain
+    assert report["leftovers"] <= 2, report
+
+
+def test_a_save_removes_the_temporary_files_of_dead_writers_only(tmp_path):
+    """Temporary files name their machine and process: a save deletes those of dead processes of this machine."""
+    from lamina.saving import keras_file
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead_pid, live_pid = int(finished.stdout), os.getppid()
+    target = tmp_path / "m.keras"
+    dead = tmp_path / f".m.keras.{keras_file._HOST}.{dead_pid}.aaaa.tmp"
+    live = tmp_path / f".m.keras.{keras_file._HOST}.{live_pid}.bbbb.tmp"
+    elsewhere = tmp_path / f".m.keras.another-machine.{dead_pid}.cccc.tmp"
+    other_file = tmp_path / f".n.keras.{keras_file._HOST}.{dead_pid}.dddd.tmp"
+    for path in (dead, live, elsewhere, other_file):
+        path.write_bytes(b"partial")
+    keras_file.atomic_write(target, lambda stream: stream.write(b"whole"))
+    assert target.read_bytes() == b"whole"
+    assert not dead.exists() and live.exists() and elsewhere.exists() and other_file.exists()

@@ -253,7 +253,8 @@ def _model_shapes(model: Any) -> dict[str, np.ndarray]:
     from lamina.backend.common import standardize_dtype
     from lamina.saving import weights
 
-    variables = {**weights.layer_variables(model), **weights.optimizer_variables(getattr(model, "optimizer", None))}
+    variables = {**weights.layer_variables(model),
+                 **weights.optimizer_variables(getattr(model, "optimizer", None), model)}  # Keras's slot order
     return {path: _Spec(tuple(variable.shape), standardize_dtype(variable.dtype))
             for path, variable in variables.items()}
 

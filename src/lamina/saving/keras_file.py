@@ -13,6 +13,7 @@ import json
 import math
 import os
 import secrets
+import socket
 import zipfile
 import zlib
 from pathlib import Path
@@ -40,7 +41,8 @@ def atomic_write(filepath: Path, write: Callable[[BinaryIO], None]) -> None:
     a file that was already at the target is left as it was.
     """
     directory = filepath.parent
-    temporary = directory / f".{filepath.name}.{secrets.token_hex(6)}.tmp"
+    _remove_orphans(directory, filepath.name)
+    temporary = directory / f".{filepath.name}.{_HOST}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
     # os.open with mode 0o666 lets the umask set the permissions, as for any new file
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
@@ -54,6 +56,35 @@ def atomic_write(filepath: Path, write: Callable[[BinaryIO], None]) -> None:
             os.unlink(temporary)
         raise
     _fsync_directory(directory)
+
+
+# The temporary file's name says which process writes it: a later save removes those of processes that died
+# (killed mid-save) on this machine, and leaves alone those of live processes and of other machines.
+_HOST = "".join(c if c.isalnum() else "-" for c in socket.gethostname())[:40] or "host"
+
+
+def _remove_orphans(directory: Path, name: str) -> None:
+    """Delete the temporary files that dead processes of this machine left while writing `name`."""
+    prefix = f".{name}.{_HOST}."
+    try:
+        leftovers = [entry for entry in os.listdir(directory) if entry.startswith(prefix) and entry.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in leftovers:
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(directory / entry)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (another user's) or cannot be asked: keep its file
+    return True
 
 
 def _fsync_directory(directory: Path) -> None:
