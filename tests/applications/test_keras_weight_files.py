@@ -8,6 +8,7 @@ writes them into a folder, and `LAMINA_APPLICATION_FILES=<folder>` makes this fi
 
 from __future__ import annotations
 
+import json
 import lzma
 import os
 from pathlib import Path
@@ -96,3 +97,18 @@ FULL_FOLDER = os.environ.get("LAMINA_APPLICATION_FILES")
 def test_full_size_keras_file_predicts_as_keras(name: str, any_backend: str) -> None:
     folder = Path(str(FULL_FOLDER))
     _check(FULL[name], folder / f"{name}.h5", folder / f"{name}.npz")
+
+
+@pytest.mark.parametrize("name", ["ResNet50", "ResNet50V2", "DenseNet121", "Xception", "InceptionV3", "MobileNet",
+                                  "EfficientNetB0"])
+def test_weights_are_read_in_keras_order(name: str, zero_init: None) -> None:
+    """For models whose files are too big to keep: the layers that loading walks through, in order, hold
+    weights of the shapes that Keras's file holds, in Keras's order (layer_orders.json, written by Keras)."""
+    from lamina.applications._common import keras_layer_order
+
+    expected = json.loads((FIXTURES / "layer_orders.json").read_text())[name]
+    size = {"Xception": 71, "InceptionV3": 75}.get(name, 32)
+    model = getattr(applications, name)(weights=None, include_top=False, input_shape=(size, size, 3))
+    got = [[list(w.shape) for w in [*layer.trainable_weights, *layer.non_trainable_weights]]
+           for layer in keras_layer_order(model) if layer.weights]
+    assert got == expected
