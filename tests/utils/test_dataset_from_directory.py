@@ -12,7 +12,8 @@ Image = pytest.importorskip("PIL.Image")
 
 import lamina  # noqa: E402
 from lamina import backend, layers  # noqa: E402
-from lamina.utils import PyDataset, image_dataset_from_directory, text_dataset_from_directory  # noqa: E402
+from lamina.utils import (PyDataset, audio_dataset_from_directory, image_dataset_from_directory,  # noqa: E402
+                          text_dataset_from_directory)
 from lamina.utils.dataset_from_directory import resize_image  # noqa: E402
 
 CLASSES = ("cat", "dog", "eel")
@@ -159,3 +160,43 @@ def test_a_cnn_fits_on_the_image_batches(image_folder: pathlib.Path) -> None:
         history = model.fit(train, validation_data=validation, epochs=2, verbose=0)
         assert len(history.history["loss"]) == 2 and "val_accuracy" in history.history
         assert model.predict(validation, verbose=0).shape == (6, 3)
+
+
+def write_wav(path: pathlib.Path, samples: np.ndarray, rate: int = 8000) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(samples.shape[1])
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(samples.astype("<i2").tobytes())
+
+
+def test_audio_clips_are_decoded_padded_and_split(tmp_path: pathlib.Path) -> None:
+    clips = {}
+    for c, name in enumerate(("no", "yes")):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            clip = np.random.RandomState(10 * c + i).randint(-32768, 32767, (20 + 5 * i, 1))
+            write_wav(tmp_path / name / f"{i}.wav", clip)
+            clips[(c, i)] = clip / 32768
+    dataset = audio_dataset_from_directory(str(tmp_path), batch_size=3, shuffle=False, verbose=False)
+    assert dataset.class_names == ["no", "yes"] and len(dataset) == 2
+    x, y = dataset[0]
+    assert x.shape == (3, 30, 1) and x.dtype == np.float32 and list(y) == [0, 0, 0]
+    np.testing.assert_allclose(x[0, :20], clips[(0, 0)], atol=1e-6)
+    np.testing.assert_array_equal(x[0, 20:], 0)  # padded to the longest clip of the batch
+    fixed = audio_dataset_from_directory(str(tmp_path), output_sequence_length=22, shuffle=False, verbose=False)
+    assert fixed[0][0].shape == (6, 22, 1)
+    ragged = audio_dataset_from_directory(str(tmp_path), ragged=True, shuffle=False, verbose=False)
+    assert [len(clip) for clip in ragged[0][0]] == [20, 25, 30] * 2
+    halved = audio_dataset_from_directory(str(tmp_path), sampling_rate=4000, shuffle=False, batch_size=None,
+                                          verbose=False)
+    np.testing.assert_allclose(halved[0][0][:, 0], clips[(0, 0)][::2, 0], atol=1e-6)
+    train, validation = audio_dataset_from_directory(str(tmp_path), seed=5, validation_split=0.5, subset="both",
+                                                     verbose=False)
+    expected = [os.path.join(tmp_path, name, f"{i}.wav") for name in ("no", "yes") for i in range(3)]
+    np.random.RandomState(5).shuffle(expected)
+    assert train.file_paths == expected[:3] and validation.file_paths == expected[3:]
+    with pytest.raises(ValueError, match="ragged"):
+        audio_dataset_from_directory(str(tmp_path), ragged=True, output_sequence_length=4)

@@ -15,7 +15,8 @@ from lamina.utils.seeding import set_random_seed
 from lamina.utils.sequences import pad_sequences
 from lamina.utils.tensors import get_source_inputs, is_keras_tensor, standardize_dtype
 from lamina.utils.timeseries import timeseries_dataset_from_array
-from lamina.utils.dataset_from_directory import image_dataset_from_directory, text_dataset_from_directory
+from lamina.utils.dataset_from_directory import (audio_dataset_from_directory, image_dataset_from_directory,
+                                                 text_dataset_from_directory)
 from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from lamina.utils.plotting import model_to_dot, plot_history, plot_model
 
@@ -39,5 +40,5 @@ __all__ = ["Config", "Progbar", "PyDataset", "Sequence", "clear_session", "disab
            "is_keras_tensor", "normalize", "pack_x_y_sample_weight", "pad_sequences", "set_random_seed",
            "split_dataset", "standardize_dtype", "timeseries_dataset_from_array", "to_categorical",
            "unpack_x_y_sample_weight", *_FROM_SAVING]
-__all__ += ["array_to_img", "image_dataset_from_directory", "img_to_array", "load_img", "model_to_dot",
-            "plot_history", "plot_model", "save_img", "text_dataset_from_directory"]
+__all__ += ["array_to_img", "audio_dataset_from_directory", "image_dataset_from_directory", "img_to_array",
+            "load_img", "model_to_dot", "plot_history", "plot_model", "save_img", "text_dataset_from_directory"]

@@ -1,4 +1,4 @@
-"""image_dataset_from_directory and text_dataset_from_directory: class folders read as batches fit accepts.
+"""image_, text_ and audio_dataset_from_directory: class folders read as batches fit accepts.
 
 Files are indexed, shuffled and split as Keras does (the same seed gives the same files in each subset);
 the batches are a PyDataset that reads and decodes its files only when a batch is asked for.
@@ -16,10 +16,12 @@ from lamina.config import standardize_data_format
 from lamina.utils.image_utils import require_pillow
 from lamina.utils.py_dataset import PyDataset
 
-__all__ = ["DirectoryDataset", "image_dataset_from_directory", "index_directory", "text_dataset_from_directory"]
+__all__ = ["DirectoryDataset", "audio_dataset_from_directory", "image_dataset_from_directory", "index_directory",
+           "text_dataset_from_directory"]
 
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 TEXT_FORMATS = (".txt",)
+AUDIO_FORMATS = (".wav",)
 LABEL_MODES = ("int", "categorical", "binary", None)
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
@@ -150,9 +152,10 @@ class DirectoryDataset(PyDataset):
 
     def __init__(self, file_paths: list[str], labels: np.ndarray | None, label_mode: str | None,
                  class_names: list[str] | None, load: Callable[[str], Any], batch_size: int | None,
-                 shuffle: bool, seed: int | None) -> None:
+                 shuffle: bool, seed: int | None, collate: Callable[[list[Any]], Any] | None = None) -> None:
         super().__init__()
         self.file_paths, self.class_names = list(file_paths), class_names
+        self._collate = collate
         self._labels, self._label_mode, self._load = labels, label_mode, load
         self.batch_size, self.shuffle = batch_size, shuffle
         self._order = np.arange(len(self.file_paths))
@@ -163,7 +166,9 @@ class DirectoryDataset(PyDataset):
             return len(self.file_paths)
         return math.ceil(len(self.file_paths) / self.batch_size)
 
-    def _stack(self, items: list[Any]) -> np.ndarray:
+    def _stack(self, items: list[Any]) -> Any:
+        if self._collate is not None:
+            return self._collate(items)
         if isinstance(items[0], str):
             return np.asarray(items, dtype=object)
         return np.stack(items)
@@ -191,13 +196,15 @@ class DirectoryDataset(PyDataset):
 def _build(paths: list[str], labels: np.ndarray | None, label_mode: str | None, class_names: list[str] | None,
            validation_split: float | None, subset: str | None, load: Callable[[str], Any],
            batch_size: int | None, shuffle: bool, seed: int | None, directory: str,
-           formats: tuple[str, ...]) -> DirectoryDataset | list[DirectoryDataset]:
+           formats: tuple[str, ...], collate: Callable[[list[Any]], Any] | None = None,
+           ) -> DirectoryDataset | list[DirectoryDataset]:
     def make(part: str | None, shuffled: bool) -> DirectoryDataset:
         part_paths, part_labels = _split(paths, labels, validation_split, part) if part else (paths, labels)
         if not part_paths:
             kind = f"{part} " if part else ""
             raise ValueError(f"No {kind}files found in directory {directory!r}. Allowed formats: {formats}.")
-        return DirectoryDataset(part_paths, part_labels, label_mode, class_names, load, batch_size, shuffled, seed)
+        return DirectoryDataset(part_paths, part_labels, label_mode, class_names, load, batch_size, shuffled, seed,
+                                collate)
 
     if subset == "both":
         return [make("training", shuffle), make("validation", False)]
@@ -370,3 +377,93 @@ def text_dataset_from_directory(directory: str, labels: Any = "inferred", label_
         raise ValueError(f"label_mode='binary' needs exactly 2 classes, got class_names={class_names}.")
     return _build(paths, labels, label_mode, class_names, validation_split, subset, TextLoader(max_length),
                   batch_size, shuffle, seed, directory, TEXT_FORMATS)
+
+
+# --- audio ----------------------------------------------------------------------------------------------
+
+
+def decode_wav(path: str, desired_samples: int | None = None) -> tuple[np.ndarray, int]:
+    """A PCM WAV file as float32 (samples, channels) in [-1, 1) and its sampling rate; cut or zero-padded."""
+    import wave
+
+    with wave.open(path, "rb") as file:
+        width, channels, rate = file.getsampwidth(), file.getnchannels(), file.getframerate()
+        data = file.readframes(file.getnframes())
+    if width == 1:  # 8-bit WAV is unsigned
+        samples = (np.frombuffer(data, "uint8").astype("float32") - 128) / 128
+    elif width == 3:
+        raw = np.frombuffer(data, "uint8").reshape(-1, 3).astype("int32")
+        values = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
+        samples = (np.where(values >= 1 << 23, values - (1 << 24), values) / float(1 << 23)).astype("float32")
+    elif width in (2, 4):
+        samples = np.frombuffer(data, f"<i{width}").astype("float32") / float(1 << (8 * width - 1))
+    else:
+        raise ValueError(f"{path}: {8 * width}-bit WAV samples are not supported (8, 16, 24 or 32-bit PCM are).")
+    audio = samples.reshape(-1, channels)
+    if desired_samples is not None:
+        audio = audio[:desired_samples]
+        if len(audio) < desired_samples:
+            audio = np.concatenate([audio, np.zeros((desired_samples - len(audio), channels), "float32")])
+    return audio, rate
+
+
+def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Linear-interpolation resampling of (samples, channels) audio from rate_in to rate_out."""
+    if rate_in == rate_out or len(audio) == 0:
+        return audio
+    count = max(int(round(len(audio) * rate_out / rate_in)), 1)
+    times = np.arange(count) * (rate_in / rate_out)
+    source = np.arange(len(audio))
+    return np.stack([np.interp(times, source, audio[:, c]) for c in range(audio.shape[1])], -1).astype("float32")
+
+
+class AudioLoader:
+    """Reads one WAV file as float32 (samples, channels), resampled to `sampling_rate` if given."""
+
+    def __init__(self, sampling_rate: int | None, output_sequence_length: int | None) -> None:
+        self.sampling_rate, self.output_sequence_length = sampling_rate, output_sequence_length
+
+    def __call__(self, path: str) -> np.ndarray:
+        audio, rate = decode_wav(path, self.output_sequence_length)
+        return audio if self.sampling_rate is None else resample(audio, rate, self.sampling_rate)
+
+
+def pad_clips(clips: list[np.ndarray]) -> np.ndarray:
+    """Clips stacked into (batch, longest, channels), the shorter ones zero-padded at the end."""
+    longest = max(len(clip) for clip in clips)
+    out = np.zeros((len(clips), longest, clips[0].shape[1]), "float32")
+    for i, clip in enumerate(clips):
+        out[i, :len(clip)] = clip
+    return out
+
+
+def audio_dataset_from_directory(directory: str, labels: Any = "inferred", label_mode: str | None = "int",
+                                 class_names: Sequence[str] | None = None, batch_size: int | None = 32,
+                                 sampling_rate: int | None = None, output_sequence_length: int | None = None,
+                                 ragged: bool = False, shuffle: bool = True, seed: int | None = None,
+                                 validation_split: float | None = None, subset: str | None = None,
+                                 follow_links: bool = False, verbose: bool = True) -> Any:
+    """`.wav` files in class subfolders of `directory` as a PyDataset of (audio, labels) batches.
+
+    Audio is float32 (batch, samples, channels), each batch zero-padded to its longest clip (or cut/padded to
+    `output_sequence_length`); with `ragged`, a batch's audio is a list of (samples, channels) arrays.
+    `sampling_rate` resamples each clip by linear interpolation. subset="both" returns [training, validation].
+    """
+    _check_labels(labels, label_mode, class_names)
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    if ragged and output_sequence_length is not None:
+        raise ValueError("ragged and output_sequence_length cannot both be set: ragged keeps each clip's length.")
+    for value, name in ((sampling_rate, "sampling_rate"), (output_sequence_length, "output_sequence_length")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
+    _check_split(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, labels, class_names = index_directory(directory, labels, AUDIO_FORMATS, class_names, shuffle, seed,
+                                                 follow_links, verbose)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(f"label_mode='binary' needs exactly 2 classes, got class_names={class_names}.")
+    return _build(paths, labels, label_mode, class_names, validation_split, subset,
+                  AudioLoader(sampling_rate, output_sequence_length), batch_size, shuffle, seed, directory,
+                  AUDIO_FORMATS, collate=list if ragged else pad_clips)
