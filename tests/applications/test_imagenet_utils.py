@@ -77,9 +77,10 @@ def test_family_modes(module: str, mode: str) -> None:
     np.testing.assert_allclose(got, _expected(x, mode), rtol=1e-6, atol=1e-5)
 
 
-def test_efficientnet_preprocess_is_identity() -> None:
+def test_efficientnet_and_mobilenet_v3_preprocess_is_identity() -> None:
     x = _images()
     assert applications.efficientnet.preprocess_input(x) is x
+    assert applications.mobilenet_v3.preprocess_input(x) is x
 
 
 @pytest.fixture

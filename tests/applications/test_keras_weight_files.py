@@ -1,7 +1,8 @@
 """Keras-written weight files load into Lamina's architectures, which then predict as Keras did (1e-4).
 
 The fixtures come from tests/fixtures/make_application_files.py: reduced models built with Keras's own
-builders (narrow ResNet and ResNetV2 stacks, MobileNetV2 alpha=0.35 at 96x96, a narrow EfficientNet) with random
+builders (narrow ResNet and ResNetV2 stacks, MobileNetV2 alpha=0.35 at 96x96, MobileNetV3Small alpha=0.25, a
+narrow EfficientNet) with random
 weights. The full-size ResNet50, MobileNetV2 and EfficientNetB0 files are too big to keep here: the script
 writes them into a folder, and `LAMINA_APPLICATION_FILES=<folder>` makes this file compare them too.
 """
@@ -51,6 +52,8 @@ SMALL: dict[str, Callable[[str], Any]] = {
     "mobilenet_v2_035_96_notop": lambda weights: applications.MobileNetV2(
         input_shape=(96, 96, 3), alpha=0.35, include_top=False, weights=weights),
     "efficientnet_small": _efficientnet_small,
+    "mobilenet_v3_small_025_notop": lambda weights: applications.MobileNetV3Small(
+        alpha=0.25, include_top=False, weights=weights, input_shape=(64, 64, 3)),
 }
 FULL: dict[str, Callable[[str], Any]] = {
     "resnet50_notop": lambda weights: applications.ResNet50(include_top=False, weights=weights,

@@ -25,6 +25,7 @@ COUNTS = {  # name: (include_top=True, include_top=False)
     "EfficientNetB6": (43265143, 40960143), "EfficientNetB7": (66658687, 64097687),
     "DenseNet121": (8062504, 7037504), "DenseNet169": (14307880, 12642880), "DenseNet201": (20242984, 18321984),
     "InceptionV3": (23851784, 21802784), "Xception": (22910480, 20861480),
+    "MobileNetV3Small": (2554968, 939120), "MobileNetV3Large": (5507432, 2996352),
 }
 MIN_SIZE = {"InceptionV3": 75, "Xception": 71}
 
@@ -34,7 +35,7 @@ def _vgg_fc1_difference() -> int:
 
 
 BUILT_WITH_TOP = ("VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2", "EfficientNetB0",
-                  "DenseNet121", "InceptionV3")
+                  "DenseNet121", "InceptionV3", "MobileNetV3Small", "MobileNetV3Large")
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
