@@ -194,3 +194,12 @@ def test_fit_and_fit_generator_train_on_the_iterators(class_folders: pathlib.Pat
         x, y = images(8, 8, 8), np.eye(2)[np.arange(8) % 2]
         history = model.fit_generator(generator.flow(x, y, batch_size=4, seed=2), epochs=1, verbose=0)
         assert np.isfinite(history.history["loss"][0])
+
+
+def test_channels_first_gives_the_transposed_batches() -> None:
+    x = images(4)
+    settings = dict(rotation_range=20, zoom_range=0.1, horizontal_flip=True, rescale=0.5)
+    last = ImageDataGenerator(**settings).flow(x, batch_size=4, seed=3)[0]
+    first = ImageDataGenerator(data_format="channels_first", **settings).flow(x.transpose(0, 3, 1, 2),
+                                                                              batch_size=4, seed=3)[0]
+    np.testing.assert_allclose(first, last.transpose(0, 3, 1, 2), atol=1e-4)

@@ -11,7 +11,7 @@ import pytest
 Image = pytest.importorskip("PIL.Image")
 
 import lamina  # noqa: E402
-from lamina import backend, layers  # noqa: E402
+from lamina import layers  # noqa: E402
 from lamina.utils import (PyDataset, audio_dataset_from_directory, image_dataset_from_directory,  # noqa: E402
                           text_dataset_from_directory)
 from lamina.utils.dataset_from_directory import resize_image  # noqa: E402
@@ -148,18 +148,17 @@ def test_text_files_with_max_length_and_splits(tmp_path: pathlib.Path, capsys: p
     assert train.file_paths == expected[:8] and validation.file_paths == expected[8:]
 
 
-def test_a_cnn_fits_on_the_image_batches(image_folder: pathlib.Path) -> None:
-    with backend.use("torch"):
-        lamina.set_random_seed(0)
-        train, validation = image_dataset_from_directory(str(image_folder), seed=1, validation_split=0.25,
-                                                         subset="both", batch_size=8, image_size=(8, 8),
-                                                         verbose=False)
-        model = lamina.Sequential([layers.Input((8, 8, 3)), layers.Rescaling(1 / 255), layers.Conv2D(4, 3),
-                                   layers.GlobalAveragePooling2D(), layers.Dense(3)])
-        model.compile("adam", lamina.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        history = model.fit(train, validation_data=validation, epochs=2, verbose=0)
-        assert len(history.history["loss"]) == 2 and "val_accuracy" in history.history
-        assert model.predict(validation, verbose=0).shape == (6, 3)
+def test_a_cnn_fits_on_the_image_batches(image_folder: pathlib.Path, training_backend: str) -> None:
+    """Under torch and jax (the training_backend fixture makes each active)."""
+    train, validation = image_dataset_from_directory(str(image_folder), seed=1, validation_split=0.25,
+                                                     subset="both", batch_size=8, image_size=(8, 8),
+                                                     verbose=False)
+    model = lamina.Sequential([layers.Input((8, 8, 3)), layers.Rescaling(1 / 255), layers.Conv2D(4, 3),
+                               layers.GlobalAveragePooling2D(), layers.Dense(3)])
+    model.compile("adam", lamina.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(train, validation_data=validation, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and "val_accuracy" in history.history
+    assert model.predict(validation, verbose=0).shape == (6, 3)
 
 
 def write_wav(path: pathlib.Path, samples: np.ndarray, rate: int = 8000) -> None:
