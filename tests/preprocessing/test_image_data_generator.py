@@ -203,3 +203,22 @@ def test_channels_first_gives_the_transposed_batches() -> None:
     first = ImageDataGenerator(data_format="channels_first", **settings).flow(x.transpose(0, 3, 1, 2),
                                                                               batch_size=4, seed=3)[0]
     np.testing.assert_allclose(first, last.transpose(0, 3, 1, 2), atol=1e-4)
+
+
+def test_keras_2_single_image_functions() -> None:
+    from lamina.preprocessing import image
+
+    x = np.arange(2 * 4 * 4, dtype="float32").reshape(2, 4, 4)  # channels first, Keras 2's default axes
+    rotated = image.apply_affine_transform(x, theta=90)
+    np.testing.assert_allclose(rotated, np.rot90(x, axes=(1, 2)), atol=1e-5)
+    last = image.apply_affine_transform(x.transpose(1, 2, 0), theta=90, row_axis=0, col_axis=1, channel_axis=2)
+    np.testing.assert_allclose(last, rotated.transpose(1, 2, 0), atol=1e-5)
+    np.testing.assert_array_equal(image.apply_channel_shift(x, 100), np.clip(x + 100, 0, 31))
+    np.testing.assert_array_equal(image.flip_axis(x, 2), x[:, :, ::-1])
+    for out in (image.random_rotation(x, 30), image.random_shift(x, 0.2, 0.1), image.random_shear(x, 10),
+                image.random_zoom(x, (0.8, 1.2)), image.random_channel_shift(x, 5)):
+        assert out.shape == x.shape
+    brighter = image.apply_brightness_shift(np.full((2, 2, 3), 100.0), 1.5, scale=False)
+    np.testing.assert_allclose(brighter, 150)
+    with pytest.raises(ValueError, match="channel_axis"):
+        image.apply_affine_transform(x, theta=5, row_axis=0, col_axis=2, channel_axis=1)

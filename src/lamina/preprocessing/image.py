@@ -15,11 +15,16 @@ from lamina import backend
 from lamina.config import standardize_data_format
 from lamina.preprocessing.image_iterators import (BatchFromFilesMixin, DataFrameIterator, DirectoryIterator, Iterator,
                                                   NumpyArrayIterator)
-from lamina.preprocessing.image_transforms import FILL_MODES, affine_matrix, apply_affine_batch, flip_axis
+from lamina.preprocessing.image_transforms import (FILL_MODES, affine_matrix, apply_affine_batch,
+                                                   apply_affine_transform, apply_channel_shift, flip_axis,
+                                                   random_channel_shift, random_rotation, random_shear, random_shift,
+                                                   random_zoom)
 from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 
 __all__ = ["BatchFromFilesMixin", "DataFrameIterator", "DirectoryIterator", "ImageDataGenerator", "Iterator",
-           "NumpyArrayIterator", "array_to_img", "flip_axis", "img_to_array", "load_img", "save_img"]
+           "NumpyArrayIterator", "apply_affine_transform", "apply_brightness_shift", "apply_channel_shift",
+           "array_to_img", "flip_axis", "img_to_array", "load_img", "random_brightness", "random_channel_shift",
+           "random_rotation", "random_shear", "random_shift", "random_zoom", "save_img"]
 
 # --- the generator --------------------------------------------------------------------------------------
 
@@ -202,7 +207,7 @@ class ImageDataGenerator:
                 x = np.where(mask[:, None, None, None], np.flip(x, axis), x)
         for i, p in enumerate(params):
             if p.get("brightness") is not None:
-                x[i] = _brightness(x[i], p["brightness"])
+                x[i] = apply_brightness_shift(x[i], p["brightness"], scale=False, data_format="channels_last")
         return self._from_last(x)
 
     def apply_transform(self, x: np.ndarray, transform_parameters: dict[str, Any]) -> np.ndarray:
@@ -287,14 +292,22 @@ class ImageDataGenerator:
             self.zca_whitening_matrix = (u * (np.sqrt(len(x)) / (s + self.zca_epsilon))) @ u.T
 
 
-def _brightness(image: np.ndarray, factor: float) -> np.ndarray:
-    """Pillow's brightness enhancement of one channels-last image, on the 0-255 scale."""
+def apply_brightness_shift(x: np.ndarray, brightness: float, scale: bool = True,
+                           data_format: str | None = None) -> np.ndarray:
+    """Pillow's brightness enhancement of one image; with scale=False, values keep the image's own range."""
     from PIL import ImageEnhance
 
-    low, high = np.min(image), np.max(image)
-    outside = low < 0 or high > 255
-    img = array_to_img(image, data_format="channels_last", scale=bool(outside))
-    out = img_to_array(ImageEnhance.Brightness(img).enhance(factor), data_format="channels_last")
-    if outside:  # back to the image's own range
+    low, high = np.min(x), np.max(x)
+    outside = bool(low < 0 or high > 255)
+    img = array_to_img(x, data_format=data_format, scale=outside or scale)
+    out = img_to_array(ImageEnhance.Brightness(img).enhance(brightness), data_format=data_format)
+    if outside and not scale:
         out = out / 255 * (high - low) + low
-    return out.astype(image.dtype)
+    return out
+
+
+def random_brightness(x: np.ndarray, brightness_range: Sequence[float], scale: bool = True) -> np.ndarray:
+    """apply_brightness_shift with a factor drawn uniformly in brightness_range."""
+    if len(brightness_range) != 2:
+        raise ValueError(f"brightness_range must be a pair of floats, got {brightness_range!r}.")
+    return apply_brightness_shift(x, np.random.uniform(brightness_range[0], brightness_range[1]), scale)
