@@ -222,3 +222,13 @@ def test_keras_2_single_image_functions() -> None:
     np.testing.assert_allclose(brighter, 150)
     with pytest.raises(ValueError, match="channel_axis"):
         image.apply_affine_transform(x, theta=5, row_axis=0, col_axis=2, channel_axis=1)
+
+
+def test_smart_resize_takes_the_centred_crop() -> None:
+    from lamina.preprocessing.image import smart_resize
+
+    x = np.zeros((4, 8, 1), "float32")
+    x[:, 2:6] = 1  # the centred 4x4 square
+    np.testing.assert_array_equal(smart_resize(x, (2, 2)), np.ones((2, 2, 1)))
+    batch = smart_resize(np.stack([x, x]).transpose(0, 3, 1, 2), (4, 4), data_format="channels_first")
+    assert batch.shape == (2, 1, 4, 4) and batch.min() == 1

@@ -24,7 +24,7 @@ from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_
 __all__ = ["BatchFromFilesMixin", "DataFrameIterator", "DirectoryIterator", "ImageDataGenerator", "Iterator",
            "NumpyArrayIterator", "apply_affine_transform", "apply_brightness_shift", "apply_channel_shift",
            "array_to_img", "flip_axis", "img_to_array", "load_img", "random_brightness", "random_channel_shift",
-           "random_rotation", "random_shear", "random_shift", "random_zoom", "save_img"]
+           "random_rotation", "random_shear", "random_shift", "random_zoom", "save_img", "smart_resize"]
 
 # --- the generator --------------------------------------------------------------------------------------
 
@@ -311,3 +311,25 @@ def random_brightness(x: np.ndarray, brightness_range: Sequence[float], scale: b
     if len(brightness_range) != 2:
         raise ValueError(f"brightness_range must be a pair of floats, got {brightness_range!r}.")
     return apply_brightness_shift(x, np.random.uniform(brightness_range[0], brightness_range[1]), scale)
+
+
+def smart_resize(x: Any, size: Sequence[int], interpolation: str = "bilinear",
+                 data_format: str = "channels_last") -> np.ndarray:
+    """An image (or batch) resized to `size` = (height, width) without distortion: the largest centred crop with
+    the target's aspect ratio is resized. Returns a NumPy array."""
+    from lamina.utils.dataset_from_directory import fit_aspect_ratio, resize_image
+
+    if len(size) != 2:
+        raise ValueError(f"smart_resize: size must be (height, width), got {size!r}.")
+    x = np.asarray(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"smart_resize takes an image of rank 3 or a batch of rank 4, got shape {x.shape}.")
+    batch = x if x.ndim == 4 else x[None]
+    if data_format == "channels_first":
+        batch = np.moveaxis(batch, 1, -1)
+    target = (int(size[0]), int(size[1]))
+    out = np.stack([resize_image(fit_aspect_ratio(image.astype("float32"), target, crop=True), target,
+                                 interpolation) for image in batch])
+    if data_format == "channels_first":
+        out = np.moveaxis(out, -1, 1)
+    return out if x.ndim == 4 else out[0]
