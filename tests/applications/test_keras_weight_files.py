@@ -2,7 +2,7 @@
 
 The fixtures come from tests/fixtures/make_application_files.py: reduced models built with Keras's own
 builders (narrow ResNet and ResNetV2 stacks, MobileNetV2 alpha=0.35 at 96x96, MobileNetV3Small alpha=0.25, a
-narrow EfficientNet) with random
+narrow EfficientNet and a narrow ConvNeXt) with random
 weights. The full-size ResNet50, MobileNetV2 and EfficientNetB0 files are too big to keep here: the script
 writes them into a folder, and `LAMINA_APPLICATION_FILES=<folder>` makes this file compare them too.
 """
@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from lamina.applications import efficientnet, resnet
+from lamina.applications import convnext, efficientnet, resnet
 import lamina.applications as applications
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "applications"
@@ -46,7 +46,13 @@ def _efficientnet_small(weights: str) -> Any:
                                      classes=10, name="efficientnet_small")
 
 
+def _convnext_small(weights: str) -> Any:
+    return convnext.ConvNeXt([1, 2, 1, 1], [8, 16, 24, 32], layer_scale_init_value=0.5, weights=weights,
+                             input_shape=(32, 32, 3), classes=10, name="convnext_small_config")
+
+
 SMALL: dict[str, Callable[[str], Any]] = {
+    "convnext_small_config": _convnext_small,
     "resnet_small": _resnet_small,
     "resnet_v2_small": _resnet_v2_small,
     "mobilenet_v2_035_96_notop": lambda weights: applications.MobileNetV2(
@@ -103,7 +109,7 @@ def test_full_size_keras_file_predicts_as_keras(name: str, any_backend: str) -> 
 
 
 @pytest.mark.parametrize("name", ["ResNet50", "ResNet50V2", "DenseNet121", "Xception", "InceptionV3", "MobileNet",
-                                  "EfficientNetB0"])
+                                  "EfficientNetB0", "ConvNeXtTiny"])
 def test_weights_are_read_in_keras_order(name: str, zero_init: None) -> None:
     """For models whose files are too big to keep: the layers that loading walks through, in order, hold
     weights of the shapes that Keras's file holds, in Keras's order (layer_orders.json, written by Keras)."""
