@@ -199,3 +199,16 @@ def test_audio_clips_are_decoded_padded_and_split(tmp_path: pathlib.Path) -> Non
     assert train.file_paths == expected[:3] and validation.file_paths == expected[3:]
     with pytest.raises(ValueError, match="ragged"):
         audio_dataset_from_directory(str(tmp_path), ragged=True, output_sequence_length=4)
+
+
+def test_take_map_prefetch_and_cache_as_on_keras_dataset(image_folder: pathlib.Path) -> None:
+    dataset = image_dataset_from_directory(str(image_folder), shuffle=False, batch_size=10, image_size=(4, 4),
+                                           verbose=False)
+    assert dataset.prefetch(buffer_size=-1) is dataset and dataset.cache() is dataset
+    (x, y), = dataset.take(1)
+    scaled = dataset.map(lambda images, labels: (images / 255, labels + 1)).prefetch(2)
+    assert isinstance(scaled, PyDataset) and len(scaled) == 3 and scaled.class_names == list(CLASSES)
+    sx, sy = scaled[0]
+    np.testing.assert_allclose(sx, x / 255)
+    np.testing.assert_array_equal(sy, y + 1)
+    assert len(scaled.take(-1)) == 3

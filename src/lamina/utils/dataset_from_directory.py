@@ -16,8 +16,8 @@ from lamina.config import standardize_data_format
 from lamina.utils.image_utils import require_pillow
 from lamina.utils.py_dataset import PyDataset
 
-__all__ = ["DirectoryDataset", "audio_dataset_from_directory", "image_dataset_from_directory", "index_directory",
-           "text_dataset_from_directory"]
+__all__ = ["DatasetMethods", "DirectoryDataset", "MappedDataset", "audio_dataset_from_directory",
+           "image_dataset_from_directory", "index_directory", "text_dataset_from_directory"]
 
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 TEXT_FORMATS = (".txt",)
@@ -143,7 +143,28 @@ def encode_labels(labels: np.ndarray, label_mode: str, num_classes: int) -> np.n
     return np.eye(num_classes, dtype="float32")[labels]
 
 
-class DirectoryDataset(PyDataset):
+class DatasetMethods:
+    """A few of tf.data.Dataset's methods, for the programs written against the dataset Keras returns."""
+
+    def take(self, count: int) -> list[Any]:
+        """The first `count` batches (all of them when count is -1)."""
+        count = len(self) if count == -1 else min(int(count), len(self))
+        return [self[i] for i in range(count)]
+
+    def map(self, function: Callable[..., Any]) -> MappedDataset:
+        """The batches passed through `function`, called as function(x, y) (function(x) without labels)."""
+        return MappedDataset(self, function)
+
+    def prefetch(self, buffer_size: Any = None) -> Any:
+        """This dataset: batches are read ahead by `workers` when fit runs."""
+        return self
+
+    def cache(self, filename: str = "") -> Any:
+        """This dataset (files are read again for every batch)."""
+        return self
+
+
+class DirectoryDataset(DatasetMethods, PyDataset):
     """Batches of (inputs, labels) read from files with `load(path)`; reshuffled after each epoch if shuffled.
 
     `class_names` and `file_paths` are attributes, as on Keras's dataset. The first epoch reads the files in
@@ -191,6 +212,26 @@ class DirectoryDataset(PyDataset):
     def on_epoch_end(self) -> None:
         if self.shuffle:
             self._rng.shuffle(self._order)
+
+
+class MappedDataset(DatasetMethods, PyDataset):
+    """A dataset's batches passed through a function; `class_names` and `file_paths` are the source's."""
+
+    def __init__(self, source: Any, function: Callable[..., Any]) -> None:
+        super().__init__()
+        self.source, self.function = source, function
+        self.class_names = getattr(source, "class_names", None)
+        self.file_paths = getattr(source, "file_paths", None)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> Any:
+        batch = self.source[index]
+        return self.function(*batch) if isinstance(batch, tuple) else self.function(batch)
+
+    def on_epoch_end(self) -> None:
+        self.source.on_epoch_end()
 
 
 def _build(paths: list[str], labels: np.ndarray | None, label_mode: str | None, class_names: list[str] | None,
