@@ -42,6 +42,15 @@ class Iterator(PyDataset):
         self.lock = threading.Lock()
         self._unseeded = np.random.RandomState()
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("lock")  # locks do not pickle: a worker process makes its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.Lock()
+
     def _rng(self) -> np.random.RandomState:
         if self.seed is None:
             return self._unseeded
