@@ -82,6 +82,7 @@ def test_efficientnet_and_mobilenet_v3_preprocess_is_identity() -> None:
     assert applications.efficientnet.preprocess_input(x) is x
     assert applications.mobilenet_v3.preprocess_input(x) is x
     assert applications.convnext.preprocess_input(x) is x
+    assert applications.efficientnet_v2.preprocess_input(x) is x
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Keras-written weight files load into Lamina's architectures, which then predict as Keras did (1e-4).
 
 The fixtures come from tests/fixtures/make_application_files.py: reduced models built with Keras's own
-builders (narrow ResNet and ResNetV2 stacks, MobileNetV2 alpha=0.35 at 96x96, MobileNetV3Small alpha=0.25, a
-narrow EfficientNet and a narrow ConvNeXt) with random
+builders (narrow ResNet and ResNetV2 stacks, MobileNetV2 alpha=0.35 at 96x96, MobileNetV3Small alpha=0.25, and
+narrow EfficientNet, EfficientNetV2 and ConvNeXt models) with random
 weights. The full-size ResNet50, MobileNetV2 and EfficientNetB0 files are too big to keep here: the script
 writes them into a folder, and `LAMINA_APPLICATION_FILES=<folder>` makes this file compare them too.
 """
@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from lamina.applications import convnext, efficientnet, resnet
+from lamina.applications import convnext, efficientnet, efficientnet_v2, resnet
 import lamina.applications as applications
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "applications"
@@ -51,7 +51,15 @@ def _convnext_small(weights: str) -> Any:
                              input_shape=(32, 32, 3), classes=10, name="convnext_small_config")
 
 
+def _efficientnet_v2_small(weights: str) -> Any:
+    blocks = [dict(args, num_repeat=min(args["num_repeat"], 2))
+              for args in efficientnet_v2.DEFAULT_BLOCKS_ARGS["efficientnetv2-b0"][:5]]
+    return efficientnet_v2.EfficientNetV2(0.25, 1.0, 64, blocks_args=blocks, weights=weights,
+                                          input_shape=(64, 64, 3), classes=10, name="efficientnetv2-b0small")
+
+
 SMALL: dict[str, Callable[[str], Any]] = {
+    "efficientnet_v2_small": _efficientnet_v2_small,
     "convnext_small_config": _convnext_small,
     "resnet_small": _resnet_small,
     "resnet_v2_small": _resnet_v2_small,
@@ -109,7 +117,7 @@ def test_full_size_keras_file_predicts_as_keras(name: str, any_backend: str) -> 
 
 
 @pytest.mark.parametrize("name", ["ResNet50", "ResNet50V2", "DenseNet121", "Xception", "InceptionV3", "MobileNet",
-                                  "EfficientNetB0", "ConvNeXtTiny"])
+                                  "EfficientNetB0", "ConvNeXtTiny", "EfficientNetV2B0", "EfficientNetV2S"])
 def test_weights_are_read_in_keras_order(name: str, zero_init: None) -> None:
     """For models whose files are too big to keep: the layers that loading walks through, in order, hold
     weights of the shapes that Keras's file holds, in Keras's order (layer_orders.json, written by Keras)."""

@@ -28,9 +28,13 @@ COUNTS = {  # name: (include_top=True, include_top=False)
     "MobileNetV3Small": (2554968, 939120), "MobileNetV3Large": (5507432, 2996352),
     "ConvNeXtTiny": (28589128, 27820128), "ConvNeXtSmall": (50223688, 49454688),
     "ConvNeXtBase": (88591464, 87566464),
+    "EfficientNetV2B0": (7200312, 5919312), "EfficientNetV2B1": (8212124, 6931124),
+    "EfficientNetV2B2": (10178374, 8769374), "EfficientNetV2B3": (14467622, 12930622),
+    "EfficientNetV2S": (21612360, 20331360), "EfficientNetV2M": (54431388, 53150388),
 }
-# Too big to build in a test (their weights take 0.8 and 1.4 GB): Keras's counts, for the record.
-NOT_BUILT = {"ConvNeXtLarge": (197767336, 196230336), "ConvNeXtXLarge": (350196968, 348147968)}
+# Too big to build in a test (their weights take 0.5 to 1.4 GB): Keras's counts, for the record.
+NOT_BUILT = {"ConvNeXtLarge": (197767336, 196230336), "ConvNeXtXLarge": (350196968, 348147968),
+             "EfficientNetV2L": (119027848, 117746848)}
 MIN_SIZE = {"InceptionV3": 75, "Xception": 71}
 
 
@@ -39,7 +43,7 @@ def _vgg_fc1_difference() -> int:
 
 
 BUILT_WITH_TOP = ("VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2", "EfficientNetB0",
-                  "DenseNet121", "InceptionV3", "MobileNetV3Small", "MobileNetV3Large", "ConvNeXtTiny")
+                  "DenseNet121", "InceptionV3", "MobileNetV3Small", "MobileNetV3Large", "ConvNeXtTiny", "EfficientNetV2B0", "EfficientNetV2S")
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
