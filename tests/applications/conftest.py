@@ -25,6 +25,15 @@ def zero_init(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+@pytest.fixture
+def zero_init_abstract(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As zero_init, on jax: building infers shapes without computing (the numpy backend computes its
+    symbolic passes on placeholder data, slow for ConvNeXt's dense layers on 4D inputs)."""
+    monkeypatch.setattr(layer_module, "initializers", _ZerosOnly)
+    with backend.use("jax"):
+        yield
+
+
 @pytest.fixture(params=["numpy", "torch", "jax"])
 def any_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     with backend.use(request.param):
