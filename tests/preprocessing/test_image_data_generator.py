@@ -232,3 +232,18 @@ def test_smart_resize_takes_the_centred_crop() -> None:
     np.testing.assert_array_equal(smart_resize(x, (2, 2)), np.ones((2, 2, 1)))
     batch = smart_resize(np.stack([x, x]).transpose(0, 3, 1, 2), (4, 4), data_format="channels_first")
     assert batch.shape == (2, 1, 4, 4) and batch.min() == 1
+
+
+def test_pythons_next_on_a_flow_and_fit_on_the_same_flow() -> None:
+    """Keras 2 programs call next(iterator) for a batch and also hand the iterator to fit: both work."""
+    x = np.random.default_rng(0).random((20, 8, 8, 3)).astype("float32")
+    y = np.eye(2, dtype="float32")[np.arange(20) % 2]
+    flow = ImageDataGenerator(horizontal_flip=True).flow(x, y, batch_size=8, seed=1)
+    batch_x, batch_y = next(flow)
+    assert batch_x.shape == (8, 8, 8, 3) and batch_y.shape == (8, 2)
+    assert iter(flow) is flow
+    with backend.use("torch"):
+        model = lamina.Sequential([layers.Input((8, 8, 3)), layers.Flatten(), layers.Dense(2, activation="softmax")])
+        model.compile("adam", "categorical_crossentropy")
+        history = model.fit(flow, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2

@@ -89,6 +89,11 @@ class Iterator(PyDataset):
             self.batch_index = (index + 1) % len(self)
         return self[index]
 
+    __next__ = next
+
+    def __iter__(self) -> "Iterator":
+        return self
+
     def _get_batches_of_transformed_samples(self, index_array: np.ndarray, rng: np.random.RandomState) -> Any:
         raise NotImplementedError
 

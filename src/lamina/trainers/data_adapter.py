@@ -207,6 +207,8 @@ def class_weight_to_sample_weights(y: Any, class_weight: dict) -> np.ndarray:
 
 def _source_kind(source: Any) -> str:
     """'indexed' (batches by index), 'iterable' (a new pass per iter(), as a DataLoader) or 'iterator'."""
+    if isinstance(source, PyDataset):  # indexed even when it is also an iterator (ImageDataGenerator's flows)
+        return "indexed"
     if inspect.isgenerator(source) or isinstance(source, collections.abc.Iterator):
         return "iterator"
     if is_torch_data_loader(source):
