@@ -1,9 +1,9 @@
 """Every architecture has exactly Keras's parameter count, with and without its classification top.
 
 The table holds Keras 3.15's `count_params()` for each model built with weights=None at its default input
-size. Lamina builds each on a 32x32 input (or its smallest), which is much faster and gives the same count: convolutional
-weights do not depend on the input size, and the heads pool globally, except VGG's, whose Flatten sees
-1x1x512 features instead of 7x7x512 (the test adds the difference in fc1's kernel). The largest models are
+size. Lamina builds each on a 32x32 input (or its smallest), which is much faster and gives the same count:
+convolutional weights do not depend on the input size, and the heads pool globally, except VGG's, whose
+Flatten sees 1x1x512 features instead of 7x7x512 (the test adds the difference in fc1's kernel). The largest models are
 built without the top only (building is what takes the time); their top is the head of their family's
 smallest model, built with the top: a Dense layer from the pooled features to 1000 classes.
 """
@@ -43,7 +43,8 @@ def _vgg_fc1_difference() -> int:
 
 
 BUILT_WITH_TOP = ("VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2", "EfficientNetB0",
-                  "DenseNet121", "InceptionV3", "MobileNetV3Small", "MobileNetV3Large", "ConvNeXtTiny", "EfficientNetV2B0", "EfficientNetV2S")
+                  "DenseNet121", "InceptionV3", "MobileNetV3Small", "MobileNetV3Large", "ConvNeXtTiny",
+                  "EfficientNetV2B0", "EfficientNetV2S")
 
 
 @pytest.mark.parametrize("name", sorted(name for name in COUNTS if not name.startswith("ConvNeXt")))
