@@ -118,14 +118,15 @@ def test_full_size_keras_file_predicts_as_keras(name: str, any_backend: str) -> 
 
 
 @pytest.mark.parametrize("name", ["ResNet50", "ResNet50V2", "DenseNet121", "Xception", "InceptionV3", "MobileNet",
-                                  "EfficientNetB0", "ConvNeXtTiny", "EfficientNetV2B0", "EfficientNetV2S"])
+                                  "EfficientNetB0", "ConvNeXtTiny", "EfficientNetV2B0", "EfficientNetV2S",
+                                  "InceptionResNetV2"])
 def test_weights_are_read_in_keras_order(name: str, zero_init: None) -> None:
     """For models whose files are too big to keep: the layers that loading walks through, in order, hold
     weights of the shapes that Keras's file holds, in Keras's order (layer_orders.json, written by Keras)."""
     from lamina.applications._common import keras_layer_order
 
     expected = json.loads((FIXTURES / "layer_orders.json").read_text())[name]
-    size = {"Xception": 71, "InceptionV3": 75}.get(name, 32)
+    size = {"Xception": 71, "InceptionV3": 75, "InceptionResNetV2": 75}.get(name, 32)
     with backend.use("jax" if name.startswith("ConvNeXt") else "numpy"):  # see zero_init_abstract
         model = getattr(applications, name)(weights=None, include_top=False, input_shape=(size, size, 3))
     got = [[list(w.shape) for w in [*layer.trainable_weights, *layer.non_trainable_weights]]

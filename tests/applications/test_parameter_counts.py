@@ -25,6 +25,7 @@ COUNTS = {  # name: (include_top=True, include_top=False)
     "EfficientNetB6": (43265143, 40960143), "EfficientNetB7": (66658687, 64097687),
     "DenseNet121": (8062504, 7037504), "DenseNet169": (14307880, 12642880), "DenseNet201": (20242984, 18321984),
     "InceptionV3": (23851784, 21802784), "Xception": (22910480, 20861480),
+    "InceptionResNetV2": (55873736, 54336736),
     "MobileNetV3Small": (2554968, 939120), "MobileNetV3Large": (5507432, 2996352),
     "ConvNeXtTiny": (28589128, 27820128), "ConvNeXtSmall": (50223688, 49454688),
     "ConvNeXtBase": (88591464, 87566464),
@@ -35,7 +36,7 @@ COUNTS = {  # name: (include_top=True, include_top=False)
 # Too big to build in a test (their weights take 0.5 to 1.4 GB): Keras's counts, for the record.
 NOT_BUILT = {"ConvNeXtLarge": (197767336, 196230336), "ConvNeXtXLarge": (350196968, 348147968),
              "EfficientNetV2L": (119027848, 117746848)}
-MIN_SIZE = {"InceptionV3": 75, "Xception": 71}
+MIN_SIZE = {"InceptionV3": 75, "Xception": 71, "InceptionResNetV2": 75}
 
 
 def _vgg_fc1_difference() -> int:
