@@ -1,8 +1,8 @@
 """Keras's pretrained architectures, built with Keras's layer names so that Keras's weight files load."""
 
 from lamina.applications import (convnext, densenet, efficientnet, efficientnet_v2, imagenet_utils,
-                                 inception_resnet_v2, inception_v3, mobilenet, mobilenet_v2, mobilenet_v3, resnet, resnet50, resnet_v2,
-                                 vgg16, vgg19, xception)
+                                 inception_resnet_v2, inception_v3, mobilenet, mobilenet_v2, mobilenet_v3, resnet,
+                                 resnet50, resnet_v2, vgg16, vgg19, xception)
 from lamina.applications.convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge
 from lamina.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from lamina.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
