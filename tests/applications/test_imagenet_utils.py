@@ -70,7 +70,8 @@ def test_bad_arguments() -> None:
 @pytest.mark.parametrize("module, mode", [("vgg16", "caffe"), ("vgg19", "caffe"), ("resnet", "caffe"),
                                           ("resnet50", "caffe"), ("resnet_v2", "tf"), ("mobilenet", "tf"),
                                           ("mobilenet_v2", "tf"), ("densenet", "torch"), ("xception", "tf"),
-                                          ("inception_v3", "tf"), ("inception_resnet_v2", "tf")])
+                                          ("inception_v3", "tf"), ("inception_resnet_v2", "tf"),
+                                          ("nasnet", "tf")])
 def test_family_modes(module: str, mode: str) -> None:
     x = _images()
     got = getattr(applications, module).preprocess_input(x.copy())

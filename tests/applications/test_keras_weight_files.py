@@ -119,7 +119,7 @@ def test_full_size_keras_file_predicts_as_keras(name: str, any_backend: str) -> 
 
 @pytest.mark.parametrize("name", ["ResNet50", "ResNet50V2", "DenseNet121", "Xception", "InceptionV3", "MobileNet",
                                   "EfficientNetB0", "ConvNeXtTiny", "EfficientNetV2B0", "EfficientNetV2S",
-                                  "InceptionResNetV2"])
+                                  "InceptionResNetV2", "NASNetMobile"])
 def test_weights_are_read_in_keras_order(name: str, zero_init: None) -> None:
     """For models whose files are too big to keep: the layers that loading walks through, in order, hold
     weights of the shapes that Keras's file holds, in Keras's order (layer_orders.json, written by Keras)."""
