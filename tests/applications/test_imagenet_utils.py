@@ -159,3 +159,17 @@ def test_imagenet_weights_come_through_get_file(zero_init: None, tmp_path: Path,
     assert asked == [("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
                       "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
                       "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", "4d473c1dd8becc155b73f8504c6f6626")]
+
+
+def test_fetch_goes_through_get_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Published files are cached where Keras caches them: get_file with cache_subdir="models"."""
+    file_utils = pytest.importorskip("lamina.utils.file_utils")
+    calls: list[Any] = []
+
+    def get_file(fname: str, origin: str, **kwargs: Any) -> str:
+        calls.append((fname, origin, kwargs))
+        return "/cache/models/" + fname
+
+    monkeypatch.setattr(file_utils, "get_file", get_file)
+    assert _common.fetch("a.h5", "https://example.invalid/a.h5", "0" * 32) == "/cache/models/a.h5"
+    assert calls == [("a.h5", "https://example.invalid/a.h5", {"file_hash": "0" * 32, "cache_subdir": "models"})]
