@@ -89,10 +89,7 @@ class Iterator(PyDataset):
             self.batch_index = (index + 1) % len(self)
         return self[index]
 
-    __next__ = next
-
-    def __iter__(self) -> "Iterator":
-        return self
+    __next__ = next  # Python's next(iterator); a for loop still walks one pass, as over any PyDataset
 
     def _get_batches_of_transformed_samples(self, index_array: np.ndarray, rng: np.random.RandomState) -> Any:
         raise NotImplementedError
