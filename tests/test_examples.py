@@ -49,8 +49,8 @@ def test_mnist_mlp_with_integer_labels(training_backend):
     assert result["accuracy"] > 0.9
 
 
-def test_pima_binary_150_epochs(training_backend):
-    result = run_example("pima_binary", epochs=60 if training_backend == "jax" else 150)
+def test_pima_binary(training_backend):
+    result = run_example("pima_binary", epochs=60)  # the tutorial's 150 epochs reach the same accuracy
     assert result["scores"][1] > 0.9
     assert loss_went_down(result["history"])
 
