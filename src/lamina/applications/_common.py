@@ -103,6 +103,16 @@ def pool(x: Any, pooling: str | None, names: tuple[str | None, str | None] = (No
     return x
 
 
+def classifier_head(x: Any, include_top: bool, pooling: str | None, classes: int, classifier_activation: Any,
+                    weights: Any) -> Any:
+    """The end of most families: average pooling and the "predictions" layer, or the `pooling` of a base."""
+    if not include_top:
+        return pool(x, pooling)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    validate_activation(classifier_activation, weights)
+    return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+
+
 def correct_pad(inputs: Any, kernel_size: int | tuple[int, int]) -> tuple:
     """Zero padding that makes a strided 'valid' convolution match TensorFlow's 'same'."""
     size = inputs.shape[1:3] if channels_last() else inputs.shape[2:4]

@@ -102,12 +102,7 @@ def InceptionResNetV2(include_top: bool = True, weights: Any = "imagenet", input
         x = inception_resnet_block(x, scale=0.2, block_type="block8", block_idx=block_idx)
     x = inception_resnet_block(x, scale=1.0, activation=None, block_type="block8", block_idx=10)
     x = conv2d_bn(x, 1536, 1, name="conv_7b")
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        _common.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
+    x = _common.classifier_head(x, include_top, pooling, classes, classifier_activation, weights)
     model = Model(_common.model_inputs(input_tensor, img_input), x, name=name)
 
     def imagenet_file() -> str:

@@ -84,12 +84,7 @@ def InceptionV3(include_top: bool = True, weights: Any = "imagenet", input_tenso
     x = _concat([three, seven, layers.MaxPooling2D((3, 3), strides=(2, 2))(x)], "mixed8")
     for i in range(2):
         x = _module_8(x, i)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        _common.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
+    x = _common.classifier_head(x, include_top, pooling, classes, classifier_activation, weights)
     model = Model(_common.model_inputs(input_tensor, img_input), x, name=name)
 
     def imagenet_file() -> str:

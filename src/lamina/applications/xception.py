@@ -63,12 +63,7 @@ def Xception(include_top: bool = True, weights: Any = "imagenet", input_tensor: 
     x = layers.Activation("relu", name="block14_sepconv1_act")(x)
     x = _sep_bn(x, 2048, "block14_sepconv2")
     x = layers.Activation("relu", name="block14_sepconv2_act")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        _common.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
+    x = _common.classifier_head(x, include_top, pooling, classes, classifier_activation, weights)
     model = Model(_common.model_inputs(input_tensor, img_input), x, name=name)
 
     def imagenet_file() -> str:
