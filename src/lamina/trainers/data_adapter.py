@@ -100,17 +100,14 @@ class ArrayData:
         if cut == 0 or cut == self.count:
             raise ValueError(f"validation_split={fraction} leaves no samples for training or for validation "
                              f"out of {self.count}.")
-        take = lambda s, sl: tree.map_structure(lambda a: None if a is None else a[sl], s)  # noqa: E731
-        first, second = slice(0, cut), slice(cut, None)
-        return (ArrayData(take(self.x, first), take(self.y, first), take(self.sample_weight, first), cut),
-                ArrayData(take(self.x, second), take(self.y, second), take(self.sample_weight, second),
-                          self.count - cut))
+        return self._rows(slice(0, cut), cut), self._rows(slice(cut, None), self.count - cut)
 
     def head(self, count: int) -> "ArrayData":
         """The first `count` samples (all of them when there are fewer)."""
-        if count >= self.count:
-            return self
-        take = lambda s: tree.map_structure(lambda a: None if a is None else a[:count], s)  # noqa: E731
+        return self if count >= self.count else self._rows(slice(0, count), count)
+
+    def _rows(self, rows: slice, count: int) -> "ArrayData":
+        take = lambda s: tree.map_structure(lambda a: None if a is None else a[rows], s)  # noqa: E731
         return ArrayData(take(self.x), take(self.y), take(self.sample_weight), count)
 
     def to_device(self) -> tuple[Any, Any, Any]:
