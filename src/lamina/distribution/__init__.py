@@ -25,8 +25,30 @@ class Distribution:
         """The rows of `order` (a shuffled index array) that this process trains on."""
         return order
 
+    def local_batch_size(self, batch_size: int) -> int:
+        """The rows of each global batch of `batch_size` that this process trains on."""
+        return batch_size
+
     def reduce_metric_states(self, variables: Sequence[Any]) -> None:
         """Combine the metric accumulators of every process in place before results are read."""
+
+    # --- inside the steps and around them: hooks a multi-device distribution fills in ------------------
+
+    def prepare(self, variables: Sequence[Any]) -> None:
+        """Place the model's variables (weights, optimizer slots, metric states) before its first step: on
+        the local device, the same on every process, sharded where a layout says so."""
+
+    def place_data(self, arrays: Any) -> Any:
+        """In-memory arrays (a nested structure of backend tensors) as the steps should find them."""
+        return arrays
+
+    def distribute_batch(self, batch: Any) -> Any:
+        """A batch inside a step, as the replicas share it (jax: sharded over the mesh's batch axis)."""
+        return batch
+
+    def reduce_gradients(self, gradients: list) -> list:
+        """The gradients inside the train step, averaged over the replicas that computed them."""
+        return gradients
 
 
 _current = Distribution()

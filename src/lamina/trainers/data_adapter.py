@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from lamina import backend
+from lamina import backend, distribution
 from lamina.utils import tree
 from lamina.utils.py_dataset import PyDataset, fetch_batches
 
@@ -115,7 +115,8 @@ class ArrayData:
         if self._on_device is None:
             convert = lambda s: tree.map_structure(  # noqa: E731
                 lambda a: None if a is None else backend.impl.convert_to_tensor(a), s)
-            self._on_device = (convert(self.x), convert(self.y), convert(self.sample_weight))
+            arrays = (convert(self.x), convert(self.y), convert(self.sample_weight))
+            self._on_device = distribution.current().place_data(arrays)
         return self._on_device
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from lamina import backend
+from lamina import backend, distribution
 from lamina.utils import tree
 
 State = tuple[list, list, list, list]
@@ -152,7 +152,7 @@ class Steps:
         """Forward, loss, gradients, optimizer update and metric updates on one batch."""
         B = backend.impl
         trainable, non_trainable, optimizer_values, metric_values = state
-        x, y, sample_weight = batch
+        x, y, sample_weight = distribution.current().distribute_batch(batch)
 
         def loss_of(trainable_values: list) -> tuple[Any, tuple]:
             # The optimizer's state is in scope too: a loss-scaling optimizer reads its current scale; and
@@ -165,6 +165,7 @@ class Steps:
                 return scaled, (loss, y_pred, scope.current(self.non_trainable), scope.current(self.metric_variables))
 
         (_, (loss, y_pred, non_trainable, metric_values)), grads = B.value_and_grad(loss_of)(trainable)
+        grads = distribution.current().reduce_gradients(grads)
         updated = self.trainable + self.optimizer_variables + self.metric_variables
         with B.StateScope(updated, trainable + optimizer_values + metric_values) as scope, B.no_grad():
             self.model.optimizer.apply(grads, self.trainable)
@@ -179,7 +180,7 @@ class Steps:
         """Loss and metric updates on one batch, in inference mode."""
         B = backend.impl
         trainable, non_trainable, optimizer_values, metric_values = state
-        x, y, sample_weight = batch
+        x, y, sample_weight = distribution.current().distribute_batch(batch)
         variables = self.trainable + self.non_trainable + self.metric_variables
         with B.StateScope(variables, trainable + non_trainable + metric_values) as scope, B.no_grad():
             loss, y_pred = forward_and_loss(self.model, x, y, sample_weight, training=False)
@@ -193,6 +194,7 @@ class Steps:
         every call."""
         B = backend.impl
         trainable, non_trainable = state[0], state[1]
+        x = distribution.current().distribute_batch(x)
         # The metrics are in scope so that a layer updating one in its call changes nothing lasting.
         variables = self.trainable + self.non_trainable + self.metric_variables
         values = trainable + non_trainable + B.state_values(self.metric_variables)

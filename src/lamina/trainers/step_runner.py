@@ -13,7 +13,7 @@ import signal
 import threading
 from typing import Any, Iterator
 
-from lamina import backend
+from lamina import backend, distribution
 from lamina.trainers.step import Steps
 from lamina.utils import tree
 
@@ -100,6 +100,7 @@ class StepRunner:
     def __init__(self, model: Any, mode: str = "auto") -> None:
         B = backend.impl
         self.steps = Steps(model)
+        distribution.current().prepare([v for group in self.steps.groups for v in group])
         self.trainable_ids = tuple(id(v) for v in self.steps.trainable)
         self.steps_per_call = B.steps_per_call(int(getattr(model, "steps_per_execution", 1) or 1))
         self.mode = mode

@@ -322,6 +322,7 @@ class Trainer:
             B.convert_to_tensor(np.random.default_rng(order_seed).permutation(count))
         order = distribution.current().local_rows(rows)
         count = int(B.shape(order)[0])
+        batch_size = distribution.current().local_batch_size(batch_size)
         full, rest = divmod(count, batch_size)
         end = full + (1 if rest else 0)
         end = end if limit is None else min(end, first + limit)
@@ -419,8 +420,9 @@ class Trainer:
             return
         runner = self._get_runner()
         device_data = data.to_device()
-        order = backend.impl.arange(data.count)
-        for offset, steps, size in _batch_blocks(data.count, batch_size, runner.steps_per_call):
+        order = distribution.current().local_rows(backend.impl.arange(data.count))
+        count, batch_size = int(backend.impl.shape(order)[0]), distribution.current().local_batch_size(batch_size)
+        for offset, steps, size in _batch_blocks(count, batch_size, runner.steps_per_call):
             yield lambda offset=offset, steps=steps, size=size: runner.test_arrays(device_data, order, offset,
                                                                                     steps, size)
 
