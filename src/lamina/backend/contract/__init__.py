@@ -13,8 +13,8 @@ backend's own dtype objects. Axes may be an int, a tuple or a list.
 
 from __future__ import annotations
 
-from lamina.backend.contract import (control_flow, convolution, export, image, linalg, nn_ops, normalization,
-                                     numpy_ops, random, rnn, signal)
+from lamina.backend.contract import (control_flow, convolution, distribution, export, image, linalg, nn_ops,
+                                     normalization, numpy_ops, random, rnn, signal)
 from lamina.backend.contract.base import (ARRAY_CREATION, BACKEND, ELEMENTWISE, LINEAR_ALGEBRA, NN, OPTIMIZER,
                                           REDUCTIONS, SHAPES_AND_INDEXING, STEP, SYMBOLIC, TENSORS, VARIABLE)
 from lamina.backend.contract.entry import Entry
@@ -26,7 +26,7 @@ CONTRACT: tuple[Entry, ...] = (*BACKEND, *TENSORS, *VARIABLE, *ARRAY_CREATION, *
                                *LINEAR_ALGEBRA, *SHAPES_AND_INDEXING, *numpy_ops.ENTRIES, *linalg.ENTRIES, *NN,
                                *nn_ops.ENTRIES, *convolution.ENTRIES, *rnn.ENTRIES, *normalization.ENTRIES,
                                *image.ENTRIES, *signal.ENTRIES, *control_flow.ENTRIES, *random.ENTRIES, *SYMBOLIC, *OPTIMIZER,
-                               *STEP, *export.ENTRIES)
+                               *STEP, *export.ENTRIES, *distribution.ENTRIES)
 
 
 def required(training: bool) -> tuple[Entry, ...]:

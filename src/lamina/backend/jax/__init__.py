@@ -19,3 +19,6 @@ from lamina.backend.jax.trainer import (StateScope, clear_gradients, compile_ste
 
 from lamina.backend.jax.function_layer import *  # noqa: F401,F403
 from lamina.backend.jax.export import *  # noqa: F401,F403
+from lamina.backend.jax.distributed import (global_batch, list_devices, make_mesh, mesh_initialize,  # noqa: F401
+                                         mesh_process_count, mesh_process_index, mesh_sharding, shard_tensor,
+                                         shard_variables, tensor_shards)

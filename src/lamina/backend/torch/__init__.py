@@ -19,3 +19,6 @@ from lamina.backend.torch.trainer import (StateScope, clear_gradients, compile_s
 
 from lamina.backend.torch.module_wrapper import *  # noqa: F401,F403
 from lamina.backend.torch.export import *  # noqa: F401,F403
+from lamina.backend.torch.mesh_stubs import (global_batch, list_devices, make_mesh, mesh_initialize,  # noqa: F401
+                                          mesh_process_count, mesh_process_index, mesh_sharding, shard_tensor,
+                                          shard_variables, tensor_shards)
