@@ -59,10 +59,26 @@ def current() -> Distribution:
     return _current
 
 
-def set_distribution(distribution: Distribution | None) -> None:
-    """Follow `distribution` from now on; None returns to a single process."""
+def set_distribution(value: Distribution | None) -> None:
+    """Follow `value` from now on (DataParallel, ModelParallel, ...); None returns to a single process."""
     global _current
-    if distribution is not None and not isinstance(distribution, Distribution):
-        raise TypeError(f"distribution must be a lamina.distribution.Distribution or None, "
-                        f"got {type(distribution).__name__}.")
-    _current = distribution or Distribution()
+    if value is not None and not isinstance(value, Distribution):
+        raise TypeError(f"set_distribution's value must be a lamina.distribution distribution (DataParallel, "
+                        f"ModelParallel, ...) or None, got {type(value).__name__}.")
+    _current = value or Distribution()
+
+
+def distribution() -> Distribution | None:
+    """The distribution set with `set_distribution`, or None when training runs in a single process."""
+    return None if type(_current) is Distribution else _current
+
+
+# Keras's keras.distribution API, on the hooks above (imported last: these modules subclass Distribution).
+from lamina.distribution.devices import get_device_count, initialize, list_devices  # noqa: E402
+from lamina.distribution.mesh import DeviceMesh, LayoutMap, TensorLayout, distribute_tensor  # noqa: E402
+from lamina.distribution.parallel import DataParallel, ModelParallel  # noqa: E402
+from lamina.distribution.mirrored import MirroredStrategy  # noqa: E402
+
+__all__ = ["DataParallel", "DeviceMesh", "Distribution", "LayoutMap", "MirroredStrategy", "ModelParallel",
+           "TensorLayout", "current", "distribute_tensor", "distribution", "get_device_count", "initialize",
+           "list_devices", "set_distribution"]

@@ -19,6 +19,7 @@ from lamina.utils.dataset_from_directory import (audio_dataset_from_directory, i
                                                  text_dataset_from_directory)
 from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from lamina.utils.plotting import model_to_dot, plot_history, plot_model
+from lamina.utils.multi_gpu import multi_gpu_model
 
 # Keras keeps its serialization helpers in keras.utils too; here they come from lamina.saving when first asked
 # for (lamina.saving imports parts of the library that import lamina.utils).
@@ -41,4 +42,4 @@ __all__ = ["Config", "Progbar", "PyDataset", "Sequence", "clear_session", "disab
            "split_dataset", "standardize_dtype", "timeseries_dataset_from_array", "to_categorical",
            "unpack_x_y_sample_weight", *_FROM_SAVING]
 __all__ += ["array_to_img", "audio_dataset_from_directory", "image_dataset_from_directory", "img_to_array",
-            "load_img", "model_to_dot", "plot_history", "plot_model", "save_img", "text_dataset_from_directory"]
+            "load_img", "model_to_dot", "multi_gpu_model", "plot_history", "plot_model", "save_img", "text_dataset_from_directory"]
