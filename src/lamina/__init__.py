@@ -4,6 +4,7 @@ from lamina import activations, backend, callbacks, initializers, layers, losses
 from lamina import config, constraints, dtype_policies, mixed_precision, preprocessing, random, regularizers, saving, utils
 from lamina import export
 from lamina import applications
+from lamina import wrappers  # its estimators import scikit-learn when first asked for
 from lamina.layers import Input, InputLayer, Layer
 from lamina.models import Model, Sequential, load_model
 from lamina.utils.seeding import set_random_seed
@@ -22,4 +23,4 @@ def version() -> str:
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "config",
            "constraints", "dtype_policies", "export", "initializers", "layers", "losses", "metrics", "mixed_precision",
            "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "load_model", "saving",
-           "set_random_seed", "utils", "version", "__version__", "applications"]
+           "set_random_seed", "utils", "version", "__version__", "applications", "wrappers"]
