@@ -61,11 +61,14 @@ def test_without_pydot_the_error_says_what_to_install() -> None:
         plot_model(two_input_model())
 
 
-@pytest.mark.skipif(not HAS_PYDOT or HAS_DOT, reason="needs pydot without Graphviz")
-def test_without_graphviz_the_error_says_what_to_install(tmp_path: pathlib.Path) -> None:
-    assert model_to_dot(two_input_model()).get_node_list()
-    with pytest.raises(ImportError, match="Graphviz"):
+@pytest.mark.skipif(not HAS_PYDOT, reason="needs pydot")
+def test_without_graphviz_the_error_says_what_to_install(tmp_path: pathlib.Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)  # as on a machine without `dot`
+    assert model_to_dot(two_input_model()).get_node_list()  # the graph itself needs only pydot
+    with pytest.raises(ImportError, match=r"install Graphviz, whose `dot` program.*apt install graphviz"):
         plot_model(two_input_model(), to_file=str(tmp_path / "model.png"))
+    assert not (tmp_path / "model.png").exists()
 
 
 @pytest.mark.skipif(not (HAS_PYDOT and HAS_DOT), reason="needs pydot and Graphviz")
@@ -91,3 +94,29 @@ def test_plot_history_draws_each_metric_with_its_validation_twin(tmp_path: pathl
     assert (tmp_path / "history.png").exists() and np.isfinite(figure.axes[1].lines[0].get_ydata()).all()
     with pytest.raises(ValueError, match="not in the history"):
         plot_history({"loss": [1.0]}, metrics=["auc"])
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="needs matplotlib")
+def test_history_plot_draws_what_fit_logged_to_a_png(tmp_path: pathlib.Path) -> None:
+    image = pytest.importorskip("PIL.Image")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 4)).astype("float32"), rng.integers(0, 2, 32)
+    model = lamina.Sequential([layers.Input((4,)), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
+    figure = history.plot()
+    path = tmp_path / "history.png"
+    figure.savefig(path)
+    with image.open(path) as png:
+        assert png.format == "PNG" and png.size[0] > 100
+    assert [axis.get_title() for axis in figure.axes] == ["loss", "accuracy"]
+    for axis, name in zip(figure.axes, ["loss", "accuracy"]):
+        assert [line.get_label() for line in axis.lines] == [name, f"val_{name}"]
+        np.testing.assert_allclose(axis.lines[0].get_ydata(), history.history[name])
+        np.testing.assert_allclose(axis.lines[1].get_ydata(), history.history[f"val_{name}"])
+        np.testing.assert_array_equal(axis.lines[0].get_xdata(), [1, 2, 3])
+    again = plot_history(history, metrics=["loss"])
+    assert len(again.axes) == 1 and len(again.axes[0].lines) == 2
+    plt.close("all")

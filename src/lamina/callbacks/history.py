@@ -30,3 +30,12 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
         if self.model is not None:
             self.model.history = self
+
+    def plot(self, metrics: Any = None, to_file: str | None = None) -> Any:
+        """Draw the loss and each metric per epoch, beside its val_ twin (lamina.utils.plot_history).
+
+        Needs matplotlib; returns the matplotlib Figure.
+        """
+        from lamina.utils.plotting import plot_history
+
+        return plot_history(self, metrics=metrics, to_file=to_file)

@@ -146,23 +146,24 @@ def plot_model(model: Any, to_file: str = "model.png", show_shapes: bool = False
 
 
 def plot_history(history: Any, metrics: Any = None, to_file: str | None = None) -> Any:
-    """Draw loss and metrics per epoch with matplotlib: one panel per metric, its val_ twin beside it.
+    """Draw loss and metrics per epoch with matplotlib: one panel per metric, its val_ twin on the same axes.
 
     `history` is what fit returns (or its `.history` dict); saved to `to_file` if given. Returns the figure.
     """
     try:
-        import matplotlib
-
-        if to_file is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # without a display, matplotlib picks a backend that draws to files
     except ImportError as error:
         raise ImportError("You must install matplotlib (`pip install matplotlib`) for plot_history to work.") \
             from error
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
         raise ValueError(f"history must be what fit returns (or its .history dict), got {type(history).__name__}.")
-    names = [name for name in logs if not name.startswith("val_")] if metrics is None else list(metrics)
+    if metrics is None:  # the loss first, then the metrics in the order fit logged them
+        names = sorted((name for name in logs if not name.startswith("val_")), key=lambda name: name != "loss")
+    else:
+        names = list(metrics)
+    if not names:
+        raise ValueError(f"metrics must name at least one logged value; the history has {sorted(logs)}.")
     missing = [name for name in names if name not in logs]
     if missing:
         raise ValueError(f"metrics {missing} are not in the history, which has {sorted(logs)}.")
