@@ -21,3 +21,12 @@ def training_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     with backend.use(request.param):
         lamina.set_random_seed(1234)
         yield request.param
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each xdist worker has a core: torch's own thread pool on top makes the workers spin against each other
+    # (the torch tests ran 2-3x slower with it).
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("LAMINA_TEST_TORCH_THREADS", "1")))
