@@ -63,8 +63,9 @@ SCRIPT = textwrap.dedent("""
         assert predictions.shape == (16, 10) and np.isfinite(predictions).all()
         path = os.path.join(folder, "model.keras")
         model.save(path)
-        reloaded = load_model(path)
-        np.testing.assert_allclose(reloaded.predict(x[:16], verbose=0), predictions, rtol=1e-5, atol=1e-6)
+        # The weights, not predictions: a reloaded model's predict would compile anew in every trial.
+        for saved, kept in zip(load_model(path).get_weights(), weights):
+            np.testing.assert_array_equal(saved, kept)
     loss = model.evaluate(x, y, verbose=0)[0]
     model.fit(x[:256], y[:256], epochs=1, verbose=0)
     print("interrupted", interrupted, "of", trials, "loss", loss)
