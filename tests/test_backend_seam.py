@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
-import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,23 +161,6 @@ def test_the_seam_checks_catch_every_kind_of_import(tmp_path, monkeypatch):
         "backend/jax/random.py:5 imports lamina.utils.seeding",
         "backend/jax/random.py:6 imports lamina.layers", "backend/jax/random.py:8 imports lamina.trainers.step",
         "backend/jax/random.py:11 imports lamina.<computed name>"]
-
-
-def selected_backend(env: dict) -> str:
-    code = "import lamina; print(lamina.backend.backend())"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
-def test_backend_from_environment_then_config_file_then_default(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "LAMINA_BACKEND"}
-    env["LAMINA_HOME"] = str(tmp_path)
-    env["PYTHONPATH"] = os.pathsep.join(sys.path)
-    assert selected_backend(env) == "torch"
-    (tmp_path / "lamina.json").write_text(json.dumps({"backend": "numpy"}))
-    assert selected_backend(env) == "numpy"
-    assert selected_backend({**env, "LAMINA_BACKEND": "jax"}) == "jax"
 
 
 def test_unknown_backend_is_refused():
