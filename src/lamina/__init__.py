@@ -3,9 +3,17 @@
 from lamina import activations, backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers
 from lamina import config, constraints, dtype_policies, mixed_precision, preprocessing, random, regularizers, saving, utils
 from lamina import export
-from lamina import applications
+from lamina import applications, tree
 from lamina import wrappers  # its estimators import scikit-learn when first asked for
-from lamina.layers import Input, InputLayer, Layer
+from lamina.dtype_policies import DTypePolicy, FloatDTypePolicy
+from lamina.initializers import Initializer
+from lamina.layers import Input, InputLayer, InputSpec, Layer
+from lamina.losses import Loss
+from lamina.metrics import Metric
+from lamina.ops.operation import Operation
+from lamina.ops.symbolic import KerasTensor
+from lamina.optimizers import Optimizer
+from lamina.regularizers import Regularizer
 from lamina.models import Model, Sequential, load_model
 from lamina.utils.seeding import set_random_seed
 
@@ -20,7 +28,8 @@ def version() -> str:
     return __version__
 
 
-__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "config",
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "InputSpec", "KerasTensor", "Loss", "Metric",
+           "Operation", "Optimizer", "Regularizer", "tree", "Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "config",
            "constraints", "dtype_policies", "export", "initializers", "layers", "losses", "metrics", "mixed_precision",
            "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "load_model", "saving",
            "set_random_seed", "utils", "version", "__version__", "applications", "wrappers"]
