@@ -168,6 +168,9 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if is_float_dtype(dtype) else "zeros"
         shape = tuple(int(d) for d in (shape or ()))
+        from lamina.saving.load_budget import check_weight
+
+        check_weight(self, shape, dtype)  # while a file loads: its sizes are refused before allocating
         value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
         name = name or f"variable_{len(self._own_variables)}"
         variable = backend.impl.Variable(value, dtype=dtype, trainable=trainable and self._trainable,

@@ -175,19 +175,20 @@ def decode_json(data: bytes, name: str) -> Any:
         raise ValueError(f"{name!r} is not valid JSON: {error}") from None
 
 
-def decode_npz(data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of an .npz, by key; each .npy header is checked before its data is read."""
+def decode_npz(data: bytes, limit: int = MAX_MEMBER_BYTES) -> dict[str, np.ndarray]:
+    """The arrays of an .npz, by key, at most `limit` bytes in all; each .npy header is checked before its data
+    is read."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as npz:
             infos = npz.infolist()
-            if sum(info.file_size for info in infos) > MAX_MEMBER_BYTES:
-                raise ValueError(f"the weights declare more than {MAX_MEMBER_BYTES} bytes in all.")
+            if sum(info.file_size for info in infos) > limit:
+                raise ValueError(f"the weights declare more than {limit} bytes in all.")
             arrays = {}
             for info in infos:
                 if not info.filename.endswith(".npy"):
                     raise ValueError(f"the weights hold {info.filename!r}, which is not an .npy array.")
                 key = info.filename[: -len(".npy")]
-                arrays[key] = _decode_npy(read_member(npz, info.filename, MAX_MEMBER_BYTES), key)
+                arrays[key] = _decode_npy(read_member(npz, info.filename, limit), key)
             return arrays
     except READ_ERRORS as error:
         raise ValueError(f"the weights are not a valid .npz file: {error}") from None

@@ -10,6 +10,7 @@ Writing gives Keras's legacy layout: objects as {"class_name", "config"} without
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from typing import Any
@@ -132,10 +133,15 @@ def _drop_harmless(config: dict, cls: Any, where: str) -> None:
             del config[key]
 
 
-def _accepted_arguments(cls: Any) -> set[str] | None:
+def _accepted_arguments(cls: Any) -> frozenset[str] | None:
     """The keyword arguments a class's constructor chain names; None when it is not a class."""
     if not inspect.isclass(cls):
         return None
+    return _constructor_arguments(cls)
+
+
+@functools.lru_cache(maxsize=512)
+def _constructor_arguments(cls: type) -> frozenset[str] | None:
     names: set[str] = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -145,7 +151,7 @@ def _accepted_arguments(cls: Any) -> set[str] | None:
             names.update(inspect.signature(init).parameters)
         except (TypeError, ValueError):
             return None
-    return names
+    return frozenset(names)
 
 
 def _call_from_nested_list(node: Any, where: str) -> dict:

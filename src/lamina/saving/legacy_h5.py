@@ -26,13 +26,12 @@ import numpy as np
 
 from lamina import backend
 from lamina.backend.common import standardize_dtype
-from lamina.saving import keras_file, legacy_config
+from lamina.saving import faults, keras_file, legacy_config, load_budget
 
 SUFFIXES = (".h5", ".hdf5")
 MAX_WEIGHT_BYTES = keras_file.MAX_MEMBER_BYTES  # all the weights of one file together
 MAX_NAMES = 1_000_000  # entries of a `layer_names` or `weight_names` attribute
-_READ_ERRORS = (ValueError, OSError, KeyError, TypeError, IndexError, AttributeError, RuntimeError,
-                OverflowError, RecursionError, UnicodeDecodeError)
+_READ_ERRORS = (OSError, *faults.FAULTS)
 
 
 def is_legacy_path(filepath: Any) -> bool:
@@ -152,27 +151,29 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     from lamina.saving import registry
 
     path = _readable(filepath)
-    scope = getattr(registry, "safe_mode_scope", None)
     try:
-        with _open(path) as file:
-            raw = _text_attribute(file, "model_config")
-            if raw is None:
-                raise ValueError("it has no 'model_config' attribute, so it holds weights only; build the model "
-                                 "and call model.load_weights() instead.")
-            config = _decode_json(raw, "model_config")
-            if scope is not None:
-                with scope(safe_mode):
-                    model = legacy_config.model_from_legacy(config, custom_objects)
-            else:
+        budget = load_budget.budget_for(path.stat().st_size, "model_config")
+        with _open(path) as file, load_budget.active(budget), registry.safe_mode_scope(safe_mode):
+            with faults.located("model_config"):
+                raw = _text_attribute(file, "model_config")
+                if raw is None:
+                    raise ValueError("it has no 'model_config' attribute, so it holds weights only; build the "
+                                     "model and call model.load_weights() instead.")
+                config = _decode_json(raw, "model_config")
+                load_budget.index_layers(budget, config)
+                load_budget.check_declared_shapes(budget, config)
                 model = legacy_config.model_from_legacy(config, custom_objects)
-            _load_topological(_group(file, "model_weights"), model, skip_mismatch=False)
+            with faults.located("model_weights"):
+                _load_topological(_group(file, "model_weights"), model, skip_mismatch=False)
             training = _text_attribute(file, "training_config") if compile else None
             if training is not None:
-                outputs = len(getattr(model, "outputs", None) or [None])
-                model.compile(**legacy_config.compile_arguments(_decode_json(training, "training_config"),
-                                                                outputs, custom_objects))
+                with faults.located("training_config"):
+                    outputs = len(getattr(model, "outputs", None) or [None])
+                    model.compile(**legacy_config.compile_arguments(_decode_json(training, "training_config"),
+                                                                    outputs, custom_objects))
                 if "optimizer_weights" in file:
-                    _restore_optimizer(model, _group(file, "optimizer_weights"), str(path))
+                    with faults.located("optimizer_weights"):
+                        _restore_optimizer(model, _group(file, "optimizer_weights"), str(path))
         return model
     except _READ_ERRORS as error:
         raise ValueError(f"Cannot load {str(path)!r}: {error}") from error
@@ -186,7 +187,7 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
         raise ValueError(f"Model {model.name!r} is not built, so it has no weights to load into yet; build it "
                          "(or call it on data) first.")
     try:
-        with _open(path) as file:
+        with _open(path) as file, load_budget.active(load_budget.budget_for(path.stat().st_size, "model_weights")):
             group = _group(file, "model_weights") if "layer_names" not in file.attrs and "model_weights" in file \
                 else file
             if by_name:
@@ -282,10 +283,12 @@ def _group(group: h5py.Group, name: str) -> h5py.Group:
 
 
 class _Budget:
-    """Counts the bytes read so far against MAX_WEIGHT_BYTES."""
+    """Counts the bytes read so far against the load's budget (or MAX_WEIGHT_BYTES outside a load)."""
 
     def __init__(self) -> None:
         self.used = 0
+        active = load_budget.current()
+        self.limit = min(MAX_WEIGHT_BYTES, active.limit) if active is not None else MAX_WEIGHT_BYTES
 
     def read(self, group: h5py.Group, name: str) -> np.ndarray:
         dataset = _child(group, name, h5py.Dataset)
@@ -299,8 +302,9 @@ class _Budget:
             raise ValueError(f"dataset {dataset.name!r} is empty (it has no shape).")
         size = math.prod(shape) * dtype.itemsize
         self.used += size
-        if self.used > MAX_WEIGHT_BYTES:
-            raise ValueError(f"the weights declare more than {MAX_WEIGHT_BYTES} bytes in all (at {dataset.name!r}).")
+        if self.used > self.limit:
+            raise ValueError(f"the weights declare more than {self.limit} bytes in all (at {dataset.name!r}), over "
+                             "this file's loading budget.")
         return np.asarray(dataset[()])
 
     def layer(self, group: h5py.Group) -> list[np.ndarray]:

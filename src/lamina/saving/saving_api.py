@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from lamina import backend, losses, metrics as metrics_module
-from lamina.saving import h5_store, keras_file, keras_names, legacy_h5, registry, weights
+from lamina.saving import faults, h5_store, keras_file, keras_names, legacy_h5, load_budget, registry, weights
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose file layout Lamina writes
-_LOAD_ERRORS = (*keras_file.READ_ERRORS, TypeError, KeyError, IndexError, AttributeError)
+_LOAD_ERRORS = (*keras_file.READ_ERRORS, *faults.FAULTS)
 
 
 # --- save ------------------------------------------------------------------------------------------------
@@ -213,29 +213,34 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     if not path.is_file():
         raise ValueError(f"Cannot load {str(path)!r}: no such file.")
     try:
+        budget = load_budget.budget_for(path.stat().st_size, "config.json")
         with keras_file.open_archive(path) as archive:
             config = keras_file.decode_json(
                 keras_file.read_member(archive, "config.json", keras_file.MAX_CONFIG_BYTES), "config.json")
-            arrays = _read_weights(archive)
-        with registry.safe_mode_scope(safe_mode), _closing(arrays):
-            return _rebuild(config, arrays, custom_objects, compile, str(path))
+            arrays = _read_weights(archive, budget.limit)
+        with registry.safe_mode_scope(safe_mode), _closing(arrays), load_budget.active(budget):
+            return _rebuild(config, arrays, custom_objects, compile, str(path), budget)
     except _LOAD_ERRORS as error:
         raise ValueError(f"Cannot load {str(path)!r}: {error}") from error
 
 
-def _read_weights(archive: Any) -> Any:
+def _read_weights(archive: Any, budget: int = keras_file.MAX_MEMBER_BYTES) -> Any:
     """The weights of a .keras zip by path: model.weights.h5 (Keras 3, Lamina) or model.weights.npz (earlier
-    Lamina releases). h5 weights are read lazily: close them after use (`_closing`)."""
+    Lamina releases), inflating and declaring at most `budget` bytes. h5 weights are read lazily: close them
+    after use (`_closing`)."""
     names = archive.namelist()
+    limit = min(budget, keras_file.MAX_MEMBER_BYTES)
     if keras_file.H5_WEIGHTS_MEMBER in names or keras_file.WEIGHTS_MEMBER not in names:
         member = keras_file.H5_WEIGHTS_MEMBER
-        data = keras_file.read_member(archive, member, keras_file.MAX_MEMBER_BYTES)
+        data = keras_file.read_member(archive, member, limit)
         try:
-            return h5_store.H5Weights(data, keras_file.MAX_MEMBER_BYTES)
+            return h5_store.H5Weights(data, limit)
         except ValueError as error:
             raise ValueError(f"{member}: {error}") from None
-    return keras_file.decode_npz(keras_file.read_member(archive, keras_file.WEIGHTS_MEMBER,
-                                                        keras_file.MAX_MEMBER_BYTES))
+    try:
+        return keras_file.decode_npz(keras_file.read_member(archive, keras_file.WEIGHTS_MEMBER, limit), limit)
+    except ValueError as error:
+        raise ValueError(f"{keras_file.WEIGHTS_MEMBER}: {error}") from None
 
 
 def _read_weights_file(path: Path) -> Any:
@@ -256,26 +261,43 @@ def _closing(arrays: Any) -> Iterator[None]:
             arrays.close()
 
 
-def _rebuild(config: Any, arrays: dict, custom_objects: dict | None, compile: bool, where: str) -> Any:
+def _rebuild(config: Any, arrays: dict, custom_objects: dict | None, compile: bool, where: str,
+             budget: load_budget.LoadBudget | None = None) -> Any:
+    """The model of a decoded config.json with the weights of `arrays`; each fault names its place."""
+    budget = budget or load_budget.budget_for(0, "config.json")
+    with faults.located("config.json"):
+        model, config = _model_from_config(config, custom_objects, budget)
+    member = keras_file.H5_WEIGHTS_MEMBER if isinstance(arrays, h5_store.H5Weights) else keras_file.WEIGHTS_MEMBER
+    with faults.located(member):
+        layer_arrays = weights.Selection(arrays, lambda key: not weights.is_optimizer_path(key))
+        weights.assign(weights.layer_variables(model), layer_arrays)
+    if compile and config.get("compile_config") is not None:
+        with faults.located("config.json", fallback="compile_config"):
+            _compile_from_config(model, config["compile_config"], custom_objects)
+        with faults.located(member):
+            optimizer_arrays = weights.Selection(arrays, weights.is_optimizer_path)
+            if optimizer_arrays:
+                _restore_optimizer(model, optimizer_arrays, where)
+    return model
+
+
+def _model_from_config(config: Any, custom_objects: dict | None, budget: load_budget.LoadBudget) -> tuple[Any, dict]:
+    """The model of a config.json, built as its build_config says, and the config as Lamina reads it."""
     from lamina.models.model import Model
 
     if not isinstance(config, dict):
-        raise ValueError(f"config.json must hold a JSON object, got {type(config).__name__}.")
+        raise ValueError(f"it must hold a JSON object, got {type(config).__name__}.")
     config = keras_names.from_keras(config)
+    load_budget.index_layers(budget, config)
+    load_budget.check_declared_shapes(budget, config)
     model = registry.deserialize_layer(config, custom_objects)
     if not isinstance(model, Model):
-        raise ValueError(f"config.json describes a {type(model).__name__}, which is not a model.")
+        raise ValueError(f"it describes a {type(model).__name__}, which is not a model.")
     build_config = config.get("build_config")
     if not model.built and isinstance(build_config, dict) and build_config.get("input_shape") is not None:
-        model.build(_shapes(build_config["input_shape"]))
-    layer_arrays = weights.Selection(arrays, lambda key: not weights.is_optimizer_path(key))
-    weights.assign(weights.layer_variables(model), layer_arrays)
-    if compile and config.get("compile_config") is not None:
-        _compile_from_config(model, config["compile_config"], custom_objects)
-        optimizer_arrays = weights.Selection(arrays, weights.is_optimizer_path)
-        if optimizer_arrays:
-            _restore_optimizer(model, optimizer_arrays, where)
-    return model
+        with faults.located("config.json", fallback="build_config.input_shape"):
+            model.build(_shapes(build_config["input_shape"]))
+    return model, config
 
 
 def _restore_optimizer(model: Any, arrays: Any, where: str) -> None:
