@@ -134,6 +134,17 @@ class BackupAndRestore(Callback):
         return False
 
     def _save_model(self) -> None:
+        """Back up: process 0 writes, the others of a multi-process run wait until it has."""
+        from lamina import distribution
+
+        current = distribution.current()
+        try:
+            if current.is_chief:
+                self._write_backup()
+        finally:
+            current.barrier()
+
+    def _write_backup(self) -> None:
         from lamina.saving import keras_file, weights
 
         os.makedirs(self.backup_dir, exist_ok=True)
@@ -155,8 +166,11 @@ class BackupAndRestore(Callback):
 
     def on_train_end(self, logs: Logs = None) -> None:
         """Training finished: remove the backup folder when `delete_checkpoint`."""
-        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+        from lamina import distribution
+
+        if self.delete_checkpoint and distribution.current().is_chief and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
+        distribution.current().barrier()  # no process starts another fit while the backup is still there
 
 
 def _state_variables(model: Any, build_optimizer: bool) -> dict[str, dict[str, Any]]:

@@ -36,7 +36,12 @@ class CSVLogger(Callback):
         self.csv_file: IO[str] | None = None
 
     def on_train_begin(self, logs: Logs = None) -> None:
-        """Open the file; in append mode, write no header when the file already has one."""
+        """Open the file; in append mode, write no header when the file already has one. In a run of several
+        processes, process 0 alone writes."""
+        from lamina import distribution
+
+        if not distribution.current().is_chief:
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename, encoding="utf-8") as stream:
@@ -51,6 +56,8 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Write the epoch's row; the columns are fixed by the first epoch (sorted keys)."""
+        if self.csv_file is None or self.csv_file.closed:
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

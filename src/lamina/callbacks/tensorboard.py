@@ -96,6 +96,10 @@ class TensorBoard(Callback):
         return self._writers[name]
 
     def _write(self, writer: str, summary: Any, step: int) -> None:
+        from lamina import distribution
+
+        if not distribution.current().is_chief:  # in a run of several processes, process 0 alone writes
+            return
         event = _tensorboard().event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
         self._writer(writer).add_event(event)
 

@@ -32,6 +32,19 @@ class Distribution:
     def reduce_metric_states(self, variables: Sequence[Any]) -> None:
         """Combine the metric accumulators of every process in place before results are read."""
 
+    def restore_metric_states(self, variables: Sequence[Any]) -> None:
+        """Give back this process's own accumulators once the combined results were read."""
+
+    def check_batches(self, count: int, batch_size: int) -> None:
+        """Refuse, before training, `count` samples in global batches of `batch_size` that cannot be shared."""
+
+    def local_batch(self, data: Any) -> Any:
+        """This process's rows of one batch a generator or PyDataset gave (every process reads every batch)."""
+        return data
+
+    def barrier(self) -> None:
+        """Wait until every process reaches this point (after process 0 wrote a file that all will read)."""
+
     # --- inside the steps and around them: hooks a multi-device distribution fills in ------------------
 
     def prepare(self, variables: Sequence[Any]) -> None:

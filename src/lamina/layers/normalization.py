@@ -99,7 +99,9 @@ class BatchNormalization(_CenterScale):
             raise ValueError("BatchNormalization renorm=True is not supported; expected renorm=False.")
         self.axis = axis
         self.momentum = float(momentum)
-        self.synchronized = bool(synchronized)  # data-parallel steps average gradients; statistics stay per replica
+        # With several torch processes, synchronized batch moments are those of every process's rows (on jax
+        # the sharded global batch gives them either way); otherwise each process normalises its own rows.
+        self.synchronized = bool(synchronized)
         self.renorm, self.renorm_clipping, self.renorm_momentum = False, renorm_clipping, renorm_momentum
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
@@ -118,7 +120,7 @@ class BatchNormalization(_CenterScale):
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         B = backend.impl
-        if training and self.trainable and mask is None:
+        if training and self.trainable and mask is None and not self.synchronized:
             outputs, mean, variance = B.batch_normalization_training(
                 inputs, self._channel_axis, offset=self.beta, scale=self.gamma, epsilon=self.epsilon)
             self._update_moving(self.moving_mean, mean)
@@ -135,8 +137,10 @@ class BatchNormalization(_CenterScale):
 
     def _moments(self, inputs: Any, mask: Any) -> tuple[Any, Any]:
         B = backend.impl
+        if mask is None and self.synchronized:
+            return B.processes_moments(inputs, self._reduction_axes)
         if mask is None:
-            return B.moments(inputs, self._reduction_axes, synchronized=self.synchronized)
+            return B.moments(inputs, self._reduction_axes)
         # The mask covers the leading axes (batch, steps, ...): it weights the entries of every channel.
         weights = B.cast(mask, B.dtype_of(inputs))
         while len(B.shape(weights)) < len(B.shape(inputs)):

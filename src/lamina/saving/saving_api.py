@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -28,6 +29,25 @@ _LOAD_ERRORS = (*keras_file.READ_ERRORS, *faults.FAULTS)
 # --- save ------------------------------------------------------------------------------------------------
 
 
+def _chief_writes(save: Any) -> Any:
+    """In a run of several processes, every process calls the save; process 0 writes and the others wait at a
+    barrier until it has, so that every process can load the file right after."""
+
+    @functools.wraps(save)
+    def run(*args: Any, **kwargs: Any) -> None:
+        from lamina import distribution
+
+        current = distribution.current()
+        try:
+            if current.is_chief:
+                save(*args, **kwargs)
+        finally:
+            current.barrier()
+
+    return run
+
+
+@_chief_writes
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, zipped: bool | None = None,
                **kwargs: Any) -> None:
     """Save architecture, weights, compile arguments and optimizer state to a `.keras` file, atomically (or to
@@ -67,6 +87,7 @@ def _encode_h5(model: Any) -> bytes:
     return h5_store.encode(groups)
 
 
+@_chief_writes
 def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
     """Save the model's weights to a `.weights.h5` file in Keras 3's layout (with the optimizer's state once it
     is built, as Keras does), or to a `.weights.npz` file (weights only), atomically."""

@@ -228,6 +228,8 @@ class Trainer:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}.")
         train, validation = self._fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
                                            steps_per_epoch, validation_steps, shuffle)
+        if isinstance(train, data_adapter.ArrayData):
+            distribution.current().check_batches(train.count, batch_size)
         if isinstance(validation, data_adapter.ArrayData) and validation_steps:  # as Keras: the first batches
             validation = validation.head(validation_steps * (validation_batch_size or batch_size))
         steps = train.steps if isinstance(train, data_adapter.GeneratorData) else \
@@ -344,6 +346,7 @@ class Trainer:
     def _train_epoch_on_batches(self, train: data_adapter.GeneratorData, callback_list: CallbackList) -> None:
         logs = MetricLogs(self)
         for step, batch in enumerate(train.epoch()):
+            batch = distribution.current().local_batch(batch)
             if batch.y is None and self._compile_loss is not None:
                 raise ValueError("The generator yielded batches without targets: yield (x, y) or (x, y, weights).")
             self._check_inputs(batch.x)
@@ -413,6 +416,7 @@ class Trainer:
     def _test_calls(self, data: Any, batch_size: int) -> Iterator[Any]:
         if isinstance(data, data_adapter.GeneratorData):
             for batch in data.epoch():
+                batch = distribution.current().local_batch(batch)
                 self._check_inputs(batch.x)
                 self._ensure_ready(batch)
                 runner = self._get_runner()
@@ -533,12 +537,15 @@ class Trainer:
     def _metric_values(self) -> dict[str, Any]:
         """The logs of an epoch or an evaluation: the metrics' results, or the last step's own logs when a
         custom step returned others (as Keras chooses)."""
-        distribution.current().reduce_metric_states([v for metric in self.metrics for v in metric.variables])
+        variables = [v for metric in self.metrics for v in metric.variables]
+        distribution.current().reduce_metric_states(variables)
         results = step_module.metric_results(self.metrics)
         last = self._runner.last_logs if self._runner is not None else None
         if last is not None and set(last) != set(results):
             results = dict(last)
-        return {name: log_value(value) for name, value in results.items()}
+        values = {name: log_value(value) for name, value in results.items()}
+        distribution.current().restore_metric_states(variables)
+        return values
 
     def _checked_arrays(self, x: Any, y: Any, sample_weight: Any = None, class_weight: dict | None = None,
                         prefix: str = "") -> data_adapter.ArrayData:

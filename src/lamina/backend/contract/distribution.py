@@ -9,7 +9,24 @@ from __future__ import annotations
 from lamina.backend.contract.entry import Entry
 
 # torch.distributed's process group (torchrun).
-PROCESSES: tuple[Entry, ...] = ()
+PROCESSES: tuple[Entry, ...] = (
+    Entry("processes_initialize", "processes_initialize(rank, world_size, local_rank)",
+          "join torchrun's process group (gloo on the CPU, NCCL on CUDA) and take the local device; returns "
+          "its name", inference=False),
+    Entry("processes_broadcast", "processes_broadcast(values, source=0)",
+          "process source's values copied in place into every process's tensors, moved to the local device",
+          inference=False),
+    Entry("processes_sum", "processes_sum(values)", "each tensor summed over every process, as new tensors",
+          inference=False),
+    Entry("processes_average_gradients", "processes_average_gradients(gradients, rows)",
+          "the gradients averaged over the processes, each weighted by the rows of its batch, inside a step",
+          inference=False),
+    Entry("processes_moments", "processes_moments(x, axes, keepdims=False)",
+          "(mean, population variance) of x over axes and over every process's x, differentiable",
+          inference=False),
+    Entry("processes_barrier", "processes_barrier()", "wait until every process reaches this point",
+          inference=False),
+)
 
 # Devices, meshes and shardings (jax.sharding; jax.distributed across processes).
 MESHES: tuple[Entry, ...] = (

@@ -22,3 +22,4 @@ from lamina.backend.jax.export import *  # noqa: F401,F403
 from lamina.backend.jax.distributed import (global_batch, list_devices, make_mesh, mesh_initialize,  # noqa: F401
                                          mesh_process_count, mesh_process_index, mesh_sharding, shard_tensor,
                                          shard_variables, tensor_shards)
+from lamina.backend.jax.process_stubs import *  # noqa: F401,F403
