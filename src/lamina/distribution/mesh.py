@@ -189,6 +189,9 @@ class LayoutMap(MutableMapping):
                              f"enough that each weight matches one.")
         return self._layouts[found[0]] if found else None
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._layouts
+
     def __delitem__(self, key: str) -> None:
         del self._layouts[key]
 

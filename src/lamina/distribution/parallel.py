@@ -13,6 +13,8 @@ from lamina.distribution.mesh import DeviceMesh, LayoutMap, TensorLayout
 from lamina.utils import tree
 
 _TORCH_PROCESSES: dict[bool, Any] = {}
+# The names the trainer calls on a distribution: on torch, answered by the process group.
+_HOOKS = frozenset(name for name in vars(Distribution) if not name.startswith("_"))
 
 
 def torch_processes(shard_weights: bool) -> Distribution:
@@ -95,45 +97,37 @@ class MeshDistribution(Distribution):
 
     # --- the hooks ---------------------------------------------------------------------------------------
 
+    def __getattribute__(self, name: str) -> Any:
+        # On torch every hook (those of Distribution, present and future) is the process group's.
+        if name in _HOOKS:
+            delegate = object.__getattribute__(self, "_delegate")
+            if delegate is not None:
+                return getattr(delegate, name)
+        return object.__getattribute__(self, name)
+
     @property
     def process_index(self) -> int:  # type: ignore[override]
-        if self._delegate is not None:
-            return self._delegate.process_index
         return backend.impl.mesh_process_index()
 
     @property
     def process_count(self) -> int:  # type: ignore[override]
-        if self._delegate is not None:
-            return self._delegate.process_count
         return backend.impl.mesh_process_count()
 
-    @property
-    def is_chief(self) -> bool:
-        return self._delegate.is_chief if self._delegate is not None else self.process_index == 0
-
     def local_rows(self, order: Any) -> Any:
-        if self._delegate is not None:
-            return self._delegate.local_rows(order)
         # Every process holds every row; the compiled step computes only its own devices' share of each batch.
         return self._global(order)
 
+    def check_batches(self, count: int, batch_size: int) -> None:
+        self.local_batch_size(batch_size)
+
     def local_batch_size(self, batch_size: int) -> int:
-        if self._delegate is not None:
-            return self._delegate.local_batch_size(batch_size)
         replicas = self.num_replicas
         if batch_size % replicas:
             raise ValueError(f"The global batch_size ({batch_size}) must be divisible by the number of replicas "
                              f"({replicas}, the mesh axis {self._batch_dim_name!r}): each takes an equal share.")
         return batch_size  # the compiled step sees the global batch
 
-    def reduce_metric_states(self, variables: Sequence[Any]) -> None:
-        if self._delegate is not None:
-            self._delegate.reduce_metric_states(variables)
-
     def prepare(self, variables: Sequence[Any]) -> None:
-        if self._delegate is not None:
-            self._delegate.prepare(variables)
-            return
         self._require_backend()
         layouts = [self.get_variable_layout(variable) for variable in variables]
         if self._layout_map is not None:
@@ -151,13 +145,9 @@ class MeshDistribution(Distribution):
                              f"{paths}.")
 
     def place_data(self, arrays: Any) -> Any:
-        if self._delegate is not None:
-            return self._delegate.place_data(arrays)
         return tree.map_structure(lambda a: None if a is None else self._global(a), arrays)
 
     def distribute_batch(self, batch: Any) -> Any:
-        if self._delegate is not None:
-            return self._delegate.distribute_batch(batch)
         replicas = self.num_replicas
         sharding = backend.impl.mesh_sharding(self._device_mesh.backend_mesh, (self._batch_dim_name,))
 
@@ -171,8 +161,6 @@ class MeshDistribution(Distribution):
         return tree.map_structure(lambda x: None if x is None else shard(x), batch)
 
     def reduce_gradients(self, gradients: list) -> list:
-        if self._delegate is not None:
-            return self._delegate.reduce_gradients(gradients)
         return gradients  # XLA sums the sharded batch's contributions itself
 
     def _global(self, x: Any) -> Any:
@@ -182,12 +170,11 @@ class MeshDistribution(Distribution):
             return backend.impl.global_batch(backend.impl.convert_to_numpy(x), replicated, backend.impl.shape(x)[0])
         return backend.impl.shard_tensor(x, replicated)
 
-    def __getattr__(self, name: str) -> Any:
-        # Hooks the torch process group adds beyond these (e.g. for generators) are its own.
-        delegate = self.__dict__.get("_delegate")
-        if delegate is not None and not name.startswith("__"):
-            return getattr(delegate, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    def gather_outputs(self, outputs: Any) -> Any:
+        if self.process_count == 1:
+            return outputs  # every device's rows are this process's already
+        replicated = backend.impl.mesh_sharding(self._device_mesh.backend_mesh, ())
+        return tree.map_structure(lambda x: backend.impl.shard_tensor(x, replicated), outputs)
 
 
 class DataParallel(MeshDistribution):

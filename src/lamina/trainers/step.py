@@ -199,7 +199,7 @@ class Steps:
         variables = self.trainable + self.non_trainable + self.metric_variables
         values = trainable + non_trainable + B.state_values(self.metric_variables)
         with B.StateScope(variables, values) as scope, B.no_grad():
-            outputs = self.model(x, training=False)
+            outputs = distribution.current().gather_outputs(self.model(x, training=False))
             if not self.predict_changes_state:
                 return None, outputs
             return (trainable, scope.current(self.non_trainable), state[2], state[3]), outputs

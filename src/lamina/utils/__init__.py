@@ -42,4 +42,5 @@ __all__ = ["Config", "Progbar", "PyDataset", "Sequence", "clear_session", "disab
            "split_dataset", "standardize_dtype", "timeseries_dataset_from_array", "to_categorical",
            "unpack_x_y_sample_weight", *_FROM_SAVING]
 __all__ += ["array_to_img", "audio_dataset_from_directory", "image_dataset_from_directory", "img_to_array",
-            "load_img", "model_to_dot", "multi_gpu_model", "plot_history", "plot_model", "save_img", "text_dataset_from_directory"]
+            "load_img", "model_to_dot", "multi_gpu_model", "plot_history", "plot_model", "save_img",
+            "text_dataset_from_directory"]

@@ -9,6 +9,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from lamina.backend.jax.core import Variable
+
 _KINDS = {"gpu": ("gpu", "cuda", "rocm"), "cuda": ("gpu", "cuda"), "cpu": ("cpu",), "tpu": ("tpu",)}
 
 
@@ -91,6 +93,6 @@ def global_batch(local: Any, sharding: NamedSharding, global_rows: int) -> jax.A
 
 
 def tensor_shards(x: Any) -> list[tuple[str, tuple, tuple[int, ...]]]:
-    value = getattr(x, "_value", x)
+    value = x._value if isinstance(x, Variable) else x
     return [(_label(shard.device), tuple((s.start, s.stop) for s in shard.index), tuple(shard.data.shape))
             for shard in value.addressable_shards]
