@@ -6,9 +6,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from lamina import backend
+from lamina import backend, initializers
 from lamina.losses import squeeze_or_expand_to_same_rank
 from lamina.utils import naming
+
+_AGGREGATIONS = ("sum", "mean", "only_first_replica", "none")
 
 
 class Metric:
@@ -20,13 +22,27 @@ class Metric:
         self.dtype = dtype
         self.variables: list[Any] = []
 
-    def add_variable(self, shape: tuple = (), name: str = "total", initial: float = 0.0) -> Any:
-        value = np.full(shape, initial, dtype=self.dtype)
-        variable = backend.impl.Variable(value, dtype=self.dtype, trainable=False, name=name,
-                                         path=f"{self.name}/{name}")
+    def add_variable(self, shape: Sequence[int] = (), initializer: Any = "zeros", dtype: Any = None,
+                     aggregation: str = "sum", name: str | None = None) -> Any:
+        """A state variable of this metric, set to `initializer`'s value now and again by `reset_state`.
+        `aggregation` says how replicas combine it ("sum", "mean", "only_first_replica" or "none")."""
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(f"{type(self).__name__}.add_variable: aggregation must be one of {_AGGREGATIONS}, "
+                             f"got {aggregation!r}.")
+        dtype = dtype or self.dtype
+        shape = tuple(int(d) for d in shape)
+        value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
+        name = name or f"variable_{len(self.variables)}"
+        variable = backend.impl.Variable(value, dtype=dtype, trainable=False, name=name, path=f"{self.name}/{name}")
         variable._lamina_initial = value
+        variable._lamina_aggregation = aggregation
         self.variables.append(variable)
         return variable
+
+    def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
+                   name: str | None = None) -> Any:
+        """Keras's other spelling of `add_variable` (zeros unless `initializer` says otherwise)."""
+        return self.add_variable(shape, initializer if initializer is not None else "zeros", dtype, name=name)
 
     def update_state(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError
