@@ -14,6 +14,7 @@ Run a program with `torchrun --nproc_per_node=N program.py` (and `--nnodes`, `--
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,6 +22,14 @@ import numpy as np
 from lamina import backend
 from lamina.distribution import Distribution
 from lamina.utils import tree
+
+SHARDING_UNSUPPORTED = (
+    "TorchProcesses(shard_weights=True): torch.distributed.fsdp.fully_shard cannot shard Lamina's weights, so "
+    "every process keeps them whole and training runs as data parallelism. fully_shard replaces the parameters "
+    "registered on a torch module by sharded parameters and, before each forward, installs new gathered "
+    "parameter objects that the module's forward must read, reducing their gradients from hooks that "
+    "loss.backward() fires; Lamina's layers read their own Variables and the step differentiates with "
+    "torch.autograd.grad with respect to those Variables.")
 
 # What torchrun sets for every process; MASTER_ADDR/MASTER_PORT say where the process group meets.
 ENVIRONMENT = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -57,8 +66,9 @@ class TorchProcesses(Distribution):
     """Data parallelism over torchrun's processes, on torch.distributed (gloo on the CPU, NCCL on CUDA).
 
     Args:
-        shard_weights: keep each weight's gradient reduction sharded as fully-sharded data parallelism does
-            (see `shard_weights` below); False trains as DistributedDataParallel.
+        shard_weights: ask for fully-sharded data parallelism. torch's `fully_shard` cannot shard Lamina's
+            weights (see `SHARDING_UNSUPPORTED`): with True the weights stay whole on every process, training
+            as with False (DistributedDataParallel's algorithm), and a warning says so.
     """
 
     def __init__(self, shard_weights: bool = False) -> None:
@@ -68,6 +78,8 @@ class TorchProcesses(Distribution):
             raise ValueError(f"TorchProcesses trains on the torch backend; the backend is {backend.backend()!r}. "
                              "On jax, use lamina.distribution.DataParallel.")
         environment = torchrun_environment()
+        if shard_weights:
+            warnings.warn(SHARDING_UNSUPPORTED, stacklevel=2)
         self.shard_weights = shard_weights
         self.process_index, self.process_count, self.local_index = 0, 1, 0
         self.device = backend.impl.device_name()
