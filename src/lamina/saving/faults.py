@@ -18,6 +18,9 @@ FAULTS = (ValueError, TypeError, KeyError, IndexError, AttributeError, Recursion
           ZeroDivisionError, NotImplementedError, UnicodeError, RuntimeError, AssertionError)
 
 
+_MISSING_ARGUMENT = re.compile(r"missing \d+ required (?:keyword-only |positional )?arguments?: '(\w+)'")
+
+
 class LoadError(ValueError):
     """A fault of a file, already located: outer layers of loading pass it on as it is."""
 
@@ -45,6 +48,11 @@ def describe(error: BaseException, member: str, fallback: str | None = None) -> 
         return f"{member}: {fallback}: {message}" if fallback else f"{member}: {message}"
     path, inner = place
     where = load_budget.inner_path(path)
+    if message.startswith("Unknown class"):
+        return f"{member}: {path + '.' if path else ''}class_name: {message}"
+    missing = _MISSING_ARGUMENT.search(message) if isinstance(error, TypeError) else None
+    if missing is not None and missing.group(1) not in inner:
+        return f"{member}: {where} has no key {missing.group(1)!r}, which its class needs."
     key = _key_named(error, message, inner)
     if isinstance(error, KeyError) and key is not None and key not in inner:
         return f"{member}: {where} has no key {key!r}, which its class needs."
