@@ -61,6 +61,26 @@ def test_cifar_cnn(training_backend):
     assert {"val_loss", "val_accuracy"} <= set(result["history"])
 
 
+def test_transfer_learning_keeps_the_frozen_base_unchanged():
+    # torch only, and tiny: the program's full run (about 20 s on a CPU) and jax's compile of MobileNetV2 are
+    # too slow for the suite; this checks what freezing promises on the smallest sizes.
+    from lamina import backend
+
+    with backend.use("torch"):
+        result = run_example("transfer_learning", images=48, pretrain_epochs=1, epochs=1, fine_tune_epochs=1,
+                             verbose=0)
+    before, after_head, after_tuning = (result[key] for key in ("base_before", "base_after_head",
+                                                                "base_after_fine_tuning"))
+    assert any(path.endswith("moving_variance") for path in before) and len(before) == len(after_head)
+    for path, value in before.items():  # every weight and BatchNormalization statistic, bit for bit
+        np.testing.assert_array_equal(after_head[path], value, err_msg=path)
+    changed = {path for path in before if not np.array_equal(after_tuning[path], before[path])}
+    assert {"block_16_project/kernel", "Conv_1/kernel", "block_15_expand/kernel"} <= changed
+    assert all(path.startswith(("block_15_", "block_16_", "Conv_1")) for path in changed)
+    assert not any(path.endswith(("moving_mean", "moving_variance")) for path in changed)
+    assert result["trainable_layers"] == 12 and len(result["head_history"]["loss"]) == 1
+
+
 @pytest.mark.parametrize("recurrent", ["lstm", "simple_rnn"])
 def test_imdb_recurrent(training_backend, recurrent):
     result = run_example("imdb_recurrent", recurrent=recurrent)
