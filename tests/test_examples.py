@@ -107,3 +107,12 @@ def test_functional_two_inputs_two_outputs(training_backend):
     assert {"loss", "score_loss", "label_loss", "label_accuracy"} <= set(history)
     assert loss_went_down(history)
     assert result["evaluate"]["label_accuracy"] > 0.8
+
+
+def test_distributed_mnist_in_one_process(training_backend):
+    # One process, the local devices (jax) or no torchrun (torch); tests/distribution launch several.
+    from lamina import distribution
+
+    result = run_example("distributed_mnist", epochs=2, samples=1024)
+    assert loss_went_down(result["history"]) and result["accuracy"] > 0.9
+    assert result["replicas"] == 1 and distribution.distribution() is None

@@ -73,7 +73,7 @@ class Variable(VariableMixin):
 
     def assign(self, value: Any) -> None:
         remember_value(self, lambda: self._value)
-        self._value = jnp.asarray(unwrap(value), dtype=self._value.dtype)
+        self._value = _keep_layout(jnp.asarray(unwrap(value), dtype=self._value.dtype), self._value)
 
     def numpy(self) -> np.ndarray:
         return np.asarray(self._value)
@@ -101,6 +101,16 @@ class Variable(VariableMixin):
 
     def __len__(self) -> int:
         return len(self._value)
+
+
+def _keep_layout(new: Any, old: Any) -> Any:
+    """A value assigned outside a step, laid out over the devices as the old one was (a distribution's
+    sharding): the compiled steps then see the same layouts every time, and are not compiled anew."""
+    if isinstance(new, jax.core.Tracer) or isinstance(old, jax.core.Tracer) or not isinstance(old, jax.Array):
+        return new
+    if len(old.sharding.device_set) == 1 or new.sharding == old.sharding:
+        return new
+    return jax.device_put(new, old.sharding)
 
 
 def _binary(method: str, reflected: bool = False) -> Any:

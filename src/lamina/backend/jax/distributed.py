@@ -68,6 +68,9 @@ def _all_platform_devices() -> list[Any]:
 
 
 def mesh_sharding(mesh: Mesh, axes: Sequence[str | None]) -> NamedSharding:
+    axes = list(axes)
+    while axes and axes[-1] is None:  # the spelling a compiled step gives its outputs: one layout, one compile
+        axes.pop()
     return NamedSharding(mesh, PartitionSpec(*axes))
 
 
