@@ -35,6 +35,9 @@ def located(member: str, fallback: str | None = None) -> Iterator[None]:
         raise
     except FAULTS as error:
         raise LoadError(describe(error, member, fallback)) from error
+    except MemoryError as error:
+        # what the budget cannot see: an intermediate result of building a layer (a huge upsampling factor)
+        raise LoadError(describe(error, member, fallback)) from None
 
 
 def describe(error: BaseException, member: str, fallback: str | None = None) -> str:
@@ -66,6 +69,10 @@ def _message(error: BaseException) -> str:
         return f"missing key {error.args[0]!r}" if error.args else "a missing key"
     if isinstance(error, RecursionError):
         return "it nests deeper than Lamina reads"
+    if isinstance(error, MemoryError):
+        budget = load_budget.current()
+        limit = f" (far over {budget.describe()})" if budget is not None else ""
+        return f"building the model it describes needs more memory than this machine has{limit}: {error}"
     if isinstance(error, ValueError):
         return str(error)
     return f"{type(error).__name__}: {error}"
