@@ -71,6 +71,8 @@ def single() -> dict:
         for kind in ("mlp", "cnn", "lstm"):
             built, history = torch_train.train(kind)
             results[kind] = (torch_train.weights(built), history, built.predict(torch_train.data(kind)[0], verbose=0))
+        built, history = torch_train.train_batches()
+        results["batches"] = (torch_train.weights(built), history, None)
         return results
 
 
@@ -100,6 +102,11 @@ def test_two_processes_train_as_one(two_processes: Path, single: dict, kind: str
     """Same global batch, seed and order: the weights of both processes and the history equal one process's
     (the MLP has synchronized batch normalization, and the last batch splits unevenly, 3 rows and 2)."""
     _check_run(two_processes, kind, single[kind])
+
+
+def test_a_py_dataset_is_shared_by_rows(two_processes: Path, single: dict) -> None:
+    """Every process reads each batch of the PyDataset (shuffled alike) and trains on its rows of it."""
+    _check_run(two_processes, "batches", single["batches"])
 
 
 def test_fully_sharded_option_trains_as_data_parallel(two_processes: Path, single: dict) -> None:

@@ -4,7 +4,7 @@ program): an MLP with synchronized batch normalization, a CNN and an LSTM.
 Under torchrun every process writes its weights, histories and predictions to the folder given as the first
 argument, each file named with its rank; its stdout goes to stdout_<rank>.txt. With "--mlp-only" it trains
 the MLP alone (the two-launcher run); the full run also trains the MLP with shard_weights=True and saves,
-checkpoints and reloads a model.
+checkpoints and reloads a model, and trains the MLP from a PyDataset.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import lamina
-from lamina import callbacks, distribution, layers, models
+from lamina import callbacks, distribution, layers, models, utils
 
 EPOCHS = 3
 BATCH = 16
@@ -61,6 +61,27 @@ def train(kind: str, verbose: int = 0, callback_list: list | None = None) -> tup
     return built, history.history
 
 
+class Batches(utils.PyDataset):
+    """The MLP's samples in batches of BATCH, read by index (a PyDataset; the last batch holds 5 rows)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.x, self.y = data("mlp")
+
+    def __len__(self) -> int:
+        return -(-SAMPLES // BATCH)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = slice(index * BATCH, (index + 1) * BATCH)
+        return self.x[rows], self.y[rows]
+
+
+def train_batches() -> tuple[models.Model, dict]:
+    """The MLP trained EPOCHS epochs on the PyDataset (its batches shuffled) and its history."""
+    built = model("mlp")
+    return built, built.fit(Batches(), epochs=EPOCHS, verbose=0).history
+
+
 def weights(built: models.Model) -> list[np.ndarray]:
     return [np.asarray(w) for w in built.get_weights()]
 
@@ -91,6 +112,8 @@ def main(out: Path, mlp_only: bool) -> None:
     for kind in ("cnn", "lstm"):
         built, history = train(kind)
         _save(out, kind, rank, built, history)
+    built, history = train_batches()
+    _save(out, "batches", rank, built, history)
     distribution.set_distribution(TorchProcesses(shard_weights=True))
     built, history = train("mlp")
     _save(out, "fsdp", rank, built, history)
