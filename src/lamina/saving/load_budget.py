@@ -20,6 +20,7 @@ import numpy as np
 FLOOR_BYTES = 256 * 1024**2  # a small file may still build a model this large
 FACTOR = 16  # the memory a load may use per byte of the file (weights are stored uncompressed)
 _STAND_IN = 3  # shape inference fills an unknown size with 2, then 3
+INPUT_FLOOR_BYTES = 2 * 1024**3  # a declared input may need this much stand-in data (large images) whatever the file
 
 
 @dataclass
@@ -180,7 +181,9 @@ def _check_shape(budget: LoadBudget, shape: list, path: str) -> None:
     sizes = [_STAND_IN if size is None else size for size in shape]
     if any(isinstance(size, bool) or size < 0 for size in sizes):
         raise ValueError(f"{budget.member}: {path} is {shape!r:.200}; sizes must be non-negative integers or null.")
-    nbytes = math.prod(sizes) * 8
-    if nbytes > budget.limit:
+    nbytes = math.prod(sizes) * 4  # float32, the inputs' usual dtype
+    limit = max(INPUT_FLOOR_BYTES, budget.limit)
+    if nbytes > limit:
         raise ValueError(f"{budget.member}: {path} declares the shape {shape!r:.200}, whose stand-in data for "
-                         f"building the model ({nbytes} bytes) is over {budget.describe()}.")
+                         f"building the model ({nbytes} bytes) is over the limit of {limit} bytes for an input (the "
+                         f"larger of {INPUT_FLOOR_BYTES} bytes and this file's loading budget).")
