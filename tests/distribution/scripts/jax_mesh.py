@@ -32,7 +32,7 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 def model(probe: bool = False) -> lamina.Model:
     lamina.set_random_seed(1)
     net = lamina.Sequential([lamina.Input((6,))] + ([Probe()] if probe else []) + [
-        layers.Dense(16, activation="relu", name="hidden"), layers.BatchNormalization(),
+        layers.Dense(16, activation="relu", name="hidden"), layers.BatchNormalization(synchronized=True),
         layers.Dense(4, activation="softmax", name="out")])
     net.compile(optimizer=lamina.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"])
