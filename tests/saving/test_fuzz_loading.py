@@ -11,6 +11,7 @@ derandomized, so that every run tries the same files.
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import itertools
 import json
@@ -146,18 +147,21 @@ def mutate_json(text: str, draw: Callable[[Any], Any]) -> str:
     return text if draw(st.integers(0, 9)) else text[:-1]
 
 
-def _datasets(file: h5py.File) -> list[str]:
+@functools.lru_cache(maxsize=16)
+def _datasets(data: bytes) -> tuple[str, ...]:
+    """The dataset paths of an h5 file (of a seed: asked for again and again)."""
     found: list[str] = []
-    file.visititems(lambda name, obj: found.append(name) if isinstance(obj, h5py.Dataset) else None)
-    return sorted(found)
+    with h5py.File(io.BytesIO(data), "r") as file:
+        file.visititems(lambda name, obj: found.append(name) if isinstance(obj, h5py.Dataset) else None)
+    return tuple(sorted(found))
 
 
 def mutate_h5(data: bytes, draw: Callable[[Any], Any]) -> bytes:
     """A dataset removed, replaced by one of another shape or dtype, or given a huge declared shape that its
     chunked storage keeps in a few bytes; or an attribute's JSON edited."""
+    names = _datasets(data)
     buffer = io.BytesIO(data)
     with h5py.File(buffer, "r+") as file:
-        names = _datasets(file)
         json_attributes = [key for key in ("model_config", "training_config") if key in file.attrs]
         action = draw(st.sampled_from(["delete", "reshape", "dtype", "huge", "rename"]
                                       + (["attribute"] * 2 if json_attributes else [])))
