@@ -35,8 +35,16 @@ def list_devices(device_type: str | None = None) -> list[str]:
 
 
 def mesh_initialize(coordinator_address: str | None, num_processes: int | None, process_id: int | None) -> None:
-    jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
-                               process_id=process_id)
+    # The CPU's cross-process collectives: gloo (jax's default from 0.5 on; without it, a run of several CPU
+    # processes would fail at its first all-reduce).
+    if jax.config.jax_cpu_collectives_implementation in (None, "none"):
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    try:
+        jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
+                                   process_id=process_id)
+    except RuntimeError as error:
+        raise RuntimeError(f"lamina.distribution.initialize must come before anything runs on jax (make it the "
+                           f"program's first step) and only once: {error}") from error
 
 
 def mesh_process_index() -> int:
