@@ -33,11 +33,10 @@ def check_verbose(verbose: Any) -> int:
 
 
 def check_batch_size(batch_size: Any, x: Any) -> int:
-    """batch_size as a positive integer (32 when not given); a generator makes its own batches."""
-    if batch_size is None:
+    """batch_size as a positive integer (32 when not given). A generator, PyDataset or DataLoader makes its
+    own batches: a batch_size given with one is ignored, as Keras ignores it (its guides pass one)."""
+    if batch_size is None or data_adapter.is_generator_like(x):
         return 32
-    if data_adapter.is_generator_like(x):
-        raise ValueError("batch_size must not be given when x is a generator: the generator makes the batches.")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     return int(batch_size)

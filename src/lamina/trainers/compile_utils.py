@@ -44,7 +44,8 @@ def flat_outputs(values: Any, output_names: Sequence[str], what: str) -> list[An
 
 
 class CompileLoss:
-    """The weighted sum of each output's loss; also tracks each output's loss when there are several."""
+    """The weighted sum of each output's loss; also tracks each output's loss when several outputs have one
+    (as Keras: a model whose other outputs have no loss logs only `loss`)."""
 
     def __init__(self, loss: Any, loss_weights: Any, output_names: Sequence[str]) -> None:
         self.output_names = list(output_names)
@@ -55,7 +56,7 @@ class CompileLoss:
         weights = per_output(loss_weights, self.output_names, "loss_weights") if loss_weights is not None \
             else [1.0] * len(self.output_names)
         self.weights = [1.0 if w is None else float(w) for w in weights]
-        several = len(self.output_names) > 1
+        several = sum(item is not None for item in self.losses) > 1
         self.trackers = [Mean(name=f"{name}_loss") if several and item is not None else None
                          for name, item in zip(self.output_names, self.losses)]
 
