@@ -15,7 +15,7 @@ from lamina.saving import load_budget
 
 # What code that reads a damaged config or weights file can raise; each becomes a located ValueError.
 FAULTS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError,
-          ZeroDivisionError, NotImplementedError, UnicodeError, RuntimeError, AssertionError)
+          ZeroDivisionError, NotImplementedError, UnicodeError, RuntimeError, AssertionError, OSError)
 
 
 _MISSING_ARGUMENT = re.compile(r"missing \d+ required (?:keyword-only |positional )?arguments?: '(\w+)'")

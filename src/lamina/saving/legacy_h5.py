@@ -165,14 +165,15 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
                 model = legacy_config.model_from_legacy(config, custom_objects)
             with faults.located("model_weights"):
                 _load_topological(_group(file, "model_weights"), model, skip_mismatch=False)
-            training = _text_attribute(file, "training_config") if compile else None
+            with faults.located("training_config"):
+                training = _text_attribute(file, "training_config") if compile else None
             if training is not None:
                 with faults.located("training_config"):
                     outputs = len(getattr(model, "outputs", None) or [None])
                     model.compile(**legacy_config.compile_arguments(_decode_json(training, "training_config"),
                                                                     outputs, custom_objects))
-                if "optimizer_weights" in file:
-                    with faults.located("optimizer_weights"):
+                with faults.located("optimizer_weights"):
+                    if "optimizer_weights" in file:
                         _restore_optimizer(model, _group(file, "optimizer_weights"), str(path))
         return model
     except _READ_ERRORS as error:
@@ -305,7 +306,10 @@ class _Budget:
         if self.used > self.limit:
             raise ValueError(f"the weights declare more than {self.limit} bytes in all (at {dataset.name!r}), over "
                              "this file's loading budget.")
-        return np.asarray(dataset[()])
+        try:
+            return np.asarray(dataset[()])
+        except (OSError, RuntimeError, TypeError, ValueError) as error:
+            raise ValueError(f"dataset {dataset.name!r} cannot be read ({error}).") from None
 
     def layer(self, group: h5py.Group) -> list[np.ndarray]:
         return [self.read(group, name) for name in _names(group, "weight_names")]
