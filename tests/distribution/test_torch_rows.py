@@ -96,3 +96,16 @@ def test_process_group_entries_on_jax() -> None:
             B.processes_barrier()
         with pytest.raises(ValueError, match="torch backend only"):
             B.processes_sum([x])
+
+
+def test_checkpoints_by_batch_keeping_the_best_are_refused_on_several_processes(tmp_path) -> None:
+    from lamina import callbacks, distribution
+
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m.keras"), save_best_only=True, save_freq=2)
+    distribution.set_distribution(_processes(0, 2))
+    try:
+        with pytest.raises(ValueError, match="save_freq='epoch'"):
+            checkpoint.on_train_begin()
+    finally:
+        distribution.set_distribution(None)
+    checkpoint.on_train_begin()  # one process: allowed

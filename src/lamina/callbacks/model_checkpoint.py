@@ -58,6 +58,17 @@ class ModelCheckpoint(MonitorCallback):
                              f"got {save_freq!r}")
         _check_suffix(self.filepath, save_weights_only)
 
+    def on_train_begin(self, logs: Logs = None) -> None:
+        """In a run of several processes every process must decide alike whether to save (process 0 writes, the
+        others wait for it); a batch's logs are each process's own, so saving the best by batch is refused."""
+        from lamina import distribution
+
+        if self.save_best_only and self.save_freq != "epoch" and distribution.current().process_count > 1:
+            raise ValueError("ModelCheckpoint(save_best_only=True) with save_freq as a number of batches cannot run "
+                             "on several processes: each process's batch logs differ, so they would not agree "
+                             "when to save. Use save_freq='epoch' (the epoch's logs are combined over the "
+                             f"processes), or save_best_only=False. Got save_freq={self.save_freq!r}.")
+
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         """Remember the epoch, for saves by batch."""
         self._current_epoch = epoch
