@@ -29,6 +29,11 @@ from hypothesis import given, settings, strategies as st
 import lamina
 from lamina import backend, layers, models
 
+# A file whose optimizer state is damaged loads, with a warning that training resumes with a fresh one.
+pytestmark = [pytest.mark.filterwarnings("ignore:.*the optimizer state was not restored"),
+              pytest.mark.filterwarnings("ignore:Duplicate name")]
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SECONDS_PER_CASE = 10  # far above a load's time here (a few milliseconds): only a hang reaches it
 
 # Examples per test: 2,050 in all.
@@ -85,8 +90,11 @@ class _Seeds(dict):
 
 @pytest.fixture(scope="module")
 def seeds(folder: Path, numpy_backend: None) -> dict[str, bytes]:
-    """The bytes of valid files: three .keras models and two Keras 2 .h5 full-model files."""
+    """The bytes of valid files: three .keras models and two Keras 2 .h5 full-model files written here, and
+    files Keras wrote (an MLP and an LSTM trained with their optimizer's state, a Keras 2 .h5 MLP)."""
     files = _Seeds()
+    for name in KERAS_WRITTEN:
+        files[name] = (FIXTURES / name).read_bytes()
     for name, make in (("mlp", _mlp), ("functional", _functional), ("cnn", _cnn)):
         model = make()
         for suffix in (".keras", ".h5"):
@@ -291,11 +299,11 @@ def _run(seeds: dict[str, bytes], folder: Path, seed: str, mutate: Callable, dat
         path.unlink()
 
 
-KERAS_SEEDS = ["mlp.keras", "functional.keras", "cnn.keras"]
-H5_SEEDS = ["mlp.h5", "functional.h5"]
+KERAS_WRITTEN = ["keras3/mlp.keras", "keras3/lstm.keras", "keras2/mlp.h5"]
+KERAS_SEEDS = ["mlp.keras", "functional.keras", "cnn.keras", "keras3/mlp.keras", "keras3/lstm.keras"]
+H5_SEEDS = ["mlp.h5", "functional.h5", "keras2/mlp.h5"]
 
 
-@pytest.mark.filterwarnings("ignore:Duplicate name")
 @settings(max_examples=650, **SETTINGS)
 @given(data=st.data())
 def test_mutated_keras_members(seeds: dict, folder: Path, data: Any) -> None:
