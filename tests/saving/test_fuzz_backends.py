@@ -184,3 +184,15 @@ def test_weights_declaring_more_than_the_file_could_hold_are_refused(seeds: dict
     path.write_bytes(edit_weights(huge)(seeds["mlp"]))
     with backend.use("numpy"), pytest.raises(ValueError, match=r"model\.weights\.h5: .*layers/dense/vars/0"):
         models.load_model(path)
+
+
+def test_keras2_file_with_huge_units_is_refused_naming_model_config(tmp_path: Path) -> None:
+    path = tmp_path / "huge.h5"
+    with backend.use("numpy"):
+        _mlp().save(path)
+        with h5py.File(path, "r+") as file:
+            config = json.loads(file.attrs["model_config"])
+            config["config"]["layers"][1]["config"]["units"] = 10**9
+            file.attrs["model_config"] = json.dumps(config)
+        with pytest.raises(ValueError, match=r"model_config: config\.layers\[1\]\.config\.units .*loading budget"):
+            models.load_model(path)
