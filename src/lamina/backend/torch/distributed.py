@@ -113,7 +113,8 @@ def processes_average_gradients(gradients: Sequence[Any], rows: int) -> list[tor
         for index, piece, gradient in zip(indices, _split(flat[:-1] / total, group), group):
             # In the gradient's own memory layout (a permuted kernel's, an LSTM's): torch's fused CPU optimizer
             # kernels misread a gradient laid out otherwise than its variable.
-            averaged[index] = torch.empty_like(gradient).copy_(piece)
+            same = piece.stride() == gradient.stride()
+            averaged[index] = piece if same else torch.empty_like(gradient).copy_(piece)
     return averaged
 
 
