@@ -15,10 +15,16 @@ from lamina.ops.symbolic import KerasTensor
 from lamina.optimizers import Optimizer
 from lamina.regularizers import Regularizer
 from lamina.models import Model, Sequential, load_model
+from lamina.utils import backend_functions as _backend_functions
 from lamina.utils.seeding import set_random_seed
 
 # keras.backend.is_keras_tensor: the check lives with the symbolic tensors, above the backend package
 backend.is_keras_tensor = utils.is_keras_tensor
+# Keras 2's backend functions (K.mean, K.get_value, ...) are ops above the backend package too.
+for _name, _function in _backend_functions.functions().items():
+    if _name not in vars(backend):
+        setattr(backend, _name, _function)
+del _name, _function
 
 __version__ = "0.1.0"
 

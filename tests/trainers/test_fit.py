@@ -242,15 +242,16 @@ def test_shared_layer_is_one_set_of_weights(training_backend):
     np.testing.assert_allclose(model.predict([x, x], verbose=0), 2 * (x @ kernel + bias), atol=1e-5)
 
 
-def test_steps_per_epoch_on_arrays_walks_one_pass_as_keras(training_backend):
-    """fit(x, y, steps_per_epoch=k) on arrays trains k batches per epoch through one pass over the data, and
-    stops with a warning once the pass is done."""
+def test_steps_per_epoch_on_arrays_walks_passes_as_keras(training_backend):
+    """fit(x, y, steps_per_epoch=k) on arrays trains k batches per epoch through a pass over the data; the epoch
+    that reaches the end of the pass ends early, with a warning, and the next one begins a new pass (Keras 3.15)."""
     x = np.random.default_rng(0).random((100, 3)).astype("float32")
     model = Sequential([lamina.Input((3,)), Dense(1)])
     model.compile(optimizer=lamina.optimizers.SGD(0.01), loss="mse")
     history = model.fit(x, x[:, :1], batch_size=10, steps_per_epoch=3, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2 and int(model.optimizer.iterations) == 6
     model.compile(optimizer=lamina.optimizers.SGD(0.01), loss="mse")
-    with pytest.warns(UserWarning, match="ran out of data"):
+    with pytest.warns(UserWarning, match="ran out of data after 10 batches \\(epoch 4\\)"):
         history = model.fit(x, x[:, :1], batch_size=10, steps_per_epoch=3, epochs=6, verbose=0)
-    assert len(history.history["loss"]) == 4 and int(model.optimizer.iterations) == 10
+    # epochs of 3, 3, 3 and 1 batches end the first pass; two epochs of 3 begin the second
+    assert len(history.history["loss"]) == 6 and int(model.optimizer.iterations) == 16

@@ -249,16 +249,18 @@ class Trainer:
             callback_list.on_train_begin()
             initial_epoch = self._initial_epoch or initial_epoch  # a restored backup sets where to resume
             logs: dict[str, float] = {}
-            cursor = 0  # with steps_per_epoch on arrays: the next batch of the pass
+            cursor, passes = 0, 0  # with steps_per_epoch on arrays: the next batch of the pass, passes begun
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 if device_data is not None and steps_per_epoch is not None:
-                    # As Keras: the epochs walk one pass over the arrays, steps_per_epoch batches at a time.
+                    # As Keras: the epochs walk a pass over the arrays, steps_per_epoch batches at a time; the
+                    # epoch that reaches the end of a pass ends there, and the next begins a new pass.
                     cursor = self._train_epoch_on_arrays(device_data, train.count, batch_size,
-                                                         shuffle_seed if shuffle else None, callback_list,
+                                                         shuffle_seed + passes if shuffle else None, callback_list,
                                                          first=cursor, limit=steps_per_epoch)
-                    _stop_when_out_of_data(self, cursor, math.ceil(train.count / batch_size), epoch, epochs)
+                    if _ran_out_of_data(cursor, math.ceil(train.count / batch_size), epoch, epochs):
+                        cursor, passes = 0, passes + 1
                 elif device_data is not None:
                     order_seed = shuffle_seed + epoch if shuffle else None
                     self._train_epoch_on_arrays(device_data, train.count, batch_size, order_seed, callback_list)
@@ -634,13 +636,17 @@ def _closing(callback_list: CallbackList) -> Iterator[None]:
         callback_list.close()
 
 
-def _stop_when_out_of_data(model: Trainer, cursor: int, batches: int, epoch: int, epochs: int) -> None:
-    """With steps_per_epoch on arrays, training stops with a warning once the pass over the data is done."""
-    if cursor >= batches and epoch + 1 < epochs:
-        warnings.warn(f"Your input ran out of data after {batches} batches (epoch {epoch + 1}): steps_per_epoch "
-                      f"* epochs asks for more batches than the arrays hold, so training stops. Lower "
-                      "steps_per_epoch or epochs, or leave steps_per_epoch out to walk the arrays every epoch.")
-        model.stop_training = True
+def _ran_out_of_data(cursor: int, batches: int, epoch: int, epochs: int) -> bool:
+    """With steps_per_epoch on arrays: whether this epoch ended the pass over the data (warned, as Keras warns,
+    when more epochs follow)."""
+    if cursor < batches:
+        return False
+    if epoch + 1 < epochs:
+        warnings.warn(f"Your input ran out of data after {batches} batches (epoch {epoch + 1}): that epoch ended "
+                      "early and the next starts a new pass over the arrays. Make steps_per_epoch * epochs a "
+                      "multiple of the batches in one pass, or leave steps_per_epoch out to walk the arrays "
+                      "every epoch.", stacklevel=3)
+    return True
 
 
 def _shows_progress(verbose: int) -> bool:
