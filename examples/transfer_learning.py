@@ -107,7 +107,7 @@ def main(size: int = 32, images: int = 320, alpha: float = 0.35, pretrain_epochs
     x_test, y_test = make_images(images // 4, size, seed=1)
 
     base = MobileNetV2(input_shape=(size, size, 3), alpha=alpha, include_top=False, weights=weights)
-    if weights is None:
+    if weights is None and pretrain_epochs > 0:
         accuracy = pretrain(base, size, images, pretrain_epochs, batch_size)
         print(f"Pretrained {base.name} on the source task: accuracy {accuracy:.3f}")
     base.trainable = False

@@ -67,7 +67,7 @@ def test_transfer_learning_keeps_the_frozen_base_unchanged():
     from lamina import backend
 
     with backend.use("torch"):
-        result = run_example("transfer_learning", images=48, pretrain_epochs=1, epochs=1, fine_tune_epochs=1,
+        result = run_example("transfer_learning", images=48, pretrain_epochs=0, epochs=1, fine_tune_epochs=1,
                              verbose=0)
     before, after_head, after_tuning = (result[key] for key in ("base_before", "base_after_head",
                                                                 "base_after_fine_tuning"))

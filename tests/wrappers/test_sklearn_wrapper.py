@@ -100,9 +100,15 @@ def test_the_estimator_protocol(on_torch: None) -> None:
     warm = SKLearnClassifier(given, warm_start=True, fit_kwargs={"epochs": 1, **QUIET}).fit(X, labels)
     first = warm.model_
     assert first is given and warm.fit(X, labels).model_ is first  # warm start keeps training the same model
+    binary = SKLearnClassifier(lambda X, y: mlp(X, y[:, 1:], activation="sigmoid", loss="binary_crossentropy"),
+                               fit_kwargs={"epochs": 1, **QUIET}).fit(X, labels > 0)
+    scores, probabilities = binary.decision_function(X), binary.predict_proba(X)
+    assert list(binary.classes_) == [False, True] and scores.shape == (48,) and probabilities.shape == (48, 2)
+    np.testing.assert_allclose(probabilities[:, 1], scores, rtol=1e-6)  # one sigmoid unit: P(True)
+    np.testing.assert_array_equal(binary.predict(X), scores > 0.5)
     with pytest.raises(RuntimeError, match="compiled"):
         SKLearnClassifier(lamina.Sequential([layers.Input((4,)), layers.Dense(3)])).fit(X, labels)
-    with pytest.raises(ValueError, match="at least 2 classes"):
+    with pytest.raises(ValueError, match="one class only"):
         SKLearnClassifier(mlp).fit(X, np.zeros(len(X)))
 
 

@@ -113,6 +113,7 @@ class _SKLearnBase(BaseEstimator):
         target = self._encode_target(y)
         model = self._build_model(X, target)
         _check_compiled(model)
+        target = self._fit_target(model, target)
         self.history_ = model.fit(X, target, **{**(self.fit_kwargs or {}), **kwargs})
         self.model_ = model
         return self
@@ -128,13 +129,18 @@ class _SKLearnBase(BaseEstimator):
         self._target_ndim = y.ndim
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
+    def _fit_target(self, model: Model, target: np.ndarray) -> np.ndarray:
+        """The targets in the shape the built model's output has."""
+        return target
+
     def _decode_output(self, output: np.ndarray) -> np.ndarray:
         return output[:, 0] if self._target_ndim == 1 and output.ndim == 2 and output.shape[1] == 1 else output
 
 
 class SKLearnClassifier(ClassifierMixin, _SKLearnBase):
     """A scikit-learn classifier around a model: the model learns one-hot targets (one column per class of
-    `classes_`, in sorted order) and outputs a probability per class, or one sigmoid column for two classes."""
+    `classes_`, in sorted order; the callable that builds it is given them) and outputs a probability per class;
+    for two classes, a model with one output unit (a sigmoid) learns the probability of the second one."""
 
     _multi_output = False
 
@@ -152,13 +158,24 @@ class SKLearnClassifier(ClassifierMixin, _SKLearnBase):
             raise ValueError(f"SKLearnClassifier supports binary and multiclass targets; y is {kind!r}.")
         self.classes_, indices = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"SKLearnClassifier needs at least 2 classes in y, got only {self.classes_[0]!r}.")
+            raise ValueError(f"SKLearnClassifier needs at least 2 classes in y; it has one class only: "
+                             f"{self.classes_[0]!r}.")
         self._target_ndim = 1
         return np.eye(len(self.classes_), dtype="float32")[indices.reshape(-1)]
 
+    def _fit_target(self, model: Model, target: np.ndarray) -> np.ndarray:
+        """Two classes and one output unit (a sigmoid): the unit learns whether the sample is of the second class."""
+        try:
+            units = model.output_shape[-1]
+        except (AttributeError, ValueError, TypeError, IndexError):  # not built yet, or several outputs
+            return target
+        return target[:, 1:] if len(self.classes_) == 2 and units == 1 else target
+
     def decision_function(self, X: Any) -> np.ndarray:
-        """The model's raw outputs."""
-        return self._raw_predict(X)
+        """The model's outputs, shaped as scikit-learn's scorers expect: for two classes, the score of the
+        second class, shape (n_samples,); else one column per class."""
+        output = self._raw_predict(X)
+        return output[:, -1] if len(self.classes_) == 2 and output.ndim == 2 else output
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The probability of each class of `classes_`, shape (n_samples, n_classes)."""
@@ -188,8 +205,8 @@ class SKLearnRegressor(RegressorMixin, _SKLearnBase):
         return tags
 
     def predict(self, X: Any) -> np.ndarray:
-        """The model's predictions, 1-D when `fit` was given a 1-D y."""
-        return self._decode_output(self._raw_predict(X))
+        """The model's predictions as float64 (scikit-learn's regressors' dtype), 1-D when `fit` had a 1-D y."""
+        return self._decode_output(self._raw_predict(X)).astype("float64")
 
 
 class SKLearnTransformer(TransformerMixin, _SKLearnBase):
