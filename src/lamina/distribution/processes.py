@@ -8,7 +8,14 @@ last batch averages as one batch would); metric accumulators are summed before r
 prints progress and writes files.
 
 Run a program with `torchrun --nproc_per_node=N program.py` (and `--nnodes`, `--node_rank`,
-`--rdzv_endpoint` across machines); every process runs the same program, with the same random seed.
+`--rdzv_endpoint` across machines); every process runs the same program, with the same random seed, and
+calls `model.save` / `save_weights` alike (process 0 writes, the others wait for it).
+
+What differs from one process: a global batch must split into at least one row per process (fit refuses
+data whose last batch holds fewer rows than processes); the progress bar shows process 0's own running
+metrics within an epoch and the combined ones at its end; without `synchronized=True` a BatchNormalization's
+moving statistics are each process's own (process 0's are saved); a model's own `train_step` gets no
+gradient averaging.
 """
 
 from __future__ import annotations
