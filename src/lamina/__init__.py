@@ -17,6 +17,7 @@ from lamina.regularizers import Regularizer
 from lamina.models import Model, Sequential, load_model
 from lamina.utils import backend_functions as _backend_functions
 from lamina.utils.seeding import set_random_seed
+from lamina.variables import Variable
 
 # keras.backend.is_keras_tensor: the check lives with the symbolic tensors, above the backend package
 backend.is_keras_tensor = utils.is_keras_tensor
@@ -35,7 +36,7 @@ def version() -> str:
 
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "InputSpec", "KerasTensor", "Loss", "Metric",
-           "Operation", "Optimizer", "Regularizer", "tree", "Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "config",
+           "Operation", "Optimizer", "Regularizer", "Variable", "tree", "Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "config",
            "constraints", "dtype_policies", "export", "initializers", "layers", "losses", "metrics", "mixed_precision",
            "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "load_model", "saving",
            "set_random_seed", "utils", "version", "__version__", "applications", "wrappers"]
