@@ -19,7 +19,7 @@ def test_variables_from_values_and_initializers(training_backend):
     ones = lamina.Variable("ones", shape=(2, 2), dtype="float32", trainable=False)
     assert not ones.trainable and ops.convert_to_numpy(ones).sum() == 4
     counts = lamina.Variable(np.array([1, 2]))
-    assert ops.convert_to_numpy(counts).dtype == np.int64
+    assert ops.convert_to_numpy(counts).dtype.kind == "i"  # int64, or int32 where jax runs without x64
     ones.assign(ops.convert_to_numpy(ones) * 3)
     assert ops.convert_to_numpy(ones).sum() == 12
 
