@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import threading
 import warnings
@@ -73,6 +74,28 @@ class Node:
         return tensors + masks  # an implicit mask is computed with its tensor; an explicit one is a graph tensor
 
 
+def _marking_built(build: Any) -> Any:
+    """A user's `build`, which marks the layer built (with the shape it was built for) when called directly."""
+    if getattr(build, "_lamina_marks_built", False):
+        return build
+
+    @functools.wraps(build)
+    def marked(self: "Layer", *args: Any, **kwargs: Any) -> Any:
+        depth = self.__dict__.get("_lamina_build_depth", 0)
+        object.__setattr__(self, "_lamina_build_depth", depth + 1)  # super().build() calls are nested builds
+        try:
+            result = build(self, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_lamina_build_depth", depth)
+        if depth == 0 and not self.built:
+            shape = args[0] if args else kwargs.get("input_shape", next(iter(kwargs.values()), None))
+            self.built, self._build_shapes = True, shape
+        return result
+
+    marked._lamina_marks_built = True
+    return marked
+
+
 class Layer:
     """A unit of computation with its own weights: override `build` to make weights, `call` for the math.
 
@@ -90,6 +113,12 @@ class Layer:
     casts_inputs: bool = False
     # An op applied to symbolic tensors (lamina.ops.operation): a graph node, but not one of a model's `layers`.
     _is_operation: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A user's layer may be built by calling its `build` directly, as Keras allows: it is then built.
+        if "build" in cls.__dict__ and not cls.__module__.startswith("lamina."):
+            cls.build = _marking_built(cls.__dict__["build"])
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Sequence[int | None] | None = None, input_dim: int | None = None,
@@ -632,6 +661,26 @@ class Layer:
             self._build_for(_as_shapes(config["input_shape"]))
         if config:
             self.built = True
+
+    # --- the state a saved file holds ------------------------------------------------------------------
+
+    def save_own_variables(self, store: dict) -> None:
+        """Put this layer's own weights (not its sub-layers') into `store` under "0", "1", ...; a layer with
+        other state overrides this and `load_own_variables` together."""
+        for index, variable in enumerate(self._own_variables):
+            store[str(index)] = variable.numpy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Set this layer's own weights from what `save_own_variables` put into `store`."""
+        if len(store) != len(self._own_variables):
+            raise ValueError(f"Layer {self.name!r} has {len(self._own_variables)} weights, but the saved state "
+                             f"holds {len(store)} ({sorted(store)}).")
+        for index, variable in enumerate(self._own_variables):
+            value = np.asarray(store[str(index)])
+            if value.shape != tuple(variable.shape):
+                raise ValueError(f"Layer {self.name!r}: weight {index} ({variable.path}) has shape "
+                                 f"{tuple(variable.shape)}, but the saved state holds shape {value.shape}.")
+            variable.assign(value.astype(standardize_dtype(variable.dtype), copy=False))
 
     # --- configs -----------------------------------------------------------------------------
 

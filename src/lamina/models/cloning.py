@@ -91,9 +91,9 @@ def _copy_compile_state(model: Any, clone: Any) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # arguments that cannot be written out leave the clone uncompiled
-        config = saving_api._compile_config(model)
+        config = saving_api.compile_config(model)
     if config is not None:
-        saving_api._compile_from_config(clone, config, None)
+        saving_api.compile_from_config(clone, config)
 
 
 def _clone_sequential(model: Any, input_tensors: Any, clone_layer: Callable[[Layer], Layer]) -> Any:

@@ -31,9 +31,10 @@ def _h5py() -> Any:
 # --- writing ---------------------------------------------------------------------------------------------
 
 
-def encode(groups: dict[str, tuple[str | None, list[np.ndarray]]]) -> bytes:
+def encode(groups: dict[str, tuple[str | None, list[np.ndarray] | dict[str, np.ndarray]]]) -> bytes:
     """The bytes of an h5 file holding, per group path ("" for the root), a "vars" group named by its owner
-    (the attribute Keras reads nothing from, but writes) and the arrays as datasets "0", "1", ..."""
+    (the attribute Keras reads nothing from, but writes) and the arrays as datasets "0", "1", ... (or by the
+    keys of a dict, which a layer saving its own state chose)."""
     h5py = _h5py()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as store:
@@ -41,8 +42,8 @@ def encode(groups: dict[str, tuple[str | None, list[np.ndarray]]]) -> bytes:
             group = store.require_group(f"{path}/vars" if path else "vars")
             if name is not None:
                 group.attrs["name"] = name
-            for index, array in enumerate(arrays):
-                group.create_dataset(str(index), data=np.asarray(array))
+            for key, array in (arrays.items() if isinstance(arrays, dict) else enumerate(arrays)):
+                group.create_dataset(str(key), data=np.asarray(array))
     return buffer.getvalue()
 
 

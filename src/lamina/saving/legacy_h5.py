@@ -52,7 +52,7 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
 
     path = _writable(filepath, overwrite)
     model_config = legacy_config.legacy_model_config(model, saving_api._build_config(model))
-    training = legacy_config.legacy_training_config(model, saving_api._compile_config(model)) \
+    training = legacy_config.legacy_training_config(model, saving_api.compile_config(model)) \
         if include_optimizer else None
 
     def fill(file: h5py.File) -> None:

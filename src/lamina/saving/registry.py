@@ -270,8 +270,12 @@ def lambda_refusal(owner: str | None) -> str:
 def serialize_layer(layer: Any) -> dict:
     """A layer (or model) as {"module", "class_name", "config", "registered_name"}."""
     cls = type(layer)
-    return {"module": builtin_module(cls) or cls.__module__, "class_name": cls.__name__,
-            "config": layer.get_config(), "registered_name": _NAMES.get(cls)}
+    serialized = {"module": builtin_module(cls) or cls.__module__, "class_name": cls.__name__,
+                  "config": layer.get_config(), "registered_name": _NAMES.get(cls)}
+    build_config = layer.get_build_config() if layer.built else None
+    if build_config is not None:  # what the layer's own `build_from_config` needs, as Keras writes it
+        serialized["build_config"] = build_config
+    return serialized
 
 
 def deserialize_layer(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
@@ -285,7 +289,20 @@ def deserialize_layer(config: Any, custom_objects: dict[str, Any] | None = None)
     with custom_object_scope(custom_objects):
         inner = _inner_config(config)
         owner = f"{config['class_name']} layer {inner['name']!r}" if isinstance(inner.get("name"), str) else None
-        return cls.from_config(_resolve_functions(inner, custom_objects, owner))
+        layer = cls.from_config(_resolve_functions(inner, custom_objects, owner))
+    build_config = config.get("build_config")
+    if isinstance(build_config, dict) and not layer.built and _builds_its_own_way(layer):
+        layer.build_from_config(build_config)
+    return layer
+
+
+def _builds_its_own_way(layer: Any) -> bool:
+    """Whether the layer's class overrides `build_from_config` (a user's layer whose build takes more than the
+    input shape); others are built by their model from the shapes that flow in, whatever the file's
+    build_config spells (Keras writes some layers' shapes under names of their own)."""
+    from lamina.layers import Layer
+
+    return type(layer).build_from_config is not Layer.build_from_config
 
 
 def serialize_object(obj: Any) -> Any:

@@ -19,8 +19,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
+
 from lamina import backend, losses, metrics as metrics_module
-from lamina.saving import faults, h5_store, keras_file, keras_names, legacy_h5, load_budget, registry, weights
+from lamina.saving import assets, faults, h5_store, keras_file, keras_names, legacy_h5, load_budget, registry, weights
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose file layout Lamina writes
 _LOAD_ERRORS = (*keras_file.READ_ERRORS, *faults.FAULTS)
@@ -67,19 +69,24 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
                          "leave zipped unset to write the .keras zip.")
     _check_overwrite(path, overwrite)
     config = keras_names.to_keras({**registry.serialize_layer(model), "build_config": _build_config(model),
-                                   "compile_config": _compile_config(model)})
+                                   "compile_config": _saved_compile_config(model)})
     metadata = {"keras_version": KERAS_VERSION, "lamina_version": _lamina_version(), "backend": backend.backend(),
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     keras_file.write_archive(path, {"metadata.json": keras_file.encode_json(metadata, "metadata"),
                                     "config.json": keras_file.encode_json(config, f"config of model {model.name!r}"),
-                                    keras_file.H5_WEIGHTS_MEMBER: _encode_h5(model)})
+                                    keras_file.H5_WEIGHTS_MEMBER: _encode_h5(model), **assets.collect(model)})
 
 
 def _encode_h5(model: Any) -> bytes:
     """The layers' weights and the optimizer's state in Keras 3's h5 layout."""
     groups: dict[str, tuple[str | None, list]] = {}
     for path, layer in weights.layer_groups(model).items():
-        groups[path] = (layer.name, list(weights.to_arrays(dict(enumerate(layer._own_variables))).values()))
+        if weights.saves_own_state(layer):
+            store: dict[str, Any] = {}
+            layer.save_own_variables(store)
+            groups[path] = (layer.name, {str(key): np.asarray(value) for key, value in store.items()})
+        else:
+            groups[path] = (layer.name, list(weights.to_arrays(dict(enumerate(layer._own_variables))).values()))
     optimizer = getattr(model, "optimizer", None)
     state = weights.optimizer_variables(optimizer, model)
     if state:
@@ -147,7 +154,20 @@ def _plain_shapes(shapes: Any) -> Any:
 # --- compile arguments -------------------------------------------------------------------------------------
 
 
-def _compile_config(model: Any) -> dict | None:
+def _saved_compile_config(model: Any) -> Any:
+    """What the model's `get_compile_config` returns, as JSON (a model may return its own objects)."""
+    config = model.get_compile_config() if hasattr(model, "get_compile_config") else compile_config(model)
+    if config is None:
+        return None
+    try:
+        return _serialize_compile_item(config)
+    except ValueError as error:
+        warnings.warn(f"Model {model.name!r} is saved without its compile arguments: {error} "
+                      "After loading it, call compile() again.", stacklevel=3)
+        return None
+
+
+def compile_config(model: Any) -> dict | None:
     """The compile arguments as JSON, or None (with a warning) when one of them cannot be found by name."""
     given = getattr(model, "_compile_config", None)
     if not getattr(model, "compiled", False) or given is None:
@@ -196,7 +216,8 @@ def _require_savable(cls: type) -> None:
                          "@lamina.saving.register_lamina_serializable().")
 
 
-def _compile_from_config(model: Any, config: Any, custom_objects: dict | None) -> None:
+def compile_from_config(model: Any, config: Any, custom_objects: dict | None = None) -> None:
+    """Compile `model` with the arguments `compile_config` wrote."""
     if not isinstance(config, dict):
         raise ValueError(f"'compile_config' must be a dict or null, got {config!r:.100}.")
 
@@ -216,6 +237,18 @@ def _compile_from_config(model: Any, config: Any, custom_objects: dict | None) -
                   loss_weights=restore(config.get("loss_weights")), metrics=restore(config.get("metrics")),
                   weighted_metrics=restore(config.get("weighted_metrics")),
                   run_eagerly=bool(config.get("run_eagerly", False)), steps_per_execution=steps)
+
+
+def _restore_compile(model: Any, config: Any, custom_objects: dict | None) -> None:
+    """The model's own `compile_from_config` when its class overrides it, else Lamina's, with the loader's
+    custom objects in scope."""
+    from lamina.trainers.trainer import Trainer
+
+    if type(model).compile_from_config is Trainer.compile_from_config:
+        compile_from_config(model, config, custom_objects)
+        return
+    with registry.custom_object_scope(custom_objects):
+        model.compile_from_config(config)
 
 
 # --- load ------------------------------------------------------------------------------------------------
@@ -239,8 +272,11 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
             config = keras_file.decode_json(
                 keras_file.read_member(archive, "config.json", keras_file.MAX_CONFIG_BYTES), "config.json")
             arrays = _read_weights(archive, budget.limit)
+            asset_members = assets.read(archive, budget.limit)
         with registry.safe_mode_scope(safe_mode), _closing(arrays), load_budget.active(budget):
-            return _rebuild(config, arrays, custom_objects, compile, str(path), budget)
+            model = _rebuild(config, arrays, custom_objects, compile, str(path), budget)
+        assets.load(model, asset_members)
+        return model
     except _LOAD_ERRORS as error:
         raise ValueError(f"Cannot load {str(path)!r}: {error}") from error
 
@@ -290,11 +326,10 @@ def _rebuild(config: Any, arrays: dict, custom_objects: dict | None, compile: bo
         model, config = _model_from_config(config, custom_objects, budget)
     member = keras_file.H5_WEIGHTS_MEMBER if isinstance(arrays, h5_store.H5Weights) else keras_file.WEIGHTS_MEMBER
     with faults.located(member):
-        layer_arrays = weights.Selection(arrays, lambda key: not weights.is_optimizer_path(key))
-        weights.assign(weights.layer_variables(model), layer_arrays)
+        _assign_layer_weights(model, arrays)
     if compile and config.get("compile_config") is not None:
         with faults.located("config.json", fallback="compile_config"):
-            _compile_from_config(model, config["compile_config"], custom_objects)
+            _restore_compile(model, config["compile_config"], custom_objects)
         with faults.located(member):
             optimizer_arrays = weights.Selection(arrays, weights.is_optimizer_path)
             if optimizer_arrays:
@@ -345,6 +380,15 @@ def _shapes(value: Any) -> Any:
 # --- weights only ----------------------------------------------------------------------------------------
 
 
+def _assign_layer_weights(model: Any, arrays: Any) -> None:
+    """Every layer's weights from the file's entries; layers that save their own state read their groups."""
+    own = weights.own_state_layers(model)
+    layer_arrays = weights.Selection(arrays, lambda key: not weights.is_optimizer_path(key)
+                                     and not weights.is_own_state_path(key, own))
+    weights.assign(weights.layer_variables(model), layer_arrays)
+    weights.load_own_states(own, arrays)
+
+
 def _assign_weights(model: Any, arrays: Any, skip_mismatch: bool, where: str) -> None:
     layer_arrays = weights.Selection(arrays, lambda key: not weights.is_optimizer_path(key))
     if skip_mismatch:
@@ -353,7 +397,7 @@ def _assign_weights(model: Any, arrays: Any, skip_mismatch: bool, where: str) ->
             warnings.warn(f"{where}: skipped loading the weights of {len(skipped)} layer(s) whose weights in the file "
                           f"are missing or of other shapes: {skipped[:10]}.", stacklevel=4)
     else:
-        weights.assign(weights.layer_variables(model), layer_arrays)
+        _assign_layer_weights(model, arrays)
     optimizer_arrays = weights.Selection(arrays, weights.is_optimizer_path)
     if optimizer_arrays and getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         _restore_optimizer(model, optimizer_arrays, where)

@@ -156,9 +156,38 @@ def _vars_path(group: str, index: int) -> str:
 
 
 def layer_variables(model: Any) -> dict[str, Any]:
-    """Every weight of `model` by its path, in a stable order."""
+    """Every weight of `model` by its path, in a stable order (but for layers that save their own state)."""
     return {_vars_path(group, index): variable for group, layer in layer_groups(model).items()
-            for index, variable in enumerate(layer._own_variables)}
+            if not saves_own_state(layer) for index, variable in enumerate(layer._own_variables)}
+
+
+def saves_own_state(layer: Any) -> bool:
+    """Whether the layer's class overrides `save_own_variables` or `load_own_variables` (a Keras hook for state
+    other than its weights): its group of the file is then written and read by those methods."""
+    from lamina.layers.layer import Layer
+
+    return (type(layer).save_own_variables is not Layer.save_own_variables
+            or type(layer).load_own_variables is not Layer.load_own_variables)
+
+
+def own_state_layers(model: Any) -> dict[str, Any]:
+    """The layers that save their own state, by the path of their group."""
+    return {group: layer for group, layer in layer_groups(model).items() if saves_own_state(layer)}
+
+
+def is_own_state_path(path: str, groups: Mapping[str, Any]) -> bool:
+    """Whether an entry of the file belongs to one of these layers' groups (`group/vars/key`)."""
+    head, _, _ = path.rpartition("/")
+    return head.endswith("vars") and head[:-len("vars")].rstrip("/") in groups
+
+
+def load_own_states(layers: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
+    """Hand each layer that saves its own state the entries of its group, keyed as it stored them."""
+    for group, layer in layers.items():
+        prefix = _vars_path(group, 0)[:-1]
+        store = {path[len(prefix):]: arrays[path] for path in arrays
+                 if path.startswith(prefix) and "/" not in path[len(prefix):]}
+        layer.load_own_variables(store)
 
 
 def optimizer_variables(optimizer: Any, model: Any = None) -> dict[str, Any]:

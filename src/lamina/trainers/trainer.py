@@ -78,6 +78,19 @@ class Trainer:
 
     # --- compile ---------------------------------------------------------------------------------
 
+    def get_compile_config(self) -> dict | None:
+        """compile's arguments as a saved file holds them (None before compile); a model whose compile takes
+        other arguments overrides this and `compile_from_config` together."""
+        from lamina.saving import saving_api
+
+        return saving_api.compile_config(self)
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compile again from what `get_compile_config` returned (classes found by name, never imported)."""
+        from lamina.saving import saving_api
+
+        saving_api.compile_from_config(self, config)
+
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
                 weighted_metrics: Any = None, run_eagerly: bool = False, steps_per_execution: int = 1,
                 jit_compile: Any = "auto", **kwargs: Any) -> None:
