@@ -133,8 +133,10 @@ def _fusable(variables: Tensors, grads: Tensors) -> bool:
 def _laid_out_as(grads: Tensors, variables: Tensors) -> list[torch.Tensor]:
     """The gradients in their variables' memory layout. torch's fused CPU kernels for SGD and Adagrad (torch
     2.13) misread a gradient whose strides differ from its variable's, as the gradient of a kernel permuted in
-    the forward pass (a convolution's, an LSTM's) has; such gradients are copied first."""
-    return [g if g.stride() == v.stride() else g.contiguous() for g, v in zip(grads, variables)]
+    the forward pass (a convolution's, an LSTM's) has; such gradients are copied into the variable's own
+    layout first (not merely made contiguous: a variable may itself be non-contiguous, as an LSTM's recurrent
+    kernel is)."""
+    return [g if g.stride() == v.stride() else torch.empty_like(v).copy_(g) for g, v in zip(grads, variables)]
 
 
 # Adam adds epsilon to the bias-corrected sqrt(velocity), Keras to the uncorrected one, so the kernel gets
