@@ -62,6 +62,12 @@ def make_mesh(shape: Sequence[int], axis_names: Sequence[str], devices: Sequence
     if missing:
         raise ValueError(f"devices names devices that do not exist: {missing}; available: {sorted(by_label)}.")
     grid = np.array([by_label[label] for label in devices], dtype=object).reshape(tuple(shape))
+    local_cpus = [d for d in grid.flat if d.platform == "cpu" and d.process_index == jax.process_index()]
+    if len(local_cpus) > 1:
+        # Host devices share one thread pool: with many steps dispatched ahead, one device's steps can hold
+        # every thread at an all-reduce that the other device never reaches (XLA:CPU aborts after 40 s).
+        # Each step is dispatched once the one before has finished instead.
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
     return Mesh(grid, tuple(axis_names))
 
 
