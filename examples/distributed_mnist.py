@@ -9,22 +9,11 @@ Several machines: see the README's "Training on several devices and machines".
 
 import os
 
-import numpy as np
-
 import lamina
 from lamina import distribution
 from lamina.layers import Dense, Dropout
 from lamina.models import Sequential
-
-
-def make_data(samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """784-pixel 'images' whose label is set by which block of pixels is brightest (no download needed)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 10, samples)
-    x = rng.random((samples, 784)).astype("float32") * 0.5
-    for label in range(10):
-        x[y == label, label * 78:(label + 1) * 78] += 0.5
-    return x, y
+from mnist_mlp import make_data  # the MNIST-style data of examples/mnist_mlp.py (no download)
 
 
 def main(epochs: int = 5, samples: int = 4096, batch_size_per_replica: int = 64) -> dict:
