@@ -18,6 +18,8 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from lamina.saving import global_heaps
+
 MAX_OBJECTS = 200_000  # groups and datasets in one file
 MAX_DEPTH = 64
 
@@ -57,6 +59,8 @@ class H5Weights(Mapping[str, np.ndarray]):
     def __init__(self, data: bytes | Any, limit: int) -> None:
         h5py = _h5py()
         try:
+            if isinstance(data, bytes):
+                global_heaps.check(data)
             self._file = h5py.File(io.BytesIO(data) if isinstance(data, bytes) else data, "r")
         except (OSError, ValueError, RuntimeError) as error:
             raise ValueError(f"the weights are not a valid HDF5 file ({error}).") from None

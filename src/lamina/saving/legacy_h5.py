@@ -26,7 +26,7 @@ import numpy as np
 
 from lamina import backend
 from lamina.backend.common import standardize_dtype
-from lamina.saving import faults, keras_file, legacy_config, load_budget
+from lamina.saving import faults, global_heaps, keras_file, legacy_config, load_budget
 
 SUFFIXES = (".h5", ".hdf5")
 MAX_WEIGHT_BYTES = keras_file.MAX_MEMBER_BYTES  # all the weights of one file together
@@ -208,8 +208,9 @@ def _readable(filepath: Any) -> Path:
 
 def _open(path: Path) -> h5py.File:
     try:
+        global_heaps.check_file(path)
         return h5py.File(path, "r")
-    except OSError as error:
+    except (OSError, ValueError) as error:
         raise ValueError(f"it is not a readable HDF5 file ({error}).") from None
 
 
