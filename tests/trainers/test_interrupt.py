@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-TRIALS = 8
+TRIALS = 5
 
 # Runs in its own process: SIGINT goes to the whole process, which must not be the test runner's.
 SCRIPT = textwrap.dedent("""

@@ -272,7 +272,7 @@ def serialize_layer(layer: Any) -> dict:
     cls = type(layer)
     serialized = {"module": builtin_module(cls) or cls.__module__, "class_name": cls.__name__,
                   "config": layer.get_config(), "registered_name": _NAMES.get(cls)}
-    build_config = layer.get_build_config() if layer.built else None
+    build_config = layer.get_build_config() if layer.built and _builds_its_own_way(layer) else None
     if build_config is not None:  # what the layer's own `build_from_config` needs, as Keras writes it
         serialized["build_config"] = build_config
     return serialized
@@ -297,12 +297,14 @@ def deserialize_layer(config: Any, custom_objects: dict[str, Any] | None = None)
 
 
 def _builds_its_own_way(layer: Any) -> bool:
-    """Whether the layer's class overrides `build_from_config` (a user's layer whose build takes more than the
-    input shape); others are built by their model from the shapes that flow in, whatever the file's
-    build_config spells (Keras writes some layers' shapes under names of their own)."""
+    """Whether the layer's class overrides `build_from_config` or `get_build_config` (a user's layer whose
+    build takes more than the input shape): its build config is saved and used. Other layers are built by
+    their model from the shapes that flow in, whatever a file's build_config spells (Keras writes some
+    layers' shapes under names of their own)."""
     from lamina.layers import Layer
 
-    return type(layer).build_from_config is not Layer.build_from_config
+    return (type(layer).build_from_config is not Layer.build_from_config
+            or type(layer).get_build_config is not Layer.get_build_config)
 
 
 def serialize_object(obj: Any) -> Any:
