@@ -104,11 +104,12 @@ def pool(x: Any, pooling: str | None, names: tuple[str | None, str | None] = (No
 
 
 def classifier_head(x: Any, include_top: bool, pooling: str | None, classes: int, classifier_activation: Any,
-                    weights: Any) -> Any:
-    """The end of most families: average pooling and the "predictions" layer, or the `pooling` of a base."""
+                    weights: Any, pool_name: str | None = "avg_pool") -> Any:
+    """The end of most families: average pooling (named `pool_name`; None where Keras leaves it unnamed) and
+    the "predictions" layer, or the `pooling` of a base."""
     if not include_top:
         return pool(x, pooling)
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    x = layers.GlobalAveragePooling2D(name=pool_name)(x)
     validate_activation(classifier_activation, weights)
     return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
 

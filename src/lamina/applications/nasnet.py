@@ -153,12 +153,7 @@ def NASNet(input_shape: Any = None, penultimate_filters: int = 4032, num_blocks:
                                       block_id=f"reduce_{(stack + 1) * num_blocks}")
             p = p if skip_reduction else p0
     x = layers.Activation("relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        _common.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
+    x = _common.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, pool_name=None)
     model = Model(_common.model_inputs(input_tensor, img_input), x, name=name)
 
     def imagenet_file() -> str:
