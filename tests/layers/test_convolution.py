@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 import pytest
-
 from check import check_layer
+import lamina
 from lamina import backend, ops
 from lamina.layers import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, Convolution2D,
                            Convolution2DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
@@ -310,3 +310,26 @@ def test_convolutions_drop_a_mask_with_a_warning() -> None:
     mask = np.array([[True, False, True, True], [False, True, True, True]])
     with pytest.warns(UserWarning, match="Conv1D .* does not support masking"):
         check_layer(lambda: Conv1D(2, 2), (2, 4, 3), input_mask=mask, expected_mask=None, train=False)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_bias_is_added_on_every_backend_as_numpy_adds_it(data_format):
+    """The bias goes into the backends' convolution call: the same numbers as convolution then addition."""
+    from lamina.layers import Conv2D
+
+    x = np.random.default_rng(3).normal(size=(2, 5, 6, 3) if data_format == "channels_last" else (2, 3, 5, 6))
+    x = x.astype("float32")
+    rng = np.random.default_rng(4)
+    kernel, bias = rng.normal(size=(3, 3, 3, 4)).astype("float32"), rng.normal(size=4).astype("float32")
+    with backend.use("numpy"):
+        without_bias = Conv2D(4, 3, padding="same", data_format=data_format, use_bias=False)
+        without_bias.build(x.shape)
+        without_bias.set_weights([kernel])
+        expected = np.asarray(without_bias(x)) + (bias if data_format == "channels_last" else bias[:, None, None])
+    for name in ("numpy", "torch", "jax"):
+        with backend.use(name):
+            layer = Conv2D(4, 3, padding="same", data_format=data_format)
+            layer.build(x.shape)
+            layer.set_weights([kernel, bias])
+            result = backend.impl.convert_to_numpy(layer(x))
+        np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4, err_msg=name)

@@ -11,9 +11,11 @@ ENTRIES = (
     Entry("max_pool", "max_pool(inputs, pool_size, strides, padding)", "N-d max pooling, channels last"),
     Entry("average_pool", "average_pool(inputs, pool_size, strides, padding)",
           'N-d average pooling, channels last; "same" averages only the real cells'),
-    Entry("conv_general", "conv_general(inputs, kernel, strides, padding, dilation_rate, groups, data_format)",
+    Entry("conv_general",
+          "conv_general(inputs, kernel, strides, padding, dilation_rate, groups, data_format, bias=None)",
           'N-d convolution in either data_format: kernel (*window, in / groups, out); padding "valid", "same" '
-          'or (before, after) pairs per spatial axis; strides and dilation_rate tuples'),
+          'or (before, after) pairs per spatial axis; strides and dilation_rate tuples; a bias (out,) is added '
+          "to every output cell"),
     Entry("conv_transpose_general",
           "conv_transpose_general(inputs, kernel, strides, padding, dilation_rate, data_format)",
           "N-d transposed convolution in either data_format: kernel (*window, out, in); padding the (before, "

@@ -27,14 +27,18 @@ def _padding(padding: Padding) -> Any:
 
 
 def conv_general(inputs: Any, kernel: Any, strides: Sequence[int], padding: Padding,
-                 dilation_rate: Sequence[int], groups: int, data_format: str) -> Any:
-    """N-d convolution; kernel (*window, in / groups, out)."""
+                 dilation_rate: Sequence[int], groups: int, data_format: str, bias: Any = None) -> Any:
+    """N-d convolution; kernel (*window, in / groups, out); XLA fuses the bias into the convolution."""
     inputs, kernel = unwrap(inputs), unwrap(kernel)
     rank = inputs.ndim - 2
-    return lax.conv_general_dilated(inputs, kernel, tuple(strides), _padding(padding),
-                                    rhs_dilation=tuple(dilation_rate),
-                                    dimension_numbers=_dimension_numbers(rank, data_format),
-                                    feature_group_count=groups)
+    outputs = lax.conv_general_dilated(inputs, kernel, tuple(strides), _padding(padding),
+                                       rhs_dilation=tuple(dilation_rate),
+                                       dimension_numbers=_dimension_numbers(rank, data_format),
+                                       feature_group_count=groups)
+    if bias is None:
+        return outputs
+    bias = unwrap(bias)
+    return outputs + (bias.reshape(-1, *(1,) * rank) if data_format == "channels_first" else bias)
 
 
 def conv(inputs: Any, kernel: Any, strides: Sequence[int], padding: str, dilation_rate: Sequence[int],

@@ -117,9 +117,13 @@ def _channels_last(function: Any) -> Any:
 
 
 def conv_general(inputs: Any, kernel: Any, strides: Sequence[int], padding: Any,
-                 dilation_rate: Sequence[int], groups: int, data_format: str) -> np.ndarray:
+                 dilation_rate: Sequence[int], groups: int, data_format: str, bias: Any = None) -> np.ndarray:
     """N-d convolution; kernel (*window, in / groups, out)."""
-    return _channels_last(conv)(inputs, data_format, kernel, strides, padding, dilation_rate, groups)
+    outputs = _channels_last(conv)(inputs, data_format, kernel, strides, padding, dilation_rate, groups)
+    if bias is None:
+        return outputs
+    bias = np.asarray(bias)
+    return outputs + (bias.reshape(-1, *(1,) * (outputs.ndim - 2)) if data_format == "channels_first" else bias)
 
 
 def _conv_transpose_last(x: np.ndarray, kernel: Any, strides: Sequence[int], padding: Sequence[tuple[int, int]],

@@ -67,25 +67,28 @@ _ADAPTIVE = {("average", 1): F.adaptive_avg_pool1d, ("average", 2): F.adaptive_a
 
 
 def _conv_first(x: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int], padding: Padding,
-                dilation_rate: Sequence[int], groups: int) -> torch.Tensor:
+                dilation_rate: Sequence[int], groups: int, bias: torch.Tensor | None) -> torch.Tensor:
     rank = x.ndim - 2
     weight = kernel.permute(rank + 1, rank, *range(rank))  # (out, in / groups, *window)
     pairs = _pairs(x, padding, kernel.shape[:rank], strides, dilation_rate)
     if all(before == after for before, after in pairs):  # symmetric: torch pads inside the kernel
-        return _CONV[rank](x, weight, None, tuple(strides), tuple(b for b, _ in pairs), tuple(dilation_rate), groups)
-    return _CONV[rank](_pad(x, pairs), weight, None, tuple(strides), 0, tuple(dilation_rate), groups)
+        return _CONV[rank](x, weight, bias, tuple(strides), tuple(b for b, _ in pairs), tuple(dilation_rate), groups)
+    return _CONV[rank](_pad(x, pairs), weight, bias, tuple(strides), 0, tuple(dilation_rate), groups)
 
 
 def conv_general(inputs: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int], padding: Padding,
-                 dilation_rate: Sequence[int], groups: int, data_format: str) -> torch.Tensor:
-    """N-d convolution; kernel (*window, in / groups, out)."""
-    return _channels_first(_conv_first)(inputs, data_format, kernel, strides, padding, dilation_rate, groups)
+                 dilation_rate: Sequence[int], groups: int, data_format: str,
+                 bias: torch.Tensor | None = None) -> torch.Tensor:
+    """N-d convolution; kernel (*window, in / groups, out). The bias goes to torch's kernel, which adds it
+    as it writes each output (one pass over the output less)."""
+    return _channels_first(_conv_first)(inputs, data_format, kernel, strides, padding, dilation_rate, groups,
+                                        bias)
 
 
 def conv(inputs: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int], padding: str,
          dilation_rate: Sequence[int], groups: int = 1) -> torch.Tensor:
     """N-d convolution; inputs (batch, *spatial, channels), kernel (*window, in/groups, out)."""
-    return conv_general(inputs, kernel, strides, padding, dilation_rate, groups, "channels_last")
+    return conv_general(inputs, kernel, strides, padding, dilation_rate, groups, "channels_last", None)
 
 
 def _conv_transpose_first(x: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int],
