@@ -174,3 +174,49 @@ def test_inputs_one_axis_short_or_long_are_adjusted_as_keras_does(training_backe
     np.testing.assert_allclose(functional.predict(column, verbose=0), functional.predict(column[..., 0], verbose=0))
     with pytest.raises(ValueError, match="rank"):
         functional.predict(np.ones((3, 5, 2), "float32"), verbose=0)
+
+
+class _Watched(lamina.layers.Layer):
+    """Doubles its input and keeps a weak reference to what it returned, to tell when that is freed."""
+
+    def call(self, x):
+        import weakref
+
+        output = x * 2.0
+        self.output_ref = weakref.ref(output)
+        return output
+
+
+class _Probe(lamina.layers.Layer):
+    """Records, while it runs, whether the watched layer's output still exists."""
+
+    def __init__(self, watched, **kwargs):
+        super().__init__(**kwargs)
+        self.watched, self.seen_alive = watched, []
+
+    def call(self, x):
+        self.seen_alive.append(self.watched.output_ref() is not None)
+        return x + 1.0
+
+
+def test_an_intermediate_value_is_freed_once_no_later_layer_reads_it():
+    """Outside autograd, a deep model's activations do not all stay alive until the call ends."""
+    import torch
+
+    with backend.use("torch"):
+        inputs = Input(shape=(3,))
+        watched = _Watched()
+        probe = _Probe(watched)
+        hidden = watched(inputs)
+        output = probe(Dense(2)(hidden))  # `hidden` is read by the Dense only
+        model = Model(inputs, output)
+        x = rng.normal(size=(4, 3)).astype("float32")
+        probe.seen_alive.clear()  # building the graph called it symbolically
+        with torch.no_grad():
+            model(x)
+        assert probe.seen_alive == [False]
+        # a value read again later is kept until then, and the model's outputs are returned
+        skip = Add()([probe(Dense(3)(watched(inputs))), watched(inputs)])
+        both = Model(inputs, [skip, watched(inputs)])
+        first, second = both(x)
+        np.testing.assert_allclose(backend.impl.convert_to_numpy(second), 2 * x, rtol=1e-6)

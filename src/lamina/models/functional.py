@@ -52,7 +52,7 @@ class _Step:
     """One node of the execution plan, with its argument lookup resolved ahead of time."""
 
     __slots__ = ("call", "takes_training", "single_input", "args", "kwargs", "output_ids", "layer", "mask",
-                 "mask_ids")
+                 "mask_ids", "read_ids", "last_reads")
 
     def __init__(self, node: Node) -> None:
         self.call = node.layer._call_function
@@ -66,6 +66,9 @@ class _Step:
         output_masks = [getattr(t, "_keras_mask", None) for t in tree.flatten(node.outputs)]
         masked = node.mask is not None or any(m is not None for m in output_masks)
         self.mask_ids = [id(m) if m is not None else None for m in output_masks] if masked else None
+        reads = tree.flatten((node.args, node.kwargs, node.mask))
+        self.read_ids = {id(t) for t in reads if isinstance(t, KerasTensor)}
+        self.last_reads: tuple[int, ...] = ()  # the values no later step reads, set by the plan
 
     def run(self, values: dict[int, Any], training: Any) -> None:
         extra = {"training": training} if self.takes_training else {}
@@ -89,6 +92,19 @@ class _Step:
         else:
             for key, value in zip(self.output_ids, tree.flatten(outputs)):
                 values[key] = value
+        for key in self.last_reads:
+            del values[key]
+
+
+def _release_after_last_read(steps: list[_Step], keep: set[int]) -> None:
+    """Each step drops the values it is the last to read, so that an intermediate lives only as long as
+    it is needed (outside autograd, the memory of a deep model's activations is reused as it runs)."""
+    last_reader: dict[int, _Step] = {}
+    for step in steps:
+        for key in step.read_ids:
+            last_reader[key] = step
+    for step in steps:
+        step.last_reads = tuple(key for key, reader in last_reader.items() if reader is step and key not in keep)
 
 
 def _single(structure: Any) -> Any:
@@ -124,6 +140,7 @@ class Functional(Model):
             self._track(node.layer)
         self._input_ids = [id(t) for t in self.inputs]
         self._output_ids = [id(t) for t in self.outputs]
+        _release_after_last_read(self._steps, set(self._output_ids))
         self.built = True
 
     @property
