@@ -230,3 +230,32 @@ def test_serialize_and_deserialize_layers(training_backend: str) -> None:
         lamina.layers.deserialize({"class_name": "Nope", "config": {}})
     custom = Penalized.from_config(Penalized(name="p").get_config())
     assert isinstance(custom, Penalized) and custom.name == "p"
+
+
+@pytest.mark.parametrize("make", [lambda: Dense(3), lambda: Conv1D(2, 3), lambda: LSTM(2), lambda: Embedding(9, 2)],
+                         ids=["Dense", "Conv1D", "LSTM", "Embedding"])
+def test_a_built_in_layer_built_by_hand_keeps_its_weights_when_called(training_backend, make):
+    """`layer.build(shape)` then `layer(x)`: the call uses the weights the build made, as in Keras."""
+    layer = make()
+    shapes = {"Dense": (None, 4), "Conv1D": (None, 6, 4), "LSTM": (None, 5, 4), "Embedding": (None, 5)}
+    shape = shapes[type(layer).__name__]
+    layer.build(shape)
+    assert layer.built
+    made = [np.array(w) for w in layer.get_weights()]
+    x = np.ones((2, *shape[1:]), dtype="int32" if isinstance(layer, Embedding) else "float32")
+    layer(x)
+    assert len(layer.weights) == len(made)
+    for before, after in zip(made, layer.get_weights()):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_a_model_called_under_torch_inference_mode_predicts_as_outside_it():
+    import torch
+
+    with backend.use("torch"):
+        model = Sequential([Input(shape=(4,)), Dense(3, activation="softmax")])
+        x = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
+        expected = model.predict(x, verbose=0)
+        with torch.inference_mode():
+            got = model(x).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-6)

@@ -75,7 +75,7 @@ class Node:
 
 
 def _marking_built(build: Any) -> Any:
-    """A user's `build`, which marks the layer built (with the shape it was built for) when called directly."""
+    """A layer's `build`, which marks the layer built (with the shape it was built for) when called directly."""
     if getattr(build, "_lamina_marks_built", False):
         return build
 
@@ -116,8 +116,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # A user's layer may be built by calling its `build` directly, as Keras allows: it is then built.
-        if "build" in cls.__dict__ and not cls.__module__.startswith("lamina."):
+        # A layer may be built by calling its `build` directly, as Keras allows: it is then built.
+        if "build" in cls.__dict__:
             cls.build = _marking_built(cls.__dict__["build"])
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,

@@ -74,7 +74,8 @@ def gelu(x: torch.Tensor, approximate: bool = True) -> torch.Tensor:
 
 
 def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
-    if torch.compiler.is_compiling():
+    # Under torch.inference_mode tensors carry no version counter to tell whether the logits changed since.
+    if torch.compiler.is_compiling() or x.is_inference():
         return _record_logits(torch.softmax(x, dim=axis), x, "softmax", axis)
     # Eagerly, exp(log_softmax) is the softmax at a quarter of the cost of another softmax pass, and a
     # cross-entropy from these logits reuses the log-probabilities instead of computing them again.
@@ -85,6 +86,8 @@ def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
 
 def _log_softmax_of(logits: torch.Tensor, axis: int) -> torch.Tensor:
     """log_softmax(logits) over axis, taken from the softmax that computed it when the logits are unchanged."""
+    if torch.compiler.is_compiling() or logits.is_inference():  # softmax kept no log-probabilities there
+        return torch.log_softmax(logits, dim=axis)
     known = getattr(logits, "_lamina_log_softmax", None)
     if known is not None and known[0] == axis % max(logits.ndim, 1) and known[1] == logits._version:
         return known[2]
