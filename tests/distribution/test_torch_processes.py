@@ -68,7 +68,7 @@ def single() -> dict:
     """The models trained in this one process: weights, history, predictions on the training inputs."""
     with backend.use("torch"):
         results = {}
-        for kind in ("mlp", "cnn", "lstm"):
+        for kind in ("mlp", "cnn", "lstm", "own_step"):
             built, history = torch_train.train(kind)
             results[kind] = (torch_train.weights(built), history, built.predict(torch_train.data(kind)[0], verbose=0))
         built, history = torch_train.train_batches()
@@ -102,6 +102,18 @@ def test_two_processes_train_as_one(two_processes: Path, single: dict, kind: str
     """Same global batch, seed and order: the weights of both processes and the history equal one process's
     (the MLP has synchronized batch normalization, and the last batch splits unevenly, 3 rows and 2)."""
     _check_run(two_processes, kind, single[kind])
+
+
+def test_a_models_own_train_step_trains_as_one_process(two_processes: Path, single: dict) -> None:
+    """A train_step that calls loss.backward() and optimizer.apply itself: the optimizer averages the
+    gradients over the processes (weighted by rows), so the weights equal one process's. The logged loss is
+    each process's mean over its own rows, averaged: on the uneven last batch it is not one batch's mean."""
+    weights = single["own_step"][0]
+    for rank in (0, 1):
+        saved = np.load(two_processes / f"own_step_weights_{rank}.npz")
+        for index, expected in enumerate(weights):
+            np.testing.assert_allclose(saved[f"arr_{index}"], expected, atol=1e-5, rtol=0,
+                                       err_msg=f"own_step weight {index} of process {rank}")
 
 
 def test_a_py_dataset_is_shared_by_rows(two_processes: Path, single: dict) -> None:

@@ -14,8 +14,8 @@ calls `model.save` / `save_weights` alike (process 0 writes, the others wait for
 What differs from one process: a global batch must split into at least one row per process (fit refuses
 data whose last batch holds fewer rows than processes); the progress bar shows process 0's own running
 metrics within an epoch and the combined ones at its end; without `synchronized=True` a BatchNormalization's
-moving statistics are each process's own (process 0's are saved); a model's own `train_step` gets no
-gradient averaging.
+moving statistics are each process's own (process 0's are saved). A model's own `train_step` gets its
+process's rows, and the gradients it hands `self.optimizer.apply` are averaged over the processes there.
 """
 
 from __future__ import annotations

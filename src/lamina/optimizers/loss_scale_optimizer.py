@@ -91,6 +91,7 @@ class LossScaleOptimizer(Optimizer):
         if not self.built:
             self.build(variables)
         self.inner_optimizer.prepare(variables)
+        grads = self._reduced(list(grads))
         with B.no_grad():
             scale = self.dynamic_scale.value
             grads = [B.divide(B.cast(g, "float32"), scale) for g in grads]

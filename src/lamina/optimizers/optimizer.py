@@ -244,6 +244,7 @@ class Optimizer:
         if not self.built:
             self.build(variables)
         grads, variables = _with_gradients(grads, variables)
+        grads = self._reduced(grads)
         if any(getattr(g, "dtype", None) != v.dtype for g, v in zip(grads, variables)):  # as Keras: in its dtype
             grads = [g if getattr(g, "dtype", None) == v.dtype else B.cast(g, B.dtype_of(v))
                      for g, v in zip(grads, variables)]
@@ -316,6 +317,20 @@ class Optimizer:
         if self.loss_scale_factor is not None:
             return backend.impl.multiply(loss, self.loss_scale_factor)
         return loss
+
+    @contextlib.contextmanager
+    def reducing_gradients(self, reduce: Callable[[list], list]) -> Iterator[None]:
+        """Within the block, `apply` first passes the gradients it is given through `reduce`: a model's own
+        train step, run by several processes, then averages them over the processes as Lamina's step does."""
+        self._gradient_reducer = reduce
+        try:
+            yield
+        finally:
+            self._gradient_reducer = None
+
+    def _reduced(self, grads: list[Any]) -> list[Any]:
+        reduce = getattr(self, "_gradient_reducer", None)
+        return grads if reduce is None or not grads else reduce(list(grads))
 
     def apply_gradients(self, grads_and_vars: Sequence[tuple[Any, Any]]) -> Any:
         """Keras's spelling of `apply`: a list of (gradient, variable) pairs; returns the step counter."""

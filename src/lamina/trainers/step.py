@@ -111,8 +111,20 @@ class Steps:
         if method is None:
             return getattr(self, kind)
         if takes_state(method):
-            return lambda state, batch: self._stateless_user_step(kind, method, state, batch)
-        return lambda state, batch: self._stateful_user_step(kind, method, state, batch)
+            run = lambda state, batch: self._stateless_user_step(kind, method, state, batch)  # noqa: E731
+        else:
+            run = lambda state, batch: self._stateful_user_step(kind, method, state, batch)  # noqa: E731
+        if kind == "train" and getattr(self.model, "optimizer", None) is not None:
+            return lambda state, batch: self._distributed_user_train_step(run, state, batch)
+        return run
+
+    def _distributed_user_train_step(self, run: Callable[..., tuple], state: State, batch: Any) -> tuple:
+        """A model's own train step under a distribution: its batch is shared as Lamina's step shares it, and
+        the gradients it gives the optimizer are reduced over the replicas (torch: averaged over the
+        processes, as DistributedDataParallel's backward averages them; jax: the sharding does it)."""
+        current = distribution.current()
+        with self.model.optimizer.reducing_gradients(current.reduce_gradients):
+            return run(state, current.distribute_batch(batch))
 
     def _stateful_user_step(self, kind: str, method: Callable[..., Any], state: State, batch: Any) -> tuple:
         """A step written as `train_step(data)`: it reads and updates the variables, which hold the state."""

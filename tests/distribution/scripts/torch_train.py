@@ -4,7 +4,7 @@ program): an MLP with synchronized batch normalization, a CNN and an LSTM.
 Under torchrun every process writes its weights, histories and predictions to the folder given as the first
 argument, each file named with its rank; its stdout goes to stdout_<rank>.txt. With "--mlp-only" it trains
 the MLP alone (the two-launcher run); the full run also trains the MLP with shard_weights=True and saves,
-checkpoints and reloads a model, and trains the MLP from a PyDataset.
+checkpoints and reloads a model, trains the MLP from a PyDataset, and trains a model with its own train_step.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ SAMPLES = 69  # the last batch (5 rows) splits unevenly: 3 rows and 2
 
 
 def data(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    kind = "mlp" if kind == "own_step" else kind  # the same samples
     rng = np.random.default_rng({"mlp": 1, "cnn": 2, "lstm": 3}[kind])
     shape = {"mlp": (8,), "cnn": (6, 6, 2), "lstm": (5, 3)}[kind]
     x = rng.normal(size=(SAMPLES, *shape)).astype("float32")
@@ -52,10 +53,32 @@ def model(kind: str) -> models.Model:
     return built
 
 
+class OwnStep(models.Sequential):
+    """A model with its own train_step, written as the Keras guide for torch writes one: backward, then
+    the optimizer applies the gradients."""
+
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        variables = list(self.trainable_weights)
+        self.optimizer.apply([v.value.grad for v in variables], variables)
+        return self.compute_metrics(x, y, y_pred)
+
+
+def own_step_model() -> models.Model:
+    lamina.set_random_seed(7)
+    built = OwnStep([layers.Input((8,)), layers.Dense(12, activation="relu"), layers.Dense(3, activation="softmax")])
+    built.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return built
+
+
 def train(kind: str, verbose: int = 0, callback_list: list | None = None) -> tuple[models.Model, dict]:
     """The model trained EPOCHS epochs (shuffled, with validation on the first 20 samples) and its history."""
     x, y = data(kind)
-    built = model(kind)
+    built = own_step_model() if kind == "own_step" else model(kind)
     history = built.fit(x, y, batch_size=BATCH, epochs=EPOCHS, verbose=verbose, validation_data=(x[:20], y[:20]),
                         callbacks=callback_list or [])
     return built, history.history
@@ -109,7 +132,7 @@ def main(out: Path, mlp_only: bool) -> None:
     built.save(out / "model.keras")  # every process saves; process 0 writes; every process reads it at once
     loaded = models.load_model(out / "model.keras")
     np.save(out / f"predictions_{rank}.npy", loaded.predict(data("mlp")[0], verbose=0))
-    for kind in ("cnn", "lstm"):
+    for kind in ("cnn", "lstm", "own_step"):
         built, history = train(kind)
         _save(out, kind, rank, built, history)
     built, history = train_batches()
