@@ -46,6 +46,7 @@ def check_data_parallel(run: dict) -> None:
     assert run["devices"] == ["cpu:0", "cpu:1", "cpu:2", "cpu:3"] and run["count"] == 4
     same_training(run["data_parallel"], run["reference"])
     assert run["seen"] and all(shape == [4, 6] for shape in run["seen"])  # 16 rows: 4 on each device
+    assert run["many_steps"]  # W1-sized steps, many in a row, finish (they once hung in an all-reduce)
 
 
 def check_model_parallel(run: dict) -> None:

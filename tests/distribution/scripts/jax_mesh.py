@@ -54,6 +54,19 @@ def error(fn) -> str:
     return ""
 
 
+def many_steps() -> bool:
+    """Two fits of 64 steps each of an MLP as wide as W1's: with every step left in flight, XLA's CPU
+    devices deadlocked in the gradients' all-reduce (each device's part waits on a shared thread pool)."""
+    rng = np.random.default_rng(5)
+    x, y = rng.random((8192, 784), dtype=np.float32), rng.integers(0, 10, 8192)
+    net = lamina.Sequential([lamina.Input((784,)), layers.Dense(256, activation="relu"),
+                             layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")])
+    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    for _ in range(2):
+        net.fit(x, y, batch_size=128, epochs=1, verbose=0)
+    return bool(np.isfinite(net.evaluate(x, y, batch_size=1024, verbose=0)))
+
+
 def main() -> None:
     out: dict = {"devices": distribution.list_devices(), "count": distribution.get_device_count()}
     out["reference"] = train(model())
@@ -66,6 +79,7 @@ def main() -> None:
     x, y = data()
     out["indivisible"] = error(lambda: net.fit(x, y, batch_size=10, epochs=1, verbose=0))
     out["untouched"] = all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))
+    out["many_steps"] = many_steps()
 
     mesh = distribution.DeviceMesh((2, 2), ("batch", "model"))
     layout_map = distribution.LayoutMap(mesh)

@@ -70,6 +70,19 @@ def _over_rows(step_fn: StepFn, state: Any, data: Any, order: Any, offset: Any, 
     return state, jax.tree_util.tree_map(lambda t: t.reshape((-1,) + t.shape[2:]), outputs)  # (steps*batch, ...)
 
 
+def _settled_on_host_devices(result: Any) -> Any:
+    """result, waited for when it lies on several CPU devices of this process (a mesh of forced host
+    devices). XLA runs each device's part of a program on one shared thread pool: with many steps in flight,
+    the parts waiting in a collective's rendezvous can hold every thread while the parts they wait for never
+    start, and the process hangs. One step in flight at a time cannot deadlock; on accelerators, where each
+    device has its own stream, steps stay asynchronous."""
+    leaves = jax.tree_util.tree_leaves(result)
+    devices = getattr(getattr(leaves[0], "sharding", None), "device_set", ()) if leaves else ()
+    if len(devices) > 1 and next(iter(devices)).platform == "cpu":
+        jax.block_until_ready(result)
+    return result
+
+
 class CompiledStep:
     """One step function, jitted (with its batches gathered and scanned inside) or run eagerly."""
 
@@ -84,13 +97,16 @@ class CompiledStep:
                                  static_argnames=("steps", "batch_size"), donate_argnums=donate)
 
     def __call__(self, state: Any, batch: Any) -> tuple[Any, Any]:
-        return self._one(state, batch) if self.mode == "jit" else self.step_fn(state, batch)
+        if self.mode == "jit":
+            return _settled_on_host_devices(self._one(state, batch))
+        return self.step_fn(state, batch)
 
     def over_rows(self, state: Any, data: Any, order: Any, offset: int, steps: int,
                   batch_size: int) -> tuple[Any, Any]:
         """`steps` steps on the samples order[offset:], batch_size at a time; outputs joined along rows."""
         if self.mode == "jit":
-            return self._rows(state, data, order, np.int32(offset), steps=steps, batch_size=batch_size)
+            return _settled_on_host_devices(self._rows(state, data, order, np.int32(offset), steps=steps,
+                                                       batch_size=batch_size))
         outputs, new_state = [], None
         for start in range(offset, offset + steps * batch_size, batch_size):
             new_state, output = self.step_fn(state if new_state is None else new_state,
