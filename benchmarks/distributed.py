@@ -1,14 +1,16 @@
-"""W1 with torch.distributed: 2 processes (torchrun, gloo, one thread each) against 1 process, as ratios.
+"""W1 data-parallel over 2 processes against 1 process, on torch (torchrun, gloo) or jax, as ratios.
 
-Three runs of W1 (MLP 784-256-128-10, Adam, sparse cross-entropy + accuracy), timed per epoch (median of
-epochs 2..N, epoch 1 is warm-up):
+Runs of W1 (MLP 784-256-128-10, Adam, sparse cross-entropy + accuracy), timed per epoch (median of epochs
+2..N, epoch 1 is warm-up):
   - one process, global batch 128, one thread (and again with two threads);
   - one process, batch 64: the batch each of the two processes steps on;
-  - two processes under torchrun, global batch 128 (64 rows each), gradients all-reduced in every step.
+  - two processes, global batch 128 (64 rows each), gradients all-reduced in every step: under torchrun
+    (torch), or joined by jax.distributed.initialize on 127.0.0.1 (jax, CPU collectives);
+  - jax only: one process with two forced host devices, lamina.distribution.DataParallel over both.
 Printed: samples/s of each run, the 2-process/1-process throughput ratio, and the per-step overhead of the
 distributed step (time of a 2-process step on 64 rows each over a 1-process step on 64 rows).
 
-    python benchmarks/distributed.py [--quick] [--epochs N]
+    python benchmarks/distributed.py [--backend torch|jax] [--quick] [--epochs N]
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ def train(quick: bool, epochs: int, batch_size: int, out: Path | None) -> dict:
     from lamina.distribution.processes import TorchProcesses
     from workloads import make_data, train_result
 
-    processes = TorchProcesses()
+    if os.environ.get("LAMINA_BACKEND") == "torch":
+        processes = TorchProcesses()
+    elif os.environ.get("BENCH_JAX_PROCESS"):  # "port,count,index"
+        port, count, index = (int(part) for part in os.environ["BENCH_JAX_PROCESS"].split(","))
+        distribution.initialize(f"127.0.0.1:{port}", count, index)
+        processes = distribution.DataParallel()
+    else:  # one jax process: every device it has (two when forced) in one DataParallel
+        processes = distribution.DataParallel()
     distribution.set_distribution(processes)
     x, y = make_data("W1", quick)
     lamina.set_random_seed(0)
@@ -55,7 +64,8 @@ def train(quick: bool, epochs: int, batch_size: int, out: Path | None) -> dict:
             self.last = now
 
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[Clock()])
-    result = train_result(seconds, len(x), steps=-(-len(x) // batch_size), processes=processes.process_count)
+    count = getattr(processes, "process_count", 1)
+    result = train_result(seconds, len(x), steps=-(-len(x) // batch_size), processes=count)
     if out is not None and processes.is_chief:
         out.write_text(json.dumps(result))
     return result
@@ -72,8 +82,22 @@ def _run(arguments: list[str], environment: dict, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def _two_jax_processes(arguments: list[str], environment: dict, out: Path) -> dict:
+    """Two jax processes of one thread each, joined through a coordinator on 127.0.0.1; process 0 reports."""
+    port = _free_port()
+    single_threaded = {**environment, "OMP_NUM_THREADS": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}
+    children = [subprocess.Popen([sys.executable, *arguments],
+                                 env={**single_threaded, "BENCH_JAX_PROCESS": f"{port},2,{index}"})
+                for index in range(2)]
+    for child in children:
+        if child.wait(timeout=1800):
+            raise RuntimeError(f"a jax process failed with exit status {child.returncode}")
+    return json.loads(out.read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("torch", "jax"), default="torch")
     parser.add_argument("--quick", action="store_true", help="12,800 samples instead of 60,000")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--worker", nargs=2, metavar=("BATCH", "OUT"), help=argparse.SUPPRESS)
@@ -81,8 +105,8 @@ def main() -> None:
     if args.worker:
         train(args.quick, args.epochs, int(args.worker[0]), Path(args.worker[1]))
         return
-    environment = {**os.environ, "LAMINA_BACKEND": "torch"}
-    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+    environment = {**os.environ, "LAMINA_BACKEND": args.backend}
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "XLA_FLAGS", "BENCH_JAX_PROCESS"):
         environment.pop(name, None)
     common = ["--epochs", str(args.epochs)] + (["--quick"] if args.quick else [])
     script = str(Path(__file__).resolve())
@@ -92,13 +116,22 @@ def main() -> None:
                 ("1 process (2 threads), batch 128", 128, "2"))
         for label, batch, threads in runs:
             out = Path(folder) / f"single_{batch}_{threads}.json"
+            one_thread = {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"} if threads == "1" else {}
             results[label] = _run([sys.executable, script, *common, "--worker", str(batch), str(out)],
-                                  {**environment, "OMP_NUM_THREADS": threads}, out)
+                                  {**environment, "OMP_NUM_THREADS": threads, **one_thread}, out)
         out = Path(folder) / "two.json"
-        launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                    f"--master_port={_free_port()}", script]
-        results["2 processes, global batch 128"] = _run([*launcher, *common, "--worker", "128", str(out)],
-                                                        {**environment, "OMP_NUM_THREADS": "1"}, out)
+        label = "2 processes, global batch 128"
+        if args.backend == "torch":
+            launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                        f"--master_port={_free_port()}", script]
+            results[label] = _run([*launcher, *common, "--worker", "128", str(out)],
+                                  {**environment, "OMP_NUM_THREADS": "1"}, out)
+        else:
+            results[label] = _two_jax_processes([script, *common, "--worker", "128", str(out)], environment, out)
+            out = Path(folder) / "devices.json"
+            forced = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+            results["1 process, 2 host devices, batch 128"] = _run(
+                [sys.executable, script, *common, "--worker", "128", str(out)], {**environment, **forced}, out)
     for label, result in results.items():
         print(f"{label:32s} {result['samples_per_s']:10.0f} samples/s   epochs {result['epoch_seconds']}")
     one, two = results["1 process, batch 128"], results["2 processes, global batch 128"]
