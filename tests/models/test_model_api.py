@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import lamina
 from lamina import backend, layers
 from lamina.layers import LSTM, Dense, Embedding, Input, InputLayer
 from lamina.models import Model, Sequential, load_model, save_model
@@ -207,3 +208,39 @@ def test_clone_model_and_model_from_json(training_backend):
     assert model_from_json(sequential.to_json()).output_shape == (None, 2)
     with pytest.raises(ValueError, match="model_from_json expects"):
         model_from_json("{not json")
+
+
+def test_a_torch_optimizer_trains_a_model_through_its_parameters():
+    """model.parameters() as torch's Module gives them: torch.optim steps the weights exactly as it steps
+    a torch.nn.Linear holding the same numbers."""
+    import torch
+
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(32, 5)).astype("float32"), rng.integers(0, 3, 32)
+    with backend.use("torch"):
+        model = lamina.Sequential([lamina.Input((5,)), lamina.layers.Dense(3)])
+        linear = torch.nn.Linear(5, 3)
+        with torch.no_grad():
+            kernel, bias = model.get_weights()
+            initial = kernel.copy()
+            linear.weight.copy_(torch.from_numpy(kernel.T.copy()))
+            linear.bias.copy_(torch.from_numpy(bias))
+        assert [name for name, _ in model.named_parameters()] == [w.path for w in model.weights]
+        for net, parameters in ((model, model.parameters()), (linear, linear.parameters())):
+            optimizer = torch.optim.SGD(parameters, lr=0.1, momentum=0.9)
+            for _ in range(3):
+                loss = torch.nn.functional.cross_entropy(net(torch.from_numpy(x)), torch.from_numpy(y))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        kernel, bias = model.get_weights()
+        np.testing.assert_allclose(kernel, linear.weight.detach().numpy().T, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(bias, linear.bias.detach().numpy(), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(kernel, initial, atol=1e-3)  # the steps moved the weights
+
+
+def test_parameters_on_jax_says_it_is_a_torch_method():
+    with backend.use("jax"):
+        model = lamina.Sequential([lamina.Input((5,)), lamina.layers.Dense(3)])
+        with pytest.raises(AttributeError, match="torch backend only.*Use `.weights`"):
+            list(model.parameters())

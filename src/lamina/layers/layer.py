@@ -249,6 +249,21 @@ class Layer:
     def non_trainable_weights(self) -> list[Any]:
         return [v for v in self.weights if not v.trainable]
 
+    def parameters(self, recurse: bool = True) -> Iterator[Any]:
+        """The weights as torch Parameters, as torch's Module.parameters() gives them: what a torch optimizer
+        takes (`torch.optim.Adam(model.parameters())`). On the torch backend only, where a weight is one."""
+        for _, variable in self.named_parameters(recurse=recurse):
+            yield variable
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Any]]:
+        """(path, weight) pairs, as torch's Module.named_parameters() gives them; on the torch backend only."""
+        if backend.backend() != "torch":
+            raise AttributeError(f"{type(self).__name__}.parameters() gives torch Parameters: it exists on the torch "
+                                 f"backend only, and the backend is {backend.backend()!r}. Use `.weights` instead.")
+        variables = self.weights if recurse else list(self._own_variables)
+        for variable in variables:
+            yield (f"{prefix}.{variable.path}" if prefix else variable.path), variable
+
     non_trainable_variables = non_trainable_weights
 
     @property
