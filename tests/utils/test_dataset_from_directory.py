@@ -212,3 +212,13 @@ def test_take_map_prefetch_and_cache_as_on_keras_dataset(image_folder: pathlib.P
     np.testing.assert_allclose(sx, x / 255)
     np.testing.assert_array_equal(sy, y + 1)
     assert len(scaled.take(-1)) == 3
+
+
+def test_map_takes_tf_data_s_parallelism_arguments(image_folder: pathlib.Path) -> None:
+    """Programs written for tf.data pass num_parallel_calls (tf.data.AUTOTUNE is -1) and deterministic."""
+    dataset = image_dataset_from_directory(str(image_folder), shuffle=False, batch_size=10, image_size=(4, 4),
+                                           verbose=False)
+    doubled = dataset.map(lambda images, labels: (images * 2, labels), num_parallel_calls=-1, deterministic=True)
+    np.testing.assert_allclose(doubled[0][0], dataset[0][0] * 2)
+    with pytest.raises(TypeError, match="map takes a function"):
+        dataset.map("not a function")

@@ -151,8 +151,12 @@ class DatasetMethods:
         count = len(self) if count == -1 else min(int(count), len(self))
         return [self[i] for i in range(count)]
 
-    def map(self, function: Callable[..., Any]) -> MappedDataset:
-        """The batches passed through `function`, called as function(x, y) (function(x) without labels)."""
+    def map(self, function: Callable[..., Any], num_parallel_calls: Any = None,
+            deterministic: bool | None = None, name: str | None = None) -> MappedDataset:
+        """The batches passed through `function`, called as function(x, y) (function(x) without labels).
+        The other arguments are tf.data's: batches are mapped as fit reads them, by its `workers`, in order."""
+        if not callable(function):
+            raise TypeError(f"map takes a function of a batch, got {function!r}.")
         return MappedDataset(self, function)
 
     def prefetch(self, buffer_size: Any = None) -> Any:
