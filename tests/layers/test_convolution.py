@@ -333,3 +333,52 @@ def test_conv_bias_is_added_on_every_backend_as_numpy_adds_it(data_format):
             layer.set_weights([kernel, bias])
             result = backend.impl.convert_to_numpy(layer(x))
         np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+STRIDED_POINTWISE = """
+import numpy as np, lamina
+from lamina import layers
+inputs = lamina.Input((16, 16, 8))
+outputs = layers.GlobalAveragePooling2D()(layers.Conv2D(16, 1, strides=2, padding="same")(inputs))
+model = lamina.Model(inputs, layers.Dense(1)(outputs))
+model.compile(optimizer="sgd", loss="mse")
+rng = np.random.default_rng(0)
+model.fit(rng.normal(size=(7, 16, 16, 8)), rng.normal(size=(7, 1)), batch_size=7, epochs=2, verbose=0)
+print("trained")
+"""
+
+
+def test_a_strided_pointwise_convolution_trains_on_torch_for_any_batch():
+    """torch's CPU kernel for the weight gradient of a strided 1x1 convolution corrupted memory (batch of 7,
+    8 input channels) and killed the process; Lamina runs it as a 1x1 convolution of every other cell."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "LAMINA_BACKEND": "torch", "MALLOC_CHECK_": "3"}
+    done = subprocess.run([sys.executable, "-c", STRIDED_POINTWISE], capture_output=True, text=True, timeout=120,
+                          env=environment)
+    assert done.returncode == 0 and "trained" in done.stdout, done.stderr[-2000:]
+
+
+def test_a_strided_pointwise_convolution_and_its_kernel_gradient_match_numpy():
+    import torch
+
+    from lamina.layers import Conv2D
+
+    x = np.random.default_rng(5).normal(size=(7, 9, 10, 8)).astype("float32")
+    kernel = np.random.default_rng(6).normal(size=(1, 1, 8, 16)).astype("float32")
+    sampled = x[:, ::2, ::3].astype("float64")  # "same" with a 1x1 window pads nothing: every s-th cell
+    expected = np.einsum("nhwc,cd->nhwd", sampled, kernel[0, 0])
+    expected_gradient = 2 * np.einsum("nhwc,nhwd->cd", sampled, expected)  # of sum(output ** 2)
+    for name in ("torch", "jax"):
+        with backend.use(name):
+            layer = Conv2D(16, 1, strides=(2, 3), padding="same", use_bias=False)
+            layer.build(x.shape)
+            layer.set_weights([kernel])
+            output = layer(x)
+            np.testing.assert_allclose(backend.impl.convert_to_numpy(output), expected, rtol=1e-4, atol=1e-4,
+                                       err_msg=name)
+            if name == "torch":
+                (output ** 2).sum().backward()
+                np.testing.assert_allclose(layer.kernel.grad.numpy()[0, 0], expected_gradient, rtol=1e-4)
