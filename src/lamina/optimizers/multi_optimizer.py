@@ -179,7 +179,7 @@ class MultiOptimizer(Optimizer):
                                  "optimizer on them first.")
             variables = self._trained_variables
         variables = list(variables)
-        grads = list(grads)
+        grads = self._reduced(list(grads))
         if len(grads) != len(variables):
             raise ValueError(f"MultiOptimizer.apply: got {len(grads)} gradients for {len(variables)} variables.")
         if not self.built:

@@ -329,8 +329,15 @@ class Optimizer:
             self._gradient_reducer = None
 
     def _reduced(self, grads: list[Any]) -> list[Any]:
+        """The gradients through the reducer `reducing_gradients` set, if any (missing ones stay None)."""
         reduce = getattr(self, "_gradient_reducer", None)
-        return grads if reduce is None or not grads else reduce(list(grads))
+        present = [index for index, grad in enumerate(grads) if grad is not None]
+        if reduce is None or not present:
+            return grads
+        reduced = list(grads)
+        for index, grad in zip(present, reduce([grads[index] for index in present])):
+            reduced[index] = grad
+        return reduced
 
     def apply_gradients(self, grads_and_vars: Sequence[tuple[Any, Any]]) -> Any:
         """Keras's spelling of `apply`: a list of (gradient, variable) pairs; returns the step counter."""
