@@ -245,3 +245,33 @@ def test_predict_carries_the_state_of_stateful_layers(training_backend):
     assert not np.allclose(first, second)
     model.reset_states()
     np.testing.assert_allclose(model.predict(x, batch_size=2, verbose=0), first, rtol=1e-5)
+
+
+class _CountsTraces(lamina.layers.Layer):
+    """Counts its calls: under jit a call happens once per compiled program."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def call(self, x):
+        self.calls += 1
+        return x
+
+
+def test_jax_steps_on_arrays_of_other_lengths_are_compiled_once():
+    """The jitted step is given its batch, not the whole array: a new array length compiles nothing new."""
+    with backend.use("jax"):
+        counter = _CountsTraces()
+        model = Sequential([lamina.Input((3,)), counter, Dense(2)])
+        model.compile("sgd", "mse", jit_compile=True)
+        rng = np.random.default_rng(0)
+        model.predict(rng.normal(size=(16, 3)), batch_size=8, verbose=0)
+        traced = counter.calls
+        for count in (32, 40, 64):
+            assert model.predict(rng.normal(size=(count, 3)), batch_size=8, verbose=0).shape == (count, 2)
+        assert counter.calls == traced
+        model.fit(rng.normal(size=(24, 3)), rng.normal(size=(24, 2)), batch_size=8, verbose=0)
+        traced = counter.calls
+        model.fit(rng.normal(size=(48, 3)), rng.normal(size=(48, 2)), batch_size=8, verbose=0)
+        assert counter.calls == traced

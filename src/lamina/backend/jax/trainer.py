@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import jax
@@ -52,12 +53,8 @@ def resolve_mode(mode: str) -> str:
 
 def _over_rows(step_fn: StepFn, state: Any, data: Any, order: Any, offset: Any, steps: int,
                batch_size: int) -> tuple[Any, Any]:
-    """`steps` steps on order[offset:]; one step runs without a loop, since XLA:CPU runs convolutions
-    inside loops several times slower."""
+    """`steps` (more than one) steps on order[offset:], scanned."""
     indices = lax.dynamic_slice_in_dim(order, offset, steps * batch_size).reshape(steps, batch_size)
-    if steps == 1:
-        state, output = step_fn(state, take_rows(data, indices[0]))
-        return state, output
     returns_state = []  # whether the step returns a new state (a predict step may return None)
 
     def body(carry: Any, rows: Any) -> tuple[Any, Any]:
@@ -68,6 +65,12 @@ def _over_rows(step_fn: StepFn, state: Any, data: Any, order: Any, offset: Any, 
     state, outputs = lax.scan(body, state, indices)
     state = state if returns_state[0] else None
     return state, jax.tree_util.tree_map(lambda t: t.reshape((-1,) + t.shape[2:]), outputs)  # (steps*batch, ...)
+
+
+@functools.partial(jax.jit, static_argnames=("batch_size",))
+def _rows_of(data: Any, order: Any, offset: Any, batch_size: int) -> Any:
+    """The batch_size samples order[offset:] of every array in data."""
+    return take_rows(data, lax.dynamic_slice_in_dim(order, offset, batch_size))
 
 
 def _settled_on_host_devices(result: Any) -> Any:
@@ -105,6 +108,11 @@ class CompiledStep:
                   batch_size: int) -> tuple[Any, Any]:
         """`steps` steps on the samples order[offset:], batch_size at a time; outputs joined along rows."""
         if self.mode == "jit":
+            if steps == 1:
+                # The step is given its batch, not the data set: its program then depends on the batch's shape
+                # alone, and arrays of other lengths (predict on new samples) do not compile it again.
+                batch = _rows_of(data, order, np.int32(offset), batch_size=batch_size)
+                return _settled_on_host_devices(self._one(state, batch))
             return _settled_on_host_devices(self._rows(state, data, order, np.int32(offset), steps=steps,
                                                        batch_size=batch_size))
         outputs, new_state = [], None
