@@ -349,7 +349,7 @@ print("trained")
 
 
 def test_a_strided_pointwise_convolution_trains_on_torch_for_any_batch():
-    """torch's CPU kernel for the weight gradient of a strided 1x1 convolution corrupted memory (batch of 7,
+    """torch's CPU kernel for the weight gradient of a strided 1x1 convolution corrupted memory (a batch of 7,
     8 input channels) and killed the process; Lamina runs it as a 1x1 convolution of every other cell."""
     import os
     import subprocess
