@@ -64,8 +64,7 @@ def train(quick: bool, epochs: int, batch_size: int, out: Path | None) -> dict:
             self.last = now
 
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[Clock()])
-    count = getattr(processes, "process_count", 1)
-    result = train_result(seconds, len(x), steps=-(-len(x) // batch_size), processes=count)
+    result = train_result(seconds, len(x), steps=-(-len(x) // batch_size), processes=processes.process_count)
     if out is not None and processes.is_chief:
         out.write_text(json.dumps(result))
     return result

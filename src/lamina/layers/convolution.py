@@ -111,10 +111,10 @@ class BaseConv(SpatialShapes, Layer):
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint,
                                     name="bias") if self.use_bias else None
 
-    def _finish(self, outputs: Any, bias_added: bool = False) -> Any:
+    def _finish(self, outputs: Any) -> Any:
         """activation(outputs + bias), the bias broadcast along the channel axis."""
         B = backend.impl
-        if self.bias is not None and not bias_added:
+        if self.bias is not None:
             bias = self.bias
             if self.data_format == "channels_first":
                 bias = B.reshape(bias, (-1, *(1,) * self.rank))
@@ -194,7 +194,7 @@ class Conv(BaseConv):
         if self._direct or self.padding == "causal":
             outputs = backend.impl.conv_general(inputs, self.kernel, self.strides, self._backend_padding,
                                                 self.dilation_rate, self.groups, self.data_format, self.bias)
-            return self._finish(outputs, bias_added=True)
+            return self.activation(outputs)  # the bias is added by the convolution
         return self._finish(self.convolution_op(inputs, self.kernel))
 
     def get_config(self) -> dict:

@@ -331,8 +331,10 @@ class Optimizer:
     def _reduced(self, grads: list[Any]) -> list[Any]:
         """The gradients through the reducer `reducing_gradients` set, if any (missing ones stay None)."""
         reduce = getattr(self, "_gradient_reducer", None)
+        if reduce is None:  # Lamina's own step reduces before apply: nothing to do on its per-step path
+            return grads
         present = [index for index, grad in enumerate(grads) if grad is not None]
-        if reduce is None or not present:
+        if not present:
             return grads
         reduced = list(grads)
         for index, grad in zip(present, reduce([grads[index] for index in present])):

@@ -73,14 +73,27 @@ def _rows_of(data: Any, order: Any, offset: Any, batch_size: int) -> Any:
     return take_rows(data, lax.dynamic_slice_in_dim(order, offset, batch_size))
 
 
+def _first_array(tree: Any) -> Any:
+    """The first leaf of a step's result, found without flattening every leaf (None if it has none)."""
+    if isinstance(tree, dict):
+        tree = list(tree.values())
+    if not isinstance(tree, (tuple, list)):
+        return tree
+    for part in tree:
+        found = _first_array(part)
+        if found is not None:
+            return found
+    return None
+
+
 def _settled_on_host_devices(result: Any) -> Any:
     """result, waited for when it lies on several CPU devices of this process (a mesh of forced host
     devices). XLA runs each device's part of a program on one shared thread pool: with many steps in flight,
     the parts waiting in a collective's rendezvous can hold every thread while the parts they wait for never
     start, and the process hangs. One step in flight at a time cannot deadlock; on accelerators, where each
-    device has its own stream, steps stay asynchronous."""
-    leaves = jax.tree_util.tree_leaves(result)
-    devices = getattr(getattr(leaves[0], "sharding", None), "device_set", ()) if leaves else ()
+    device has its own stream, steps stay asynchronous. The first array tells: a step's results share one
+    placement."""
+    devices = getattr(getattr(_first_array(result), "sharding", None), "device_set", ())
     if len(devices) > 1 and next(iter(devices)).platform == "cpu":
         jax.block_until_ready(result)
     return result

@@ -102,7 +102,7 @@ def conv_general(inputs: torch.Tensor, kernel: torch.Tensor, strides: Sequence[i
 def conv(inputs: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int], padding: str,
          dilation_rate: Sequence[int], groups: int = 1) -> torch.Tensor:
     """N-d convolution; inputs (batch, *spatial, channels), kernel (*window, in/groups, out)."""
-    return conv_general(inputs, kernel, strides, padding, dilation_rate, groups, "channels_last", None)
+    return conv_general(inputs, kernel, strides, padding, dilation_rate, groups, "channels_last")
 
 
 def _conv_transpose_first(x: torch.Tensor, kernel: torch.Tensor, strides: Sequence[int],
